@@ -1,0 +1,32 @@
+"""hedgekit: open-source hedges for concentrated equity positions."""
+
+from __future__ import annotations
+
+from hedgekit._errors import (
+    ConfigurationError,
+    DataError,
+    HedgekitError,
+    InfeasibleError,
+    InsufficientHistoryError,
+    MalformedDataError,
+    OptimizationError,
+    PointInTimeError,
+    StoreNotFoundError,
+    UnknownIdentifierError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigurationError",
+    "DataError",
+    "HedgekitError",
+    "InfeasibleError",
+    "InsufficientHistoryError",
+    "MalformedDataError",
+    "OptimizationError",
+    "PointInTimeError",
+    "StoreNotFoundError",
+    "UnknownIdentifierError",
+    "__version__",
+]

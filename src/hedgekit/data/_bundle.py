@@ -1,0 +1,253 @@
+"""Import a hedgekit bundle: a directory of Parquet or CSV files (see docs/bundle_format.md).
+
+The layout is the one of ``../shared/data/us_equities``: ``prices`` and
+``securities`` are required, everything else optional. Each file may be
+``<name>.parquet`` or ``<name>.csv``. The import validates every file, derives
+aliases (ticker changes) and splits, and commits all tables in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from hedgekit._errors import DataError, MalformedDataError
+from hedgekit.data._corporate import detect_splits
+from hedgekit.data._geography import regions_of
+from hedgekit.data._gics import fill_gics_levels
+from hedgekit.data._identifiers import derive_aliases, load_known_ticker_changes
+from hedgekit.data._schema import TABLES
+from hedgekit.data._store import Store
+from hedgekit.data._validate import coerce_table
+
+__all__ = ["BUNDLE_FILES", "ImportReport", "import_bundle", "read_bundle_file"]
+
+logger = logging.getLogger(__name__)
+
+#: bundle file stem -> store table
+BUNDLE_FILES: dict[str, str] = {
+    "prices": "prices",
+    "securities": "securities",
+    "benchmarks": "benchmarks",
+    "gics_history": "classifications",
+    "index_membership": "index_membership",
+    "descriptions": "descriptions",
+    "fundamentals_annual": "fundamentals",
+    "fundamentals_snapshots": "fundamentals_snapshots",
+    "fama_french_daily": "fama_french",
+    "aliases": "aliases",
+    "hard_to_borrow": "hard_to_borrow",
+    "restricted": "restricted",
+    "scores": "scores",
+    "corporate_actions": "corporate_actions",
+}
+_REQUIRED = ("prices", "securities")
+
+
+@dataclass
+class ImportReport:
+    """What an import wrote: rows per table, derived records, warnings, timing."""
+
+    source: str
+    rows: dict[str, int] = field(default_factory=dict)
+    derived: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    synthetic: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain-dict form for JSON output."""
+        return {
+            "source": self.source,
+            "rows": dict(self.rows),
+            "derived": dict(self.derived),
+            "warnings": list(self.warnings),
+            "seconds": round(self.seconds, 2),
+            "synthetic": self.synthetic,
+        }
+
+
+def read_bundle_file(path: Path) -> pd.DataFrame:
+    """Read one Parquet or CSV file; unreadable files raise MalformedDataError."""
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+        raise MalformedDataError(
+            str(path), f"cannot read the file ({exc}); is it a valid {path.suffix[1:]} file?"
+        ) from exc
+
+
+def _find(directory: Path, stem: str) -> Path | None:
+    for ext in (".parquet", ".csv"):
+        p = directory / f"{stem}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def _prepare_securities(
+    sec: pd.DataFrame, prices: pd.DataFrame, report: ImportReport
+) -> pd.DataFrame:
+    sec = fill_gics_levels(sec)
+    if "currency" not in sec.columns or sec["currency"].isna().all():
+        sec["currency"] = "USD"
+    sec["currency"] = sec["currency"].fillna("USD")
+    currencies = set(sec["currency"].dropna().str.upper())
+    if currencies - {"USD"}:
+        raise MalformedDataError(
+            "securities",
+            f"securities are quoted in {sorted(currencies)}; hedgekit stores one currency "
+            "(USD) and has no FX rates: convert prices to USD before importing",
+            column="currency",
+        )
+    sec["region"] = sec.get("region", pd.Series(pd.NA, index=sec.index)).fillna(
+        regions_of(sec["country"]) if "country" in sec.columns else pd.NA
+    )
+    span = prices.groupby("ticker", observed=True)["date"].agg(["min", "max"])
+    price_tickers = set(span.index)
+    missing = sorted(price_tickers - set(sec["ticker"]))
+    if missing:
+        report.warnings.append(
+            f"{len(missing)} ticker(s) have prices but no securities row (added with empty "
+            f"names and classifications): {', '.join(missing[:10])}"
+        )
+        sec = pd.concat([sec, pd.DataFrame({"ticker": missing, "currency": "USD"})])
+    sec = sec.set_index("ticker")
+    sec["first_price_date"] = span["min"].reindex(sec.index)
+    sec["last_price_date"] = span["max"].reindex(sec.index)
+    return sec.reset_index()
+
+
+def import_bundle(
+    directory: str | Path,
+    store: Store | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Validate a bundle directory and commit it to the store atomically.
+
+    Tables the bundle provides replace the store's; tables it lacks are kept.
+
+    Parameters
+    ----------
+    directory : path-like
+        Directory holding ``prices.parquet`` (or ``.csv``), ``securities`` and
+        optional files; see ``BUNDLE_FILES``.
+    store : Store, optional
+        Target store; defaults to the data home.
+    progress : callable, optional
+        Receives one short message per step (the CLI shows them).
+
+    Returns
+    -------
+    ImportReport
+
+    Raises
+    ------
+    DataError
+        The directory or a required file is missing.
+    MalformedDataError
+        A file breaks the format; nothing is written.
+    """
+    t0 = time.perf_counter()
+    directory = Path(directory).expanduser()
+    store = store if store is not None else Store()
+    say = progress or (lambda _msg: None)
+    if not directory.is_dir():
+        raise DataError(
+            f"bundle directory {str(directory)!r} does not exist; pass the folder that holds "
+            "prices.parquet and securities.parquet (e.g. ../shared/data/us_equities)"
+        )
+    found = {stem: _find(directory, stem) for stem in BUNDLE_FILES}
+    absent = [s for s in _REQUIRED if found[s] is None]
+    if absent:
+        raise DataError(
+            f"{directory} is not a hedgekit bundle: missing "
+            f"{', '.join(s + '.parquet' for s in absent)} (see docs/bundle_format.md)"
+        )
+    manifest: dict[str, object] = {}
+    if (directory / "manifest.json").exists():
+        try:
+            manifest = json.loads((directory / "manifest.json").read_text())
+        except json.JSONDecodeError as exc:
+            raise MalformedDataError(
+                str(directory / "manifest.json"), f"invalid JSON ({exc.msg} at line {exc.lineno})"
+            ) from exc
+    report = ImportReport(source=str(directory), synthetic=bool(manifest.get("synthetic", False)))
+
+    frames: dict[str, pd.DataFrame] = {}
+    for stem, table in BUNDLE_FILES.items():
+        path = found[stem]
+        if path is None:
+            continue
+        say(f"reading {path.name}")
+        raw = read_bundle_file(path)
+        if table == "index_membership" and "index" not in raw.columns:
+            raw["index"] = "SPX"
+        if table == "prices" and "currency" in raw.columns:
+            cur = set(raw["currency"].dropna().astype(str).str.upper())
+            if cur - {"USD"}:
+                raise MalformedDataError(
+                    str(path),
+                    f"prices in {sorted(cur)} without FX rates; convert to USD first",
+                    column="currency",
+                )
+        frames[table] = coerce_table(raw, TABLES[table], str(path))
+
+    prices = frames["prices"]
+    say("deriving securities, aliases and splits")
+    sec = _prepare_securities(frames["securities"], prices, report)
+    frames["securities"] = coerce_table(sec, TABLES["securities"], "securities (derived)")
+    tickers = set(frames["securities"]["ticker"])
+
+    alias_parts = [load_known_ticker_changes()]
+    if "classifications" in frames:
+        alias_parts.append(derive_aliases(frames["classifications"], tickers))
+    if "aliases" in frames:
+        alias_parts.append(frames["aliases"])
+    aliases = pd.concat([a for a in alias_parts if len(a)], ignore_index=True)
+    if len(aliases):
+        aliases = aliases[aliases["ticker"].isin(tickers)]
+        aliases = aliases.drop_duplicates(subset=["alias", "ticker", "start_date"], keep="last")
+    frames["aliases"] = coerce_table(aliases, TABLES["aliases"], "aliases (derived)")
+    report.derived["aliases"] = len(frames["aliases"])
+
+    splits = detect_splits(prices)
+    report.derived["splits"] = len(splits)
+    given = frames.get("corporate_actions")
+    actions = splits if given is None else pd.concat([given, splits], ignore_index=True)
+    actions = actions.drop_duplicates(
+        subset=["ticker", "action_type", "effective_date"], keep="first"
+    )
+    frames["corporate_actions"] = coerce_table(
+        actions, TABLES["corporate_actions"], "corporate_actions"
+    )
+
+    unknown = sorted(set(frames.get("index_membership", prices)["ticker"]) - tickers)
+    if unknown and "index_membership" in frames:
+        report.warnings.append(
+            f"{len(unknown)} index member(s) have no prices (left the index before the price "
+            f"history or delisted; survivorship bias): {', '.join(unknown[:8])}..."
+        )
+
+    meta = {
+        "synthetic": report.synthetic,
+        "bundle": manifest.get("name", directory.name),
+        "bundle_path": str(directory.resolve()),
+    }
+    say("writing the store")
+    with store.transaction(source=str(directory), metadata=meta) as tx:
+        for table, frame in frames.items():
+            tx.write(table, frame)
+            report.rows[table] = len(frame)
+    report.seconds = time.perf_counter() - t0
+    logger.info("imported %s in %.1f s", directory, report.seconds)
+    return report

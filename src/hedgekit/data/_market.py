@@ -1,0 +1,718 @@
+"""Market data access, point in time.
+
+:class:`MarketData` opens a store and keeps the wide price panels in memory;
+:meth:`MarketData.as_of` returns a :class:`PointInTimeData`, the only way the rest of
+hedgekit reads data for a hedge. A view dated ``D`` never returns a price, volume,
+index membership, classification snapshot, description vintage, fundamental,
+list entry or corporate action that was not known on ``D``:
+
+- prices, volumes and returns: rows dated ``<= D``;
+- index membership: intervals with ``start_date <= D`` (and ``end_date > D`` to be a member);
+- GICS: the latest classification snapshot ``<= D``; the static table (latest known
+  classification) only where no snapshot exists, flagged in ``classification_source``;
+- descriptions: the latest vintage with ``as_of <= D``; a later vintage only on
+  request (``allow_later=True``), flagged ``look_ahead=True``;
+- fundamentals: statements with ``publish_date <= D``;
+- hard-to-borrow, restricted, scores: entries with ``start_date``/``date <= D``;
+- corporate actions: events with ``announce_date <= D``.
+
+Asking for an ``end`` after ``D`` raises :class:`~hedgekit.PointInTimeError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from hedgekit._errors import (
+    ConfigurationError,
+    DataError,
+    InsufficientHistoryError,
+    PointInTimeError,
+    UnknownIdentifierError,
+)
+from hedgekit.data._corporate import split_factor_panel
+from hedgekit.data._gics import fill_gics_levels
+from hedgekit.data._identifiers import IdentifierResolver, share_class_groups
+from hedgekit.data._store import Store
+
+__all__ = ["INDEX_ALIASES", "MarketData", "PointInTimeData", "Sampling"]
+
+logger = logging.getLogger(__name__)
+
+DateLike = str | dt.date | pd.Timestamp
+
+#: user spellings of an index -> index code in the membership table
+INDEX_ALIASES: dict[str, str] = {
+    "SPX": "SPX",
+    "SPX INDEX": "SPX",
+    "SP500": "SPX",
+    "S&P500": "SPX",
+    "S&P 500": "SPX",
+    "^GSPC": "SPX",
+    "GSPC": "SPX",
+    "SPY": "SPX",
+    "IVV": "SPX",
+    "VOO": "SPX",
+}
+
+_DESCRIPTION_SOURCE_RANK = {"yahoo_profile": 0, "financedatabase": 1}
+
+
+class Sampling(StrEnum):
+    """Return sampling period; accepts ``'Daily'``, ``'daily'``, ``'D'`` and so on."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Sampling | None:
+        text = str(value).strip().lower()
+        short = {"d": "daily", "w": "weekly", "m": "monthly", "1d": "daily", "1w": "weekly"}
+        text = short.get(text, text)
+        for member in cls:
+            if member.value == text:
+                return member
+        return None
+
+    @property
+    def periods_per_year(self) -> int:
+        """Annualisation factor: 252, 52 or 12."""
+        return {"daily": 252, "weekly": 52, "monthly": 12}[self.value]
+
+
+def _to_timestamp(value: DateLike, name: str = "date") -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            f"{name}={value!r} is not a date; use ISO format like 2023-12-29"
+        ) from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise ConfigurationError(f"{name}={value!r} is not a date; use ISO format like 2023-12-29")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.normalize()
+
+
+def _wide(frame: pd.DataFrame, fields: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Pivot long (date, ticker, fields...) rows into one dates x tickers frame per field."""
+    d_codes, dates = pd.factorize(frame["date"], sort=True)
+    t_codes, tickers = pd.factorize(frame["ticker"], sort=True)
+    index = pd.DatetimeIndex(dates, name="date")
+    columns = pd.Index(np.asarray(tickers, dtype=object), name="ticker")
+    out = {}
+    for f in fields:
+        arr = np.full((len(index), len(columns)), np.nan)
+        arr[d_codes, t_codes] = frame[f].to_numpy(dtype="float64", na_value=np.nan)
+        out[f] = pd.DataFrame(arr, index=index, columns=columns)
+    return out
+
+
+class MarketData:
+    """The market data of one store, with point-in-time views.
+
+    Parameters
+    ----------
+    store : Store or path-like, optional
+        The store, or its data home; defaults to ``HEDGEKIT_DATA`` / the user data dir.
+
+    Examples
+    --------
+    >>> md = MarketData()                                     # doctest: +SKIP
+    >>> view = md.as_of("2023-12-29")                         # doctest: +SKIP
+    >>> rets = view.returns(["AAPL", "MSFT"], window=252)     # doctest: +SKIP
+    """
+
+    def __init__(self, store: Store | str | Any | None = None) -> None:
+        self.store = store if isinstance(store, Store) else Store(store)
+        self.store._require()
+
+    def __repr__(self) -> str:
+        kind = "synthetic demo" if self.is_synthetic else "market"
+        return (
+            f"MarketData({self.store.home!s}, {kind}, {self.start:%Y-%m-%d}..{self.end:%Y-%m-%d})"
+        )
+
+    # -------------------------------------------------------------- metadata
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        """The store's manifest."""
+        return self.store.manifest()
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when the store holds the simulated demo market."""
+        return bool(self.manifest.get("synthetic", False))
+
+    @cached_property
+    def securities(self) -> pd.DataFrame:
+        """Static securities table indexed by ticker (latest known classification)."""
+        return self.store.read("securities").set_index("ticker")
+
+    @cached_property
+    def aliases(self) -> pd.DataFrame:
+        """Ticker changes: alias, ticker, start_date, end_date, source."""
+        return self.store.read("aliases")
+
+    @cached_property
+    def resolver(self) -> IdentifierResolver:
+        """Identifier resolver over stock and benchmark tickers, aliases and names."""
+        names = self.securities["name"].dropna()
+        tickers = list(self.securities.index) + list(self._bench_panels["adj_close"].columns)
+        return IdentifierResolver(
+            tickers, aliases=self.aliases, names={str(k): str(v) for k, v in names.items()}
+        )
+
+    @cached_property
+    def share_classes(self) -> dict[str, frozenset[str]]:
+        """Ticker -> all tickers of the same issuer (share classes), itself included."""
+        return share_class_groups(self.securities.reset_index())
+
+    def resolve(self, identifier: str, date: DateLike | None = None) -> str:
+        """Store ticker for a user identifier (ticker, Bloomberg, RIC, old ticker...)."""
+        when = None if date is None else _to_timestamp(date)
+        return self.resolver.resolve(identifier, when)
+
+    def resolve_many(self, identifiers: Iterable[str], date: DateLike | None = None) -> list[str]:
+        """Resolve several identifiers; all unknown ones are reported in one error."""
+        when = None if date is None else _to_timestamp(date)
+        return self.resolver.resolve_many(list(identifiers), when)
+
+    def resolve_index(self, name: str) -> str:
+        """Index code of the membership table for a user spelling (``'S&P 500'`` -> ``'SPX'``)."""
+        key = " ".join(str(name).upper().split())
+        key = key.removesuffix(" INDEX") if key not in INDEX_ALIASES else key
+        code = INDEX_ALIASES.get(key, key)
+        if code not in self.indices:
+            raise UnknownIdentifierError(
+                str(name), sorted(self.indices), detail="not an index with membership data"
+            )
+        return code
+
+    @cached_property
+    def indices(self) -> frozenset[str]:
+        """Index codes with membership data."""
+        return frozenset(self._membership["index"].unique())
+
+    # -------------------------------------------------------------- panels
+    @cached_property
+    def _panels(self) -> dict[str, pd.DataFrame]:
+        path = self.store.path("prices")
+        if path is None:
+            raise DataError("the store has no prices; import a bundle first")
+        frame = pq.read_table(path, columns=["date", "ticker", "close", "adj_close", "volume"])
+        return _wide(frame.to_pandas(), ["adj_close", "close", "volume"])
+
+    @cached_property
+    def _bench_panels(self) -> dict[str, pd.DataFrame]:
+        bench = self.store.read("benchmarks")
+        if bench.empty:
+            empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+            return {"adj_close": empty, "volume": empty}
+        return _wide(bench, ["adj_close", "volume"])
+
+    @cached_property
+    def _membership(self) -> pd.DataFrame:
+        return self.store.read("index_membership")
+
+    @cached_property
+    def _split_factors(self) -> pd.DataFrame:
+        actions = self.store.read("corporate_actions")
+        return split_factor_panel(
+            actions[actions["action_type"] == "split"], self.calendar, self.tickers
+        )
+
+    @cached_property
+    def _shares_events(self) -> pd.DataFrame:
+        fund = self.store.read(
+            "fundamentals",
+            columns=[
+                "ticker",
+                "fiscal_year",
+                "period_end",
+                "publish_date",
+                "publish_date_estimated",
+                "shares_basic",
+                "shares_diluted",
+            ],
+        )
+        fund = fund.assign(shares=fund["shares_basic"].fillna(fund["shares_diluted"]))
+        fund = fund.dropna(subset=["shares"])
+        fund = fund[fund["shares"] > 0]
+        fund = fund.assign(
+            known=fund["publish_date"],
+            ref=fund["period_end"].fillna(fund["publish_date"]),
+            source="fundamentals",
+            rank=fund["publish_date_estimated"].fillna(False).astype(int),
+        )
+        snap = self.store.read(
+            "fundamentals_snapshots", columns=["snapshot_date", "ticker", "price", "market_cap"]
+        )
+        snap = snap[(snap["market_cap"] > 0) & (snap["price"] > 0)]
+        snap = snap.assign(
+            shares=snap["market_cap"] / snap["price"],
+            known=snap["snapshot_date"],
+            ref=snap["snapshot_date"],
+            source="snapshot",
+            rank=2,
+        )
+        cols = ["ticker", "known", "ref", "shares", "source", "rank"]
+        return pd.concat([fund[cols], snap[cols]], ignore_index=True)
+
+    @property
+    def calendar(self) -> pd.DatetimeIndex:
+        """Trading dates with at least one stock price."""
+        return pd.DatetimeIndex(self._panels["adj_close"].index)
+
+    @property
+    def tickers(self) -> pd.Index:
+        """Tickers with prices."""
+        return self._panels["adj_close"].columns
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """First trading date in the store."""
+        return pd.Timestamp(self.calendar[0])
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """Last trading date in the store."""
+        return pd.Timestamp(self.calendar[-1])
+
+    def as_of(self, date: DateLike) -> PointInTimeData:
+        """View of what was known at the close of ``date``.
+
+        Raises
+        ------
+        DataError
+            ``date`` is before the first or after the last date of the data.
+        """
+        ts = _to_timestamp(date)
+        if ts < self.start or ts > self.end + pd.Timedelta(days=7):
+            raise DataError(
+                f"date {ts:%Y-%m-%d} is outside the data ({self.start:%Y-%m-%d} to "
+                f"{self.end:%Y-%m-%d}); pick a date inside it or import more data"
+            )
+        return PointInTimeData(self, ts)
+
+
+class PointInTimeData:
+    """Everything known at the close of one date. Obtain it from :meth:`MarketData.as_of`."""
+
+    def __init__(self, market: MarketData, date: pd.Timestamp) -> None:
+        self.market = market
+        self.date = date
+        self._n = int(market.calendar.searchsorted(date, side="right"))
+
+    def __repr__(self) -> str:
+        return f"PointInTimeData({self.date:%Y-%m-%d})"
+
+    @property
+    def last_trading_date(self) -> pd.Timestamp:
+        """Last trading date on or before the view's date."""
+        return pd.Timestamp(self.market.calendar[self._n - 1])
+
+    # -------------------------------------------------------------- helpers
+    def resolve(self, identifiers: str | Iterable[str] | None) -> list[str]:
+        """Store tickers for identifiers as they were known on the view's date."""
+        if identifiers is None:
+            return list(self.market.tickers)
+        if isinstance(identifiers, str):
+            identifiers = [identifiers]
+        return self.market.resolve_many(list(identifiers), self.date)
+
+    def _rows(self, start: DateLike | None, end: DateLike | None, index: pd.DatetimeIndex) -> slice:
+        stop = int(index.searchsorted(self.date, side="right"))
+        if end is not None:
+            end_ts = _to_timestamp(end, "end")
+            if end_ts > self.date:
+                raise PointInTimeError(
+                    f"end={end_ts:%Y-%m-%d} is after the as-of date {self.date:%Y-%m-%d}; "
+                    "a point-in-time view cannot see the future: use an end on or before it, "
+                    "or a later as-of date"
+                )
+            stop = int(index.searchsorted(end_ts, side="right"))
+        begin = 0 if start is None else int(index.searchsorted(_to_timestamp(start, "start")))
+        return slice(begin, max(begin, stop))
+
+    def _select(self, panel: pd.DataFrame, tickers: list[str]) -> pd.DataFrame:
+        cols = panel.columns.get_indexer(tickers)
+        if (cols < 0).any():
+            absent = [t for t, c in zip(tickers, cols, strict=True) if c < 0]
+            raise DataError(f"no price history for {', '.join(absent)} in the store")
+        return panel.iloc[:, cols]
+
+    # -------------------------------------------------------------- prices
+    def prices(
+        self,
+        tickers: str | Iterable[str] | None = None,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        field: str = "adj_close",
+    ) -> pd.DataFrame:
+        """Daily prices, dates x tickers, for dates in ``[start, end]`` and ``<= D``.
+
+        Parameters
+        ----------
+        field : {'adj_close', 'close', 'volume'}
+            Adjusted close (splits and dividends), raw close, or volume in shares.
+        """
+        panels = self.market._panels
+        if field not in panels:
+            raise ConfigurationError(f"field={field!r} is not one of {sorted(panels)}")
+        names = self.resolve(tickers)
+        panel = panels[field]
+        rows = self._rows(start, end, panel.index)
+        return self._select(panel, names).iloc[rows]
+
+    def returns(
+        self,
+        tickers: str | Iterable[str] | None = None,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        window: int | None = None,
+        sampling: Sampling | str = Sampling.DAILY,
+        min_periods: int | None = None,
+    ) -> pd.DataFrame:
+        """Simple total returns from adjusted closes, dates x tickers.
+
+        A return dated ``t`` runs from the previous sampled close to the close of ``t``.
+        Weekly and monthly returns sample the last available close of each calendar
+        week (ending Friday) or month; the last period ends at the as-of date and may
+        be partial. Missing prices give missing returns (no filling).
+
+        Parameters
+        ----------
+        start, end : date-like, optional
+            Keep returns dated in ``[start, end]``; ``end`` may not pass the as-of date.
+        window : int, optional
+            Keep only the last ``window`` returns (after applying ``start``/``end``).
+        sampling : Sampling or str
+            ``'daily'``, ``'weekly'`` or ``'monthly'``.
+        min_periods : int, optional
+            Raise InsufficientHistoryError if fewer return dates remain.
+        """
+        sampling = Sampling(sampling)
+        names = self.resolve(tickers)
+        panel = self.market._panels["adj_close"]
+        rows = self._rows(None, end, panel.index)
+        begin = 0
+        if start is not None:
+            begin = max(0, int(panel.index.searchsorted(_to_timestamp(start, "start"))) - 1)
+        if sampling is Sampling.DAILY and window is not None and start is None:
+            begin = max(0, rows.stop - window - 1)
+        sub = self._select(panel, names)
+        values = sub.to_numpy()[begin : rows.stop] if sampling is Sampling.DAILY else None
+        if sampling is Sampling.DAILY:
+            assert values is not None
+            idx = sub.index[begin : rows.stop]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rets = values[1:] / values[:-1] - 1.0
+            out = pd.DataFrame(rets, index=idx[1:], columns=sub.columns)
+        else:
+            prices = sub.iloc[: rows.stop]
+            freq = "W-FRI" if sampling is Sampling.WEEKLY else "M"
+            keys = prices.index.to_period(freq)
+            last = prices.groupby(keys).last()
+            last_dates = pd.Series(prices.index, index=prices.index).groupby(keys).max()
+            last.index = pd.DatetimeIndex(last_dates.to_numpy(), name="date")
+            out = last.pct_change(fill_method=None).iloc[1:]
+        if start is not None:
+            out = out.loc[out.index >= _to_timestamp(start, "start")]
+        if window is not None:
+            if window <= 0:
+                raise ConfigurationError(f"window={window} must be a positive number of periods")
+            out = out.iloc[-window:]
+        if min_periods is not None and len(out) < min_periods:
+            raise InsufficientHistoryError(
+                f"only {len(out)} {sampling.value} returns up to {self.date:%Y-%m-%d}, "
+                f"{min_periods} needed; start earlier, shorten the window or sample more often"
+            )
+        return out
+
+    def adv(self, tickers: str | Iterable[str] | None = None, window: int = 20) -> pd.Series:
+        """Average daily dollar volume (raw close x shares traded) over the last ``window`` days.
+
+        Days without a print are skipped; at least half the window must have one,
+        else the value is missing.
+        """
+        if window <= 0:
+            raise ConfigurationError(f"window={window} must be a positive number of days")
+        names = self.resolve(tickers)
+        close = self._select(self.market._panels["close"], names)
+        vol = self._select(self.market._panels["volume"], names)
+        lo = max(0, self._n - window)
+        dollar = close.to_numpy()[lo : self._n] * vol.to_numpy()[lo : self._n]
+        count = np.sum(~np.isnan(dollar), axis=0)
+        with np.errstate(invalid="ignore"):
+            mean = np.nansum(dollar, axis=0) / np.where(count == 0, np.nan, count)
+        mean[count < max(1, window // 2)] = np.nan
+        return pd.Series(mean, index=pd.Index(names, name="ticker"), name=f"adv_{window}d_usd")
+
+    def last_prices(
+        self, tickers: str | Iterable[str] | None = None, field: str = "close", max_age: int = 10
+    ) -> pd.Series:
+        """Last price on or before the view's date, missing if older than ``max_age`` days."""
+        names = self.resolve(tickers)
+        panel = self._select(self.market._panels[field], names).iloc[: self._n]
+        tail = panel.iloc[-max_age:] if max_age else panel
+        return (
+            tail.ffill().iloc[-1].rename(field)
+            if len(tail)
+            else pd.Series(np.nan, index=pd.Index(names), name=field)
+        )
+
+    def market_cap(self, tickers: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Market capitalisation in USD, point in time.
+
+        ``market_cap = close(D) x shares(D)`` where ``shares(D)`` is, in order of preference:
+
+        1. basic shares outstanding (diluted if basic is missing) of the latest annual
+           statement published on or before ``D``, split-adjusted from its period end to ``D``;
+        2. shares implied by the latest valuation snapshot on or before ``D``
+           (``market_cap / price``), split-adjusted;
+        3. missing (``shares_source='missing'``).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ticker: ``market_cap, close, shares, shares_source, shares_date,
+            shares_age_days`` (age of the share count: how stale it is).
+        """
+        names = self.resolve(tickers)
+        close = self.last_prices(names, field="close")
+        ev = self.market._shares_events
+        ev = ev[(ev["known"] <= self.date) & ev["ticker"].isin(names)]
+        fund = ev[ev["source"] == "fundamentals"].sort_values(
+            ["ref", "rank"], ascending=[True, False]
+        )
+        fund = fund.drop_duplicates("ticker", keep="last")
+        snap = ev[ev["source"] == "snapshot"].sort_values("known")
+        snap = snap.drop_duplicates("ticker", keep="last")
+        snap = snap[~snap["ticker"].isin(fund["ticker"])]
+        best = pd.concat([fund, snap]).set_index("ticker").reindex(names)
+        factors = self.market._split_factors
+        f_now = self._select(factors, names).iloc[max(self._n - 1, 0)].to_numpy()
+        ref_rows = (
+            factors.index.searchsorted(best["ref"].fillna(self.date).to_numpy(), side="right") - 1
+        )
+        ref_rows = np.clip(ref_rows, 0, len(factors) - 1)
+        fsub = self._select(factors, names).to_numpy()
+        f_ref = fsub[ref_rows, np.arange(len(names))]
+        shares = best["shares"].to_numpy(dtype="float64") * f_now / f_ref
+        out = pd.DataFrame(
+            {
+                "market_cap": close.to_numpy() * shares,
+                "close": close.to_numpy(),
+                "shares": shares,
+                "shares_source": best["source"].fillna("missing").to_numpy(),
+                "shares_date": best["ref"].to_numpy(),
+            },
+            index=pd.Index(names, name="ticker"),
+        )
+        out["shares_age_days"] = (self.date - out["shares_date"]).dt.days
+        return out
+
+    # -------------------------------------------------------------- reference data
+    def members(self, index: str = "SPX") -> list[str]:
+        """Tickers in ``index`` on the view's date (membership intervals known then)."""
+        code = self.market.resolve_index(index)
+        m = self.market._membership
+        m = m[(m["index"] == code) & (m["start_date"] <= self.date)]
+        active = m[m["end_date"].isna() | (m["end_date"] > self.date)]
+        return sorted(set(active["ticker"]))
+
+    def tradable(self, tickers: str | Iterable[str] | None = None, max_age: int = 5) -> list[str]:
+        """Tickers with a price in the last ``max_age`` trading days up to the view's date."""
+        names = self.resolve(tickers)
+        close = self.last_prices(names, max_age=max_age)
+        return [t for t, p in close.items() if np.isfinite(p)]
+
+    def securities(self, tickers: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Securities with the GICS classification known on the view's date.
+
+        ``classification_source`` says where each row's GICS came from: a dated
+        index snapshot on or before ``D``, or ``'static'`` (the latest classification in
+        the data, which may postdate ``D``).
+        """
+        sec = self.market.securities
+        names = list(sec.index) if tickers is None else self.resolve(tickers)
+        out = sec.reindex(names).copy()
+        out["classification_source"] = "static"
+        snaps = self.market.store.read(
+            "classifications",
+            columns=["snapshot_date", "ticker", "gics_sector", "gics_sub_industry"],
+            filters=[("snapshot_date", "<=", self.date.to_pydatetime())],
+        )
+        snaps = snaps[snaps["ticker"].isin(names) & snaps["gics_sector"].notna()]
+        if len(snaps):
+            latest = snaps.sort_values("snapshot_date").drop_duplicates("ticker", keep="last")
+            latest = latest.set_index("ticker")
+            sub = latest["gics_sub_industry"]
+            keep_sub = sub.notna()
+            idx = latest.index
+            out.loc[idx, "gics_sector"] = latest["gics_sector"]
+            out.loc[idx[keep_sub.to_numpy()], "gics_sub_industry"] = sub[keep_sub]
+            out.loc[idx, "classification_source"] = "snapshot " + latest[
+                "snapshot_date"
+            ].dt.strftime("%Y-%m-%d")
+            refreshed = fill_gics_levels(out.loc[idx].reset_index())
+            refreshed.index = idx
+            for col in ("gics_industry_group", "gics_industry"):
+                out.loc[idx, col] = refreshed[col]
+        out.index.name = "ticker"
+        return out
+
+    def descriptions(
+        self,
+        tickers: str | Iterable[str] | None = None,
+        source: str | None = None,
+        *,
+        allow_later: bool = False,
+    ) -> pd.DataFrame:
+        """One business description per ticker: the latest vintage known on the view's date.
+
+        Parameters
+        ----------
+        source : str, optional
+            Only this source (e.g. ``'yahoo_profile'``).
+        allow_later : bool
+            For tickers with no vintage on or before ``D``, return the earliest later
+            vintage, with ``look_ahead=True``. Results built on such rows are not point in time.
+        """
+        desc = self.market.store.read("descriptions")
+        if tickers is not None:
+            desc = desc[desc["ticker"].isin(self.resolve(tickers))]
+        if source is not None:
+            desc = desc[desc["source"] == source]
+        rank = desc["source"].map(_DESCRIPTION_SOURCE_RANK).fillna(9)
+        desc = desc.assign(_rank=rank.to_numpy())
+        known = desc[desc["as_of"] <= self.date].sort_values(
+            ["as_of", "_rank"], ascending=[True, False]
+        )
+        known = known.drop_duplicates("ticker", keep="last").assign(look_ahead=False)
+        parts = [known]
+        if allow_later:
+            later = desc[(desc["as_of"] > self.date) & ~desc["ticker"].isin(known["ticker"])]
+            later = later.sort_values(["as_of", "_rank"]).drop_duplicates("ticker", keep="first")
+            parts.append(later.assign(look_ahead=True))
+        out = pd.concat(parts, ignore_index=True).drop(columns="_rank")
+        return out.sort_values("ticker").set_index("ticker")
+
+    def fundamentals(self, tickers: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Latest annual statement per ticker published on or before the view's date.
+
+        Adds ``staleness_days`` (view date minus period end). When two sources cover the
+        same fiscal year, a real publish date is preferred over an estimated one.
+        """
+        fund = self.market.store.read(
+            "fundamentals", filters=[("publish_date", "<=", self.date.to_pydatetime())]
+        )
+        if tickers is not None:
+            fund = fund[fund["ticker"].isin(self.resolve(tickers))]
+        fund = fund.assign(_est=fund["publish_date_estimated"].fillna(False).astype(int))
+        fund = fund.sort_values(["period_end", "_est"], ascending=[True, False])
+        out = fund.drop_duplicates("ticker", keep="last").drop(columns="_est")
+        out = out.assign(staleness_days=(self.date - out["period_end"]).dt.days)
+        return out.set_index("ticker").sort_index()
+
+    def benchmark_prices(
+        self,
+        tickers: str | Iterable[str],
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+    ) -> pd.DataFrame:
+        """Adjusted closes of benchmarks (ETFs, indices), dates x tickers."""
+        panel = self.market._bench_panels["adj_close"]
+        names = [tickers] if isinstance(tickers, str) else list(tickers)
+        names = [" ".join(n.upper().split()) for n in names]
+        missing = [n for n in names if n not in panel.columns]
+        if missing:
+            import difflib
+
+            guess = difflib.get_close_matches(missing[0], list(panel.columns), n=5)
+            raise UnknownIdentifierError(missing[0], guess, detail="not a benchmark in the store")
+        rows = self._rows(start, end, pd.DatetimeIndex(panel.index))
+        return panel[names].iloc[rows]
+
+    def benchmark_returns(
+        self,
+        tickers: str | Iterable[str],
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+    ) -> pd.DataFrame:
+        """Daily simple returns of benchmarks, dates x tickers."""
+        before = None if start is None else _to_timestamp(start, "start") - pd.Timedelta(days=10)
+        px = self.benchmark_prices(tickers, before, end)
+        rets = px.pct_change(fill_method=None).iloc[1:]
+        return rets if start is None else rets.loc[rets.index >= _to_timestamp(start, "start")]
+
+    def fama_french(
+        self, start: DateLike | None = None, end: DateLike | None = None
+    ) -> pd.DataFrame:
+        """Fama-French daily factor returns known on the view's date."""
+        ff = self.market.store.read("fama_french").set_index("date")
+        rows = self._rows(start, end, pd.DatetimeIndex(ff.index))
+        return ff.iloc[rows]
+
+    def _active(self, table: str) -> pd.DataFrame:
+        df = self.market.store.read(table)
+        start = df["start_date"].isna() | (df["start_date"] <= self.date)
+        end = df["end_date"].isna() | (df["end_date"] > self.date)
+        return df[start & end]
+
+    def hard_to_borrow(self) -> pd.Series:
+        """Annual borrow cost in bps of names on the hard-to-borrow list on the view's date."""
+        df = self._active("hard_to_borrow").drop_duplicates("ticker", keep="last")
+        return df.set_index("ticker")["borrow_cost_bps"].sort_index()
+
+    def restricted(self) -> list[str]:
+        """Tickers on the restricted list on the view's date."""
+        return sorted(set(self._active("restricted")["ticker"]))
+
+    def scores(self, score: str) -> pd.Series:
+        """Latest value per ticker of a numeric score (e.g. ``'esg'``) known on the view's date."""
+        df = self.market.store.read("scores")
+        names = sorted(set(df["score"]))
+        match = [n for n in names if n.lower() == score.lower()]
+        if not match:
+            raise DataError(
+                f"no score named {score!r} in the store (known: {', '.join(names) or 'none'}); "
+                "import one with `hedgekit data import-list scores FILE`"
+            )
+        df = df[(df["score"] == match[0]) & (df["date"] <= self.date)]
+        df = df.sort_values("date").drop_duplicates("ticker", keep="last")
+        return df.set_index("ticker")["value"].rename(match[0]).sort_index()
+
+    def corporate_actions(
+        self, types: Iterable[str] | None = None, *, pending_only: bool = False
+    ) -> pd.DataFrame:
+        """Corporate actions announced on or before the view's date.
+
+        Parameters
+        ----------
+        types : iterable of str, optional
+            Keep these ``action_type`` values (case-insensitive), e.g. ``['merger', 'spin_off']``.
+        pending_only : bool
+            Keep only events whose effective date is after the view's date.
+        """
+        df = self.market.store.read("corporate_actions")
+        announced = df["announce_date"].fillna(df["effective_date"])
+        df = df[announced <= self.date]
+        if types is not None:
+            wanted = {t.strip().lower().replace("-", "_").replace(" ", "_") for t in types}
+            df = df[df["action_type"].str.lower().isin(wanted)]
+        if pending_only:
+            df = df[df["effective_date"] > self.date]
+        return df.reset_index(drop=True)

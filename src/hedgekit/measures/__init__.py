@@ -1,0 +1,27 @@
+"""Risk and performance measures: plain functions on return series."""
+
+from __future__ import annotations
+
+from hedgekit.measures._measures import (
+    annualized_return,
+    annualized_volatility,
+    beta,
+    correlation,
+    max_drawdown,
+    r_squared,
+    risk_reduction_bps,
+    tracking_error,
+    variance_reduction,
+)
+
+__all__ = [
+    "annualized_return",
+    "annualized_volatility",
+    "beta",
+    "correlation",
+    "max_drawdown",
+    "r_squared",
+    "risk_reduction_bps",
+    "tracking_error",
+    "variance_reduction",
+]
