@@ -20,7 +20,7 @@ import pandas as pd
 from hedgekit._errors import DataError, MalformedDataError
 from hedgekit.data._corporate import detect_splits
 from hedgekit.data._geography import regions_of
-from hedgekit.data._gics import fill_gics_levels
+from hedgekit.data._gics import GICS_SECTORS, fill_gics_levels, gics_levels
 from hedgekit.data._identifiers import derive_aliases, load_known_ticker_changes
 from hedgekit.data._schema import TABLES
 from hedgekit.data._store import Store
@@ -93,10 +93,67 @@ def _find(directory: Path, stem: str) -> Path | None:
     return None
 
 
+#: known mislabels in public constituent lists: wrong value -> GICS name
+_LABEL_FIXES: dict[str, str] = {
+    "Industries": "Industrials",
+    "Technology": "Information Technology",
+    "Telecommunications Services": "Telecommunication Services",
+    "Life Sciences Tolls & Services": "Life Sciences Tools & Services",
+    "Cybersecurity Company": "Systems Software",
+}
+
+
+def _repair_fiscal_years(raw: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    """Fill a missing fiscal year, or fix one two statements share, from the period end."""
+    if "period_end" not in raw.columns or "fiscal_year" not in raw.columns:
+        return raw
+    out = raw.copy()
+    period_end = pd.to_datetime(out["period_end"], errors="coerce")
+    fy = pd.to_numeric(out["fiscal_year"], errors="coerce")
+    key = ["ticker", "source"] if "source" in out.columns else ["ticker"]
+    tmp = out[key].assign(fy=fy, pe=period_end)
+    clash = tmp.duplicated([*key, "fy"], keep=False) & ~tmp.duplicated([*key, "fy", "pe"], keep=False)
+    fix = (fy.isna() | clash) & period_end.notna()
+    if fix.any():
+        out.loc[fix, "fiscal_year"] = period_end[fix].dt.year
+        report.derived["fiscal_years_repaired"] = int(fix.sum())
+    return out
+
+
+def _clean_classifications(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    """Repair the label slips of public constituent snapshots, counting each repair.
+
+    - a sub-industry written in the sector column (whole 2023-03-07 snapshot): moved across;
+    - misspelt or non-GICS labels (``_LABEL_FIXES``): replaced.
+    """
+    out = frame.copy()
+    fixes = 0
+    for col in ("gics_sector", "gics_sub_industry"):
+        if col in out.columns:
+            vals = out[col].astype("string")
+            hit = vals.isin(list(_LABEL_FIXES))
+            fixes += int(hit.sum())
+            out[col] = vals.replace(_LABEL_FIXES)
+    if "gics_sector" in out.columns and "gics_sub_industry" in out.columns:
+        sector = out["gics_sector"].astype("string")
+        legacy_sectors = {*GICS_SECTORS, "Telecommunication Services"}
+        odd = sector.notna() & ~sector.isin(legacy_sectors) & out["gics_sub_industry"].isna()
+        if odd.any():
+            moved = sector[odd]
+            out.loc[odd, "gics_sub_industry"] = moved
+            out.loc[odd, "gics_sector"] = moved.map(
+                lambda v: gics_levels(str(v))["gics_sector"]
+            ).astype("string")
+            fixes += int(odd.sum())
+    if fixes:
+        report.derived["classification_fixes"] = report.derived.get("classification_fixes", 0) + fixes
+    return out
+
+
 def _prepare_securities(
     sec: pd.DataFrame, prices: pd.DataFrame, report: ImportReport
 ) -> pd.DataFrame:
-    sec = fill_gics_levels(sec)
+    sec = fill_gics_levels(_clean_classifications(sec, report))
     if "currency" not in sec.columns or sec["currency"].isna().all():
         sec["currency"] = "USD"
     sec["currency"] = sec["currency"].fillna("USD")
@@ -184,6 +241,7 @@ def import_bundle(
     report = ImportReport(source=str(directory), synthetic=bool(manifest.get("synthetic", False)))
 
     frames: dict[str, pd.DataFrame] = {}
+    repairs: dict[str, int] = {}
     for stem, table in BUNDLE_FILES.items():
         path = found[stem]
         if path is None:
@@ -200,14 +258,23 @@ def import_bundle(
                     f"prices in {sorted(cur)} without FX rates; convert to USD first",
                     column="currency",
                 )
-        frames[table] = coerce_table(raw, TABLES[table], str(path))
+        if table == "fundamentals":
+            raw = _repair_fiscal_years(raw, report)
+        frames[table] = coerce_table(
+            raw, TABLES[table], str(path), duplicates="repair", repairs=repairs
+        )
 
+    for what, count in repairs.items():
+        report.warnings.append(f"{what}: {count}")
     prices = frames["prices"]
     say("deriving securities, aliases and splits")
     sec = _prepare_securities(frames["securities"], prices, report)
     frames["securities"] = coerce_table(sec, TABLES["securities"], "securities (derived)")
     tickers = set(frames["securities"]["ticker"])
+    if "classifications" in frames:
+        frames["classifications"] = _clean_classifications(frames["classifications"], report)
 
+    # curated first: it wins over the approximate dates derived from snapshots
     alias_parts = [load_known_ticker_changes()]
     if "classifications" in frames:
         alias_parts.append(derive_aliases(frames["classifications"], tickers))
@@ -216,7 +283,7 @@ def import_bundle(
     aliases = pd.concat([a for a in alias_parts if len(a)], ignore_index=True)
     if len(aliases):
         aliases = aliases[aliases["ticker"].isin(tickers)]
-        aliases = aliases.drop_duplicates(subset=["alias", "ticker", "start_date"], keep="last")
+        aliases = aliases.drop_duplicates(subset=["alias", "ticker", "start_date"], keep="first")
     frames["aliases"] = coerce_table(aliases, TABLES["aliases"], "aliases (derived)")
     report.derived["aliases"] = len(frames["aliases"])
 

@@ -525,13 +525,27 @@ class PointInTimeData:
         return out
 
     # -------------------------------------------------------------- reference data
-    def members(self, index: str = "SPX") -> list[str]:
-        """Tickers in ``index`` on the view's date (membership intervals known then)."""
+    def members(self, index: str = "SPX", *, with_prices: bool = True) -> list[str]:
+        """Tickers in ``index`` on the view's date (membership intervals known then).
+
+        Parameters
+        ----------
+        with_prices : bool
+            Keep only members with a price history in the store (default). Members without
+            one (delisted names missing from a survivorship-biased source, share classes
+            the source lacks) are logged at INFO level.
+        """
         code = self.market.resolve_index(index)
         m = self.market._membership
         m = m[(m["index"] == code) & (m["start_date"] <= self.date)]
-        active = m[m["end_date"].isna() | (m["end_date"] > self.date)]
-        return sorted(set(active["ticker"]))
+        active = sorted(set(m[m["end_date"].isna() | (m["end_date"] > self.date)]["ticker"]))
+        if not with_prices:
+            return active
+        have = self.market.tickers
+        missing = [t for t in active if t not in have]
+        if missing:
+            logger.info("%d %s members have no prices: %s", len(missing), code, missing[:20])
+        return [t for t in active if t in have]
 
     def tradable(self, tickers: str | Iterable[str] | None = None, max_age: int = 5) -> list[str]:
         """Tickers with a price in the last ``max_age`` trading days up to the view's date."""

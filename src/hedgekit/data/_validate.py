@@ -9,6 +9,7 @@ the fix; nothing is half-written because the store only commits validated frames
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -102,7 +103,14 @@ def _coerce_numeric(col: pd.Series, source: str, name: str, kind: str) -> pd.Ser
     return num
 
 
-def coerce_table(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.DataFrame:
+def coerce_table(
+    frame: pd.DataFrame,
+    spec: TableSpec,
+    source: str,
+    *,
+    duplicates: Literal["error", "keep_most_complete", "repair"] = "error",
+    repairs: dict[str, int] | None = None,
+) -> pd.DataFrame:
     """Validate ``frame`` against ``spec`` and return a clean, typed copy.
 
     Parameters
@@ -113,6 +121,16 @@ def coerce_table(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.DataFr
         The target table.
     source : str
         Name of the file the rows came from, used in error messages.
+    duplicates : {'error', 'keep_most_complete', 'repair'}
+        What to do with rows sharing a key. ``'keep_most_complete'`` keeps, per key,
+        the row with the most non-null values, provided every other row of the key
+        agrees with it wherever both have a value (exact copies, or copies with blanks);
+        rows that truly conflict still raise. ``'repair'`` does the same, then resolves
+        true conflicts by keeping the last row in file order (later rows supersede), and
+        sets negative values of non-negative columns (shares, volume) to missing.
+        Non-positive prices raise in every mode.
+    repairs : dict, optional
+        Receives ``{"<table>: duplicate rows dropped": n}`` for what was repaired.
 
     Returns
     -------
@@ -160,9 +178,7 @@ def coerce_table(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.DataFr
     df = pd.DataFrame(out, index=frame.index)
     if "ticker" in df.columns:
         df["ticker"] = normalize_ticker_column(df["ticker"])
-    for name in (*spec.key, *spec.not_null):
-        if name not in spec.required and name not in frame.columns:
-            continue
+    for name in (*[k for k in spec.key if k in spec.required], *spec.not_null):
         isnull = df[name].isna()
         if isnull.any():
             raise MalformedDataError(
@@ -185,11 +201,28 @@ def coerce_table(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.DataFr
     for name in spec.non_negative:
         vals = df[name].to_numpy(dtype="float64", na_value=np.nan)
         bad = vals < 0
-        if bad.any():
+        if bad.any() and duplicates == "repair":
+            df.loc[bad, name] = np.nan
+            if repairs is not None:
+                label = f"{spec.name}: negative {name} set to missing"
+                repairs[label] = repairs.get(label, 0) + int(bad.sum())
+        elif bad.any():
             raise MalformedDataError(
                 source, f"negative value {vals[bad][0]!r}", row=_first_bad(bad), column=name
             )
     key = [k for k in spec.key if k in df.columns]
+    if n and key and duplicates != "error":
+        df, dropped = _drop_redundant_duplicates(df, key)
+        if dropped and repairs is not None:
+            label = f"{spec.name}: redundant duplicate rows dropped"
+            repairs[label] = repairs.get(label, 0) + dropped
+        if duplicates == "repair":
+            clash = df.duplicated(subset=key, keep="last")
+            if clash.any():
+                df = df[~clash]
+                if repairs is not None:
+                    label = f"{spec.name}: conflicting duplicate rows replaced by the last one"
+                    repairs[label] = repairs.get(label, 0) + int(clash.sum())
     if n and key:
         dup = df.duplicated(subset=key, keep="first")
         if dup.any():
@@ -204,3 +237,26 @@ def coerce_table(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.DataFr
     if spec.sort:
         df = df.sort_values(list(spec.sort), kind="stable").reset_index(drop=True)
     return df
+
+
+def _drop_redundant_duplicates(df: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, int]:
+    """Keep the most complete row of each duplicated key when the others agree with it."""
+    mask = df.duplicated(subset=key, keep=False)
+    if not mask.any():
+        return df, 0
+    groups = df[mask]
+    completeness = groups.notna().sum(axis=1)
+    order = groups.assign(_c=completeness.to_numpy()).sort_values("_c", ascending=False, kind="stable")
+    best = order.drop_duplicates(subset=key, keep="first")
+    drop: list[int] = []
+    for idx, row in order.drop(index=best.index).iterrows():
+        match = best
+        for k in key:
+            match = match[match[k] == row[k]]
+        ref = match.iloc[0]
+        both = row.notna() & ref.notna()
+        both = both.drop(labels="_c")
+        if not (row[both.index[both]] == ref[both.index[both]]).all():
+            continue  # a true conflict: left for the duplicate check to report
+        drop.append(idx)
+    return df.drop(index=drop), len(drop)

@@ -1,0 +1,64 @@
+"""Shared fixtures: the real-data bundle path, an imported real store, the demo store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_REAL_DATA = REPO.parent / "shared" / "data" / "us_equities"
+
+
+def real_data_path() -> Path:
+    """Path of the real bundle: ``$HEDGEKIT_TEST_DATA`` or ``<repo>/../shared/data/us_equities``."""
+    return Path(os.environ.get("HEDGEKIT_TEST_DATA", DEFAULT_REAL_DATA)).expanduser()
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The real bundle directory; skips the test (with the reason) when it is absent."""
+    path = real_data_path()
+    if not (path / "prices.parquet").exists():
+        pytest.skip(
+            f"real data not found at {path}; set HEDGEKIT_TEST_DATA to the us_equities folder"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_store(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A store holding the whole real bundle, imported once per test session."""
+    from hedgekit.data import Store, import_bundle
+
+    store = Store(tmp_path_factory.mktemp("real_home"))
+    import_bundle(real_data_dir, store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def real_market(real_store):
+    """MarketData over the imported real bundle (panels cached for the session)."""
+    from hedgekit.data import MarketData
+
+    return MarketData(real_store)
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory):
+    """A store holding the embedded synthetic demo market."""
+    from hedgekit.data import Store, import_bundle
+    from hedgekit.data._demo import demo_bundle_path
+
+    store = Store(tmp_path_factory.mktemp("demo_home"))
+    import_bundle(demo_bundle_path(), store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def demo_market(demo_store):
+    """MarketData over the demo market."""
+    from hedgekit.data import MarketData
+
+    return MarketData(demo_store)
