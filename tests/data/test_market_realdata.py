@@ -63,10 +63,23 @@ def test_returns_match_direct_computation(real_market, real_data_dir):
 def test_membership_is_point_in_time(real_market, real_data_dir):
     m = pd.read_parquet(real_data_dir / "index_membership.parquet")
     active = m[(m.start_date <= D) & (m.end_date.isna() | (m.end_date > D))]
-    assert real_market.as_of(D).members("SPX", with_prices=False) == sorted(set(active.ticker))
+    al = real_market.aliases
+
+    def current(ticker, end):
+        last = pd.Timestamp("2262-01-01") if pd.isna(end) else end - pd.Timedelta(days=1)
+        for r in al[al.alias == ticker].itertuples():
+            if (pd.isna(r.start_date) or r.start_date <= last) and (
+                pd.isna(r.end_date) or last < r.end_date
+            ):
+                return r.ticker
+        return ticker
+
+    expected = sorted({current(r.ticker, r.end_date) for r in active.itertuples()})
+    assert real_market.as_of(D).members("SPX", with_prices=False) == expected
     with_px = real_market.as_of(D).members("SPX")
-    assert with_px == [t for t in sorted(set(active.ticker)) if t in real_market.tickers]
-    assert "BRK-B" not in with_px and 450 < len(with_px) < 500
+    assert with_px == [t for t in expected if t in real_market.tickers]
+    assert "META" in with_px and "FB" not in with_px  # FB's interval is stored under META
+    assert "BRK-B" not in with_px and 400 < len(with_px) < 500  # survivorship: ~83% in 2015
     assert real_market.as_of(D).members("S&P 500") == real_market.as_of(D).members("spx index")
     members_2015 = set(real_market.as_of(D).members())
     assert "TSLA" not in members_2015  # joined in December 2020
@@ -94,27 +107,29 @@ def test_fundamentals_only_after_publication(real_market):
     assert early.loc["AAPL", "fiscal_year"] == 2018  # FY ends in September, filed early November
 
 
-def test_market_cap_is_sane_and_split_adjusted(real_market):
-    cap = real_market.as_of("2020-12-31").market_cap(["AAPL", "MSFT", "NVDA"])
-    assert 1.9e12 < cap.loc["AAPL", "market_cap"] < 2.5e12
-    assert 1.4e12 < cap.loc["MSFT", "market_cap"] < 1.9e12
-    assert (cap["shares_source"] == "fundamentals").all()
+def test_market_cap_is_sane_and_split_invariant(real_market):
+    cap = real_market.as_of("2020-12-31").market_cap(["AAPL", "MSFT", "WDC"])
+    assert 1.9e12 < cap.loc["AAPL", "market_cap"] < 2.5e12  # ~2.26T at the time
+    assert 1.4e12 < cap.loc["MSFT", "market_cap"] < 1.9e12  # ~1.68T
+    assert 8e9 < cap.loc["WDC", "market_cap"] < 2e10  # ~15B
+    assert (cap["shares_source"] == "snapshot").all()
     # AAPL split 4:1 effective 2020-08-31: the cap moves with the price, not by a factor 4
     before = real_market.as_of("2020-08-28").market_cap("AAPL").loc["AAPL", "market_cap"]
     after = real_market.as_of("2020-08-31").market_cap("AAPL").loc["AAPL", "market_cap"]
     assert 0.9 < after / before < 1.1
-    splits = real_market.as_of("2021-01-04").corporate_actions(["split"])
-    aapl = splits[splits.ticker == "AAPL"]
-    assert pd.Timestamp("2020-08-31") in set(aapl.effective_date)
-    assert aapl.loc[aapl.effective_date == "2020-08-31", "ratio"].iloc[0] == 4.0
+    # renamed tickers find their old fundamentals (FISV -> FI, ANTM -> ELV)
+    late = real_market.as_of("2023-12-29").market_cap(["FI", "ELV", "META"])
+    assert late["market_cap"].notna().all()
+    assert 7e11 < late.loc["META", "market_cap"] < 1.2e12  # ~0.91T
 
 
-def test_market_cap_falls_back_when_no_statement_yet(real_market):
-    cap = real_market.as_of("2008-06-30").market_cap(["AAPL"])
-    assert cap.loc["AAPL", "shares_source"] == "missing"
-    assert np.isnan(cap.loc["AAPL", "market_cap"])
-    snap = real_market.as_of("2013-03-01").market_cap(["AAPL"])
-    assert snap.loc["AAPL", "shares_source"] in {"snapshot", "fundamentals"}
+def test_distributions_are_derived(real_market):
+    events = real_market.as_of("2009-01-02").corporate_actions(["distribution"])
+    mo = events[events.ticker == "MO"]
+    assert pd.Timestamp("2008-03-31") in set(mo.effective_date)  # Philip Morris Intl spin-off
+    before = real_market.as_of("2008-03-28").corporate_actions(["distribution"])
+    assert pd.Timestamp("2008-03-31") not in set(before.effective_date)
+    assert (before.announce_date <= pd.Timestamp("2008-03-28")).all()
 
 
 def test_classification_prefers_dated_snapshots(real_market):

@@ -3,7 +3,7 @@
 The layout is the one of ``../shared/data/us_equities``: ``prices`` and
 ``securities`` are required, everything else optional. Each file may be
 ``<name>.parquet`` or ``<name>.csv``. The import validates every file, derives
-aliases (ticker changes) and splits, and commits all tables in one transaction.
+aliases (ticker changes) and distributions, and commits all tables in one transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from hedgekit._errors import DataError, MalformedDataError
-from hedgekit.data._corporate import detect_splits
+from hedgekit.data._corporate import detect_distributions
 from hedgekit.data._geography import regions_of
 from hedgekit.data._gics import GICS_SECTORS, fill_gics_levels, gics_levels
 from hedgekit.data._identifiers import derive_aliases, load_known_ticker_changes
@@ -103,6 +103,41 @@ _LABEL_FIXES: dict[str, str] = {
 }
 
 
+#: tables whose rows name a ticker as it was on a date: table -> that date column
+_DATED_TICKERS: dict[str, str] = {
+    "fundamentals": "publish_date",
+    "fundamentals_snapshots": "snapshot_date",
+    "classifications": "snapshot_date",
+    "descriptions": "as_of",
+    "index_membership": "end_date",  # the ticker an interval is filed under is its last one
+}
+
+
+def _apply_aliases(
+    frame: pd.DataFrame, date_col: str, aliases: pd.DataFrame
+) -> tuple[pd.DataFrame, int]:
+    """Rename old tickers to the store ticker on rows dated inside an alias's validity."""
+    if aliases.empty or frame.empty:
+        return frame, 0
+    out = frame.copy()
+    ticker = out["ticker"].astype("string")
+    dates = out[date_col]
+    if date_col == "end_date":  # open or exclusive end: the last day of the interval
+        dates = (dates - pd.Timedelta(days=1)).fillna(pd.Timestamp("2262-01-01"))
+    moved = 0
+    for row in aliases.itertuples(index=False):
+        hit = ticker == row.alias
+        if pd.notna(row.start_date):
+            hit &= dates >= row.start_date
+        if pd.notna(row.end_date):
+            hit &= dates < row.end_date
+        hit = hit.fillna(False)
+        if hit.any():
+            out.loc[hit, "ticker"] = row.ticker
+            moved += int(hit.sum())
+    return out, moved
+
+
 def _repair_fiscal_years(raw: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
     """Fill a missing fiscal year, or fix one two statements share, from the period end."""
     if "period_end" not in raw.columns or "fiscal_year" not in raw.columns:
@@ -112,7 +147,9 @@ def _repair_fiscal_years(raw: pd.DataFrame, report: ImportReport) -> pd.DataFram
     fy = pd.to_numeric(out["fiscal_year"], errors="coerce")
     key = ["ticker", "source"] if "source" in out.columns else ["ticker"]
     tmp = out[key].assign(fy=fy, pe=period_end)
-    clash = tmp.duplicated([*key, "fy"], keep=False) & ~tmp.duplicated([*key, "fy", "pe"], keep=False)
+    clash = tmp.duplicated([*key, "fy"], keep=False) & ~tmp.duplicated(
+        [*key, "fy", "pe"], keep=False
+    )
     fix = (fy.isna() | clash) & period_end.notna()
     if fix.any():
         out.loc[fix, "fiscal_year"] = period_end[fix].dt.year
@@ -146,7 +183,9 @@ def _clean_classifications(frame: pd.DataFrame, report: ImportReport) -> pd.Data
             ).astype("string")
             fixes += int(odd.sum())
     if fixes:
-        report.derived["classification_fixes"] = report.derived.get("classification_fixes", 0) + fixes
+        report.derived["classification_fixes"] = (
+            report.derived.get("classification_fixes", 0) + fixes
+        )
     return out
 
 
@@ -264,10 +303,8 @@ def import_bundle(
             raw, TABLES[table], str(path), duplicates="repair", repairs=repairs
         )
 
-    for what, count in repairs.items():
-        report.warnings.append(f"{what}: {count}")
     prices = frames["prices"]
-    say("deriving securities, aliases and splits")
+    say("deriving securities, aliases and distributions")
     sec = _prepare_securities(frames["securities"], prices, report)
     frames["securities"] = coerce_table(sec, TABLES["securities"], "securities (derived)")
     tickers = set(frames["securities"]["ticker"])
@@ -287,10 +324,22 @@ def import_bundle(
     frames["aliases"] = coerce_table(aliases, TABLES["aliases"], "aliases (derived)")
     report.derived["aliases"] = len(frames["aliases"])
 
-    splits = detect_splits(prices)
-    report.derived["splits"] = len(splits)
+    moved_total = 0
+    for table, date_col in _DATED_TICKERS.items():
+        if table in frames:
+            moved, count = _apply_aliases(frames[table], date_col, frames["aliases"])
+            if count:
+                moved_total += count
+                frames[table] = coerce_table(
+                    moved, TABLES[table], f"{table} (renamed tickers)",
+                    duplicates="repair", repairs=repairs,
+                )  # fmt: skip
+    report.derived["rows_renamed_to_current_ticker"] = moved_total
+
+    derived = detect_distributions(prices)
+    report.derived["distributions"] = len(derived)
     given = frames.get("corporate_actions")
-    actions = splits if given is None else pd.concat([given, splits], ignore_index=True)
+    actions = derived if given is None else pd.concat([given, derived], ignore_index=True)
     actions = actions.drop_duplicates(
         subset=["ticker", "action_type", "effective_date"], keep="first"
     )
@@ -298,6 +347,8 @@ def import_bundle(
         actions, TABLES["corporate_actions"], "corporate_actions"
     )
 
+    for what, count in repairs.items():
+        report.warnings.append(f"{what}: {count}")
     unknown = sorted(set(frames.get("index_membership", prices)["ticker"]) - tickers)
     if unknown and "index_membership" in frames:
         report.warnings.append(

@@ -1,87 +1,55 @@
-"""Corporate actions derived from prices: stock splits.
+"""Corporate actions derived from prices: distributions (spin-offs, special dividends).
 
-A split shows as a jump in the raw close that the adjusted close does not share.
-On day ``t`` the ratio ``(close_t / close_{t-1}) / (adj_t / adj_{t-1})`` is 1 on an
-ordinary day, slightly below 1 on an ex-dividend day and ``1 / k`` on the day of a
-``k``-for-1 split. Ratios far from 1 that sit close to a simple fraction ``p/q``
-(``p, q <= 20``) are recorded as splits with ``ratio = k`` (new shares per old).
+Vendors such as Yahoo publish a ``close`` that is adjusted for splits (not for
+dividends) and an ``adj_close`` adjusted for both. On day ``t`` the ratio
+``(close_t / close_{t-1}) / (adj_t / adj_{t-1})`` is 1 on an ordinary day, slightly
+below 1 on an ex-dividend day, and well below 1 on the ex-date of a spin-off or a
+special dividend. Days where it falls below ``1 / 1.2`` (a distribution worth more
+than about 17% of the price) are recorded as ``action_type='distribution'`` with
+``ratio`` the adjustment factor ``1 / ratio_t`` (e.g. 1.33 when a third of the value
+was paid out). A split cannot be seen this way when ``close`` is split-adjusted;
+splits enter the store only from a ``corporate_actions`` file.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pandas as pd
 
-__all__ = ["detect_splits", "split_factor_panel"]
+__all__ = ["detect_distributions"]
 
-_THRESHOLD = 0.2  # |log ratio| above log(1.2): a special dividend rarely moves it this far
-_TOLERANCE = 0.03  # relative distance to the nearest simple fraction
-
-
-def _as_fraction(k: float) -> float | None:
-    frac = Fraction(k).limit_denominator(20)
-    if frac.numerator > 50 or frac.numerator == 0:
-        return None
-    if abs(float(frac) - k) / k > _TOLERANCE:
-        return None
-    return float(frac)
+_THRESHOLD = 0.2
 
 
-def detect_splits(prices: pd.DataFrame) -> pd.DataFrame:
-    """Find stock splits in long-format prices.
+def detect_distributions(prices: pd.DataFrame) -> pd.DataFrame:
+    """Find large distributions (spin-offs, special dividends) in long-format prices.
 
     Parameters
     ----------
     prices : DataFrame
-        Columns ``date, ticker, close, adj_close``, sorted by ticker then date.
+        Columns ``date, ticker, close, adj_close``.
 
     Returns
     -------
     DataFrame
-        One row per split with columns of the ``corporate_actions`` table:
-        ``action_type='split'``, ``effective_date`` the first day at the new price,
-        ``announce_date`` equal to it (the real announcement is unknown), ``ratio``
-        the number of new shares per old share (2.0 for a 2-for-1, 0.1 for 1-for-10).
+        Rows of the ``corporate_actions`` table with ``action_type='distribution'``,
+        ``effective_date`` the ex-date and ``announce_date`` equal to it (the real
+        announcement date is unknown, so the event is known no earlier than it happened).
     """
     df = prices[["date", "ticker", "close", "adj_close"]].sort_values(["ticker", "date"])
     same = df["ticker"].eq(df["ticker"].shift())
     raw = df["close"] / df["close"].shift()
     adj = df["adj_close"] / df["adj_close"].shift()
     ratio = (raw / adj).where(same)
-    cand = np.abs(np.log(ratio)) > np.log1p(_THRESHOLD)
-    hits = df.loc[cand.fillna(False)].copy()
-    hits["ratio"] = (1.0 / ratio[cand.fillna(False)]).map(_as_fraction)
-    hits = hits.dropna(subset=["ratio"])
-    out = pd.DataFrame(
+    hit = (np.log(ratio) < -np.log1p(_THRESHOLD)).fillna(False)
+    rows = df.loc[hit]
+    return pd.DataFrame(
         {
-            "ticker": hits["ticker"].astype("string"),
-            "action_type": "split",
-            "announce_date": hits["date"],
-            "effective_date": hits["date"],
-            "ratio": hits["ratio"].astype("float64"),
-            "details": "derived from close vs adj_close",
+            "ticker": rows["ticker"].astype("string"),
+            "action_type": "distribution",
+            "announce_date": rows["date"],
+            "effective_date": rows["date"],
+            "ratio": (1.0 / ratio[hit]).astype("float64"),
+            "details": "derived: close vs adj_close (spin-off or special dividend)",
         }
-    )
-    return out.reset_index(drop=True)
-
-
-def split_factor_panel(
-    splits: pd.DataFrame, dates: pd.DatetimeIndex, tickers: pd.Index
-) -> pd.DataFrame:
-    """Cumulative split factor per date and ticker.
-
-    ``factor[t] / factor[s]`` is the number of shares at ``t`` per share held at ``s``;
-    the factor is 1 before a ticker's first split.
-    """
-    factor = pd.DataFrame(1.0, index=dates, columns=tickers)
-    if splits.empty:
-        return factor
-    sp = splits[splits["ticker"].isin(tickers) & (splits["action_type"] == "split")]
-    for ticker, grp in sp.groupby("ticker"):
-        col = np.ones(len(dates))
-        for d, r in zip(grp["effective_date"], grp["ratio"], strict=True):
-            col[dates.searchsorted(d) :] *= r
-        factor[ticker] = col
-    return factor
+    ).reset_index(drop=True)

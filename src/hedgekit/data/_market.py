@@ -39,7 +39,6 @@ from hedgekit._errors import (
     PointInTimeError,
     UnknownIdentifierError,
 )
-from hedgekit.data._corporate import split_factor_panel
 from hedgekit.data._gics import fill_gics_levels
 from hedgekit.data._identifiers import IdentifierResolver, share_class_groups
 from hedgekit.data._store import Store
@@ -226,19 +225,13 @@ class MarketData:
         return self.store.read("index_membership")
 
     @cached_property
-    def _split_factors(self) -> pd.DataFrame:
-        actions = self.store.read("corporate_actions")
-        return split_factor_panel(
-            actions[actions["action_type"] == "split"], self.calendar, self.tickers
-        )
-
-    @cached_property
-    def _shares_events(self) -> pd.DataFrame:
+    def _statements(self) -> dict[str, pd.DataFrame]:
+        """Share counts of annual statements per ticker, by publish date."""
         fund = self.store.read(
             "fundamentals",
             columns=[
                 "ticker",
-                "fiscal_year",
+                "source",
                 "period_end",
                 "publish_date",
                 "publish_date_estimated",
@@ -247,27 +240,28 @@ class MarketData:
             ],
         )
         fund = fund.assign(shares=fund["shares_basic"].fillna(fund["shares_diluted"]))
-        fund = fund.dropna(subset=["shares"])
-        fund = fund[fund["shares"] > 0]
-        fund = fund.assign(
-            known=fund["publish_date"],
-            ref=fund["period_end"].fillna(fund["publish_date"]),
-            source="fundamentals",
-            rank=fund["publish_date_estimated"].fillna(False).astype(int),
+        fund = fund[fund["shares"] > 0].assign(
+            est=fund["publish_date_estimated"].fillna(False).astype(bool)
         )
+        fund = fund.sort_values(["publish_date", "period_end"])
+        return {str(t): g.reset_index(drop=True) for t, g in fund.groupby("ticker")}
+
+    @cached_property
+    def _cap_anchors(self) -> pd.DataFrame:
+        """Valuation snapshots as (ticker, date, shares in the close's units)."""
         snap = self.store.read(
-            "fundamentals_snapshots", columns=["snapshot_date", "ticker", "price", "market_cap"]
+            "fundamentals_snapshots", columns=["snapshot_date", "ticker", "market_cap"]
         )
-        snap = snap[(snap["market_cap"] > 0) & (snap["price"] > 0)]
-        snap = snap.assign(
-            shares=snap["market_cap"] / snap["price"],
-            known=snap["snapshot_date"],
-            ref=snap["snapshot_date"],
-            source="snapshot",
-            rank=2,
-        )
-        cols = ["ticker", "known", "ref", "shares", "source", "rank"]
-        return pd.concat([fund[cols], snap[cols]], ignore_index=True)
+        snap = snap[(snap["market_cap"] > 0) & snap["ticker"].isin(self.tickers)]
+        close = self._panels["close"].ffill(limit=5)
+        rows = close.index.searchsorted(snap["snapshot_date"].to_numpy(), side="right") - 1
+        cols = close.columns.get_indexer(snap["ticker"])
+        ok = rows >= 0
+        px = np.full(len(snap), np.nan)
+        px[ok] = close.to_numpy()[rows[ok], cols[ok]]
+        out = snap.assign(shares=snap["market_cap"].to_numpy() / px)
+        out = out[np.isfinite(out["shares"])]
+        return out.sort_values("snapshot_date").reset_index(drop=True)
 
     @property
     def calendar(self) -> pd.DatetimeIndex:
@@ -476,48 +470,59 @@ class PointInTimeData:
     def market_cap(self, tickers: str | Iterable[str] | None = None) -> pd.DataFrame:
         """Market capitalisation in USD, point in time.
 
-        ``market_cap = close(D) x shares(D)`` where ``shares(D)`` is, in order of preference:
+        Vendor closes (e.g. Yahoo's) are split-adjusted to the vendor's latest share
+        basis, and statement share counts come in mixed bases, so hedgekit anchors the
+        share count on a source that states market cap in dollars. In order of preference:
 
-        1. basic shares outstanding (diluted if basic is missing) of the latest annual
-           statement published on or before ``D``, split-adjusted from its period end to ``D``;
-        2. shares implied by the latest valuation snapshot on or before ``D``
-           (``market_cap / price``), split-adjusted;
-        3. missing (``shares_source='missing'``).
+        1. ``'snapshot'``: the latest valuation snapshot on or before ``D`` gives
+           ``shares = market_cap(s) / close(s)`` in the close's own units; it is rolled
+           forward to ``D`` by the change in basic shares between the statements known at
+           ``s`` and at ``D`` (same source; a change beyond 2x either way is taken for a
+           split or a restatement and ignored). ``market_cap = close(D) * shares``.
+        2. ``'statement'``: no snapshot yet: basic shares (diluted if missing) of the latest
+           annual statement published on or before ``D``, times ``close(D)``. A split
+           between the statement and the vendor's basis date makes this wrong by the split
+           ratio; that is why it comes second.
+        3. ``'missing'``: neither is known on ``D``; ``market_cap`` is NaN.
 
         Returns
         -------
         DataFrame
-            Indexed by ticker: ``market_cap, close, shares, shares_source, shares_date,
-            shares_age_days`` (age of the share count: how stale it is).
+            Indexed by ticker: ``market_cap, close, shares, shares_source, shares_date``
+            (date of the snapshot or statement period end) and ``shares_age_days``.
         """
         names = self.resolve(tickers)
-        close = self.last_prices(names, field="close")
-        ev = self.market._shares_events
-        ev = ev[(ev["known"] <= self.date) & ev["ticker"].isin(names)]
-        fund = ev[ev["source"] == "fundamentals"].sort_values(
-            ["ref", "rank"], ascending=[True, False]
-        )
-        fund = fund.drop_duplicates("ticker", keep="last")
-        snap = ev[ev["source"] == "snapshot"].sort_values("known")
-        snap = snap.drop_duplicates("ticker", keep="last")
-        snap = snap[~snap["ticker"].isin(fund["ticker"])]
-        best = pd.concat([fund, snap]).set_index("ticker").reindex(names)
-        factors = self.market._split_factors
-        f_now = self._select(factors, names).iloc[max(self._n - 1, 0)].to_numpy()
-        ref_rows = (
-            factors.index.searchsorted(best["ref"].fillna(self.date).to_numpy(), side="right") - 1
-        )
-        ref_rows = np.clip(ref_rows, 0, len(factors) - 1)
-        fsub = self._select(factors, names).to_numpy()
-        f_ref = fsub[ref_rows, np.arange(len(names))]
-        shares = best["shares"].to_numpy(dtype="float64") * f_now / f_ref
+        close = self.last_prices(names, field="close").to_numpy()
+        anchors = self.market._cap_anchors
+        anchors = anchors[(anchors["snapshot_date"] <= self.date) & anchors["ticker"].isin(names)]
+        latest = anchors.drop_duplicates("ticker", keep="last").set_index("ticker")
+        statements = self.market._statements
+        shares = np.full(len(names), np.nan)
+        source = np.full(len(names), "missing", dtype=object)
+        when = np.full(len(names), np.datetime64("NaT"), dtype="datetime64[ns]")
+        for i, t in enumerate(names):
+            stm = statements.get(t)
+            known = stm[stm["publish_date"] <= self.date] if stm is not None else None
+            if t in latest.index:
+                row = latest.loc[t]
+                growth = 1.0
+                if known is not None and len(known):
+                    growth = _share_growth(known, row["snapshot_date"])
+                shares[i] = row["shares"] * growth
+                source[i] = "snapshot"
+                when[i] = np.datetime64(row["snapshot_date"], "ns")
+            elif known is not None and len(known):
+                best = known.sort_values(["period_end", "est"], ascending=[True, False]).iloc[-1]
+                shares[i] = best["shares"]
+                source[i] = "statement"
+                when[i] = np.datetime64(best["period_end"], "ns")
         out = pd.DataFrame(
             {
-                "market_cap": close.to_numpy() * shares,
-                "close": close.to_numpy(),
+                "market_cap": close * shares,
+                "close": close,
                 "shares": shares,
-                "shares_source": best["source"].fillna("missing").to_numpy(),
-                "shares_date": best["ref"].to_numpy(),
+                "shares_source": source,
+                "shares_date": when,
             },
             index=pd.Index(names, name="ticker"),
         )
@@ -730,3 +735,18 @@ class PointInTimeData:
         if pending_only:
             df = df[df["effective_date"] > self.date]
         return df.reset_index(drop=True)
+
+
+def _share_growth(known: pd.DataFrame, anchor: pd.Timestamp) -> float:
+    """Change in shares from the statement known at ``anchor`` to the latest known one.
+
+    Uses one source at both ends (the source of the latest statement); returns 1 when no
+    pair exists or when the change exceeds 2x either way (a split or restatement).
+    """
+    latest = known.iloc[-1]
+    same = known[known["source"] == latest["source"]]
+    before = same[same["publish_date"] <= anchor]
+    if before.empty:
+        return 1.0
+    growth = float(latest["shares"] / before.iloc[-1]["shares"])
+    return growth if 0.5 <= growth <= 2.0 else 1.0
