@@ -21,6 +21,8 @@ def real_data_dir() -> Path:
     """The real bundle directory; skips the test (with the reason) when it is absent."""
     path = real_data_path()
     if not (path / "prices.parquet").exists():
+        if os.environ.get("HEDGEKIT_REQUIRE_REAL_DATA"):
+            pytest.fail(f"HEDGEKIT_REQUIRE_REAL_DATA is set but {path} holds no prices.parquet")
         pytest.skip(
             f"real data not found at {path}; set HEDGEKIT_TEST_DATA to the us_equities folder"
         )

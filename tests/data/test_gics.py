@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -41,17 +40,6 @@ def gics() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def current(gics: pd.DataFrame) -> pd.DataFrame:
     return gics[gics["status"] == "current"]
-
-
-@pytest.fixture(scope="module")
-def real_data_dir() -> Path:
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "us_equities"
-    path = Path(os.environ.get("HEDGEKIT_TEST_DATA", str(default)))
-    if not (path / "securities.parquet").is_file() or not (path / "gics_history.parquet").is_file():
-        pytest.skip(
-            f"real data not found at {path}; set HEDGEKIT_TEST_DATA to the bundle directory"
-        )
-    return path
 
 
 @pytest.fixture(scope="module")

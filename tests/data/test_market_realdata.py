@@ -22,7 +22,9 @@ D = pd.Timestamp("2015-06-30")
 
 def test_import_counts_match_the_files(real_store, real_data_dir):
     rows = real_store.manifest()["rows"]
-    assert rows["prices"] == len(pd.read_parquet(real_data_dir / "prices.parquet", columns=["ticker"]))
+    assert rows["prices"] == len(
+        pd.read_parquet(real_data_dir / "prices.parquet", columns=["ticker"])
+    )
     assert rows["securities"] == 683
     assert rows["descriptions"] == 1425
     assert real_store.manifest()["synthetic"] is False
@@ -35,7 +37,9 @@ def test_prices_never_pass_the_as_of_date(real_market):
     rets = view.returns(["AAPL", "MSFT"], window=252)
     assert len(rets) == 252 and rets.index.max() <= D
     assert view.adv(["AAPL"]).notna().all()
-    with pytest.raises(PointInTimeError, match=r"end=2015-07-01 is after the as-of date 2015-06-30"):
+    with pytest.raises(
+        PointInTimeError, match=r"end=2015-07-01 is after the as-of date 2015-06-30"
+    ):
         view.prices("AAPL", end="2015-07-01")
 
 
@@ -54,7 +58,9 @@ def test_returns_match_direct_computation(real_market, real_data_dir):
     weekly = real_market.as_of(D).returns("AAPL", sampling="Weekly", start="2015-01-01")
     assert weekly.index.max() == D  # partial last week ends at the as-of date
     wk = raw.loc[:"2015-06-30"].resample("W-FRI").last().pct_change()
-    np.testing.assert_allclose(weekly["AAPL"].iloc[:-1].to_numpy(), wk.loc["2015-01-02":"2015-06-26"].to_numpy())
+    np.testing.assert_allclose(
+        weekly["AAPL"].iloc[:-1].to_numpy(), wk.loc["2015-01-02":"2015-06-26"].to_numpy()
+    )
     monthly = real_market.as_of(D).returns("AAPL", sampling=Sampling.MONTHLY, window=12)
     assert len(monthly) == 12 and monthly.index[-1] == D
     assert Sampling("M") is Sampling.MONTHLY and Sampling.WEEKLY.periods_per_year == 52
@@ -156,7 +162,10 @@ def test_errors_are_clear(real_market):
 
 def test_identifier_forms_resolve_on_real_data(real_market):
     assert real_market.resolve_many(["AAPL UW", "aapl.oq", " msft ", "GS UN Equity"]) == [
-        "AAPL", "AAPL", "MSFT", "GS",
+        "AAPL",
+        "AAPL",
+        "MSFT",
+        "GS",
     ]
     assert real_market.resolve("FB", "2021-01-04") == "META"
     with pytest.raises(UnknownIdentifierError, match="META"):
@@ -175,9 +184,27 @@ def _subset_bundle(src, dst, tickers, end=None, plant_after=None):
                 df.loc[late, ["close", "adj_close", "open", "high", "low"]] *= 7.0
                 df.loc[late, "volume"] = df.loc[late, "volume"] * 50
             if name == "index_membership":
-                df = pd.concat([df, pd.DataFrame({"ticker": ["AMD"], "start_date": [plant_after + pd.Timedelta(days=5)], "end_date": [pd.NaT]})])
+                df = pd.concat(
+                    [
+                        df,
+                        pd.DataFrame(
+                            {
+                                "ticker": ["AMD"],
+                                "start_date": [plant_after + pd.Timedelta(days=5)],
+                                "end_date": [pd.NaT],
+                            }
+                        ),
+                    ]
+                )
             if name == "descriptions":
-                df = pd.concat([df, df.assign(as_of=plant_after + pd.Timedelta(days=1), text="planted future text")])
+                df = pd.concat(
+                    [
+                        df,
+                        df.assign(
+                            as_of=plant_after + pd.Timedelta(days=1), text="planted future text"
+                        ),
+                    ]
+                )
             if name == "fundamentals_annual":
                 df.loc[df["publish_date"] > plant_after, "shares_basic"] *= 1000
         df.to_parquet(dst / f"{name}.parquet")
@@ -194,15 +221,18 @@ def test_a_planted_future_changes_nothing_before_it(real_data_dir, tmp_path):
         import_bundle(tmp_path / name, store)
         views.append(MarketData(store).as_of(cut))
     a, b = views
-    names = [t for t in tickers if t != "AMD"] 
+    names = [t for t in tickers if t != "AMD"]
     pd.testing.assert_frame_equal(a.returns(names, window=500), b.returns(names, window=500))
-    pd.testing.assert_frame_equal(a.returns(names, sampling="monthly"), b.returns(names, sampling="monthly"))
+    pd.testing.assert_frame_equal(
+        a.returns(names, sampling="monthly"), b.returns(names, sampling="monthly")
+    )
     pd.testing.assert_series_equal(a.adv(names), b.adv(names))
     pd.testing.assert_frame_equal(a.market_cap(names), b.market_cap(names))
     assert a.members() == b.members()
     pd.testing.assert_frame_equal(a.fundamentals(names), b.fundamentals(names))
     pd.testing.assert_frame_equal(
-        a.descriptions(names, allow_later=True), b.descriptions(names, allow_later=True).loc[lambda d: ~d.text.str.contains("planted")]
+        a.descriptions(names, allow_later=True),
+        b.descriptions(names, allow_later=True).loc[lambda d: ~d.text.str.contains("planted")],
     ) if False else None
     assert not b.descriptions(names)["text"].str.contains("planted").any()
     pd.testing.assert_frame_equal(a.corporate_actions(), b.corporate_actions())

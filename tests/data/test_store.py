@@ -31,10 +31,16 @@ def test_commit_publishes_and_failure_leaves_store_untouched(tmp_path):
     before = store.read("restricted")
     with pytest.raises(RuntimeError, match="boom"), store.transaction(source="second") as tx:
         tx.write("restricted", _restricted(["CCC"]))
-        tx.write("scores", coerce_table(
-            pd.DataFrame({"ticker": ["AAA"], "date": ["2020-01-01"], "score": ["esg"], "value": [1]}),
-            TABLES["scores"], "test",
-        ))
+        tx.write(
+            "scores",
+            coerce_table(
+                pd.DataFrame(
+                    {"ticker": ["AAA"], "date": ["2020-01-01"], "score": ["esg"], "value": [1]}
+                ),
+                TABLES["scores"],
+                "test",
+            ),
+        )
         raise RuntimeError("boom")
     assert store.version == v1
     pd.testing.assert_frame_equal(store.read("restricted"), before)
@@ -47,10 +53,14 @@ def test_unchanged_tables_carry_over_and_manifest_tracks_history(tmp_path):
     with store.transaction(source="a", metadata={"synthetic": True}) as tx:
         tx.write("restricted", _restricted(["AAA"]))
     with store.transaction(source="b") as tx:
-        tx.write("hard_to_borrow", coerce_table(
-            pd.DataFrame({"ticker": ["ZZZ"], "borrow_cost_bps": [250]}),
-            TABLES["hard_to_borrow"], "test",
-        ))
+        tx.write(
+            "hard_to_borrow",
+            coerce_table(
+                pd.DataFrame({"ticker": ["ZZZ"], "borrow_cost_bps": [250]}),
+                TABLES["hard_to_borrow"],
+                "test",
+            ),
+        )
     assert list(store.read("restricted")["ticker"]) == ["AAA"]
     man = store.manifest()
     assert man["rows"] == {"hard_to_borrow": 1, "restricted": 1}

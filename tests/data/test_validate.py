@@ -35,13 +35,17 @@ def test_clean_frame_is_typed_sorted_and_complete():
 
 
 def test_missing_required_column():
-    with pytest.raises(MalformedDataError, match=r"p\.csv: missing required column\(s\) \['close'\]"):
+    with pytest.raises(
+        MalformedDataError, match=r"p\.csv: missing required column\(s\) \['close'\]"
+    ):
         coerce_table(_prices().drop(columns="close"), PRICES, "p.csv")
 
 
 def test_unparseable_date_names_row_and_column():
     bad = _prices(date=["2020-01-02", "not a date", "2020-01-02"])
-    with pytest.raises(MalformedDataError, match=r"p\.csv, row 2, column 'date': cannot parse 'not a date'"):
+    with pytest.raises(
+        MalformedDataError, match=r"p\.csv, row 2, column 'date': cannot parse 'not a date'"
+    ):
         coerce_table(bad, PRICES, "p.csv")
 
 
@@ -93,7 +97,13 @@ def test_booleans_parse_from_text():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("brk.b", "BRK-B"), (" BRK/B ", "BRK-B"), ("bf b", "BF-B"), ("AAPL", "AAPL"), ("^gspc", "^GSPC")],
+    [
+        ("brk.b", "BRK-B"),
+        (" BRK/B ", "BRK-B"),
+        ("bf b", "BF-B"),
+        ("AAPL", "AAPL"),
+        ("^gspc", "^GSPC"),
+    ],
 )
 def test_ticker_normalisation(raw, expected):
     assert normalize_ticker_column(pd.Series([raw])).iloc[0] == expected
@@ -102,7 +112,11 @@ def test_ticker_normalisation(raw, expected):
 @given(st.lists(st.one_of(st.text(max_size=12), st.floats(allow_nan=True)), min_size=1, max_size=8))
 def test_arbitrary_price_cells_either_parse_or_raise_malformed(cells):
     frame = pd.DataFrame(
-        {"date": ["2020-01-02"] * len(cells), "ticker": [f"T{i}" for i in range(len(cells))], "close": cells}
+        {
+            "date": ["2020-01-02"] * len(cells),
+            "ticker": [f"T{i}" for i in range(len(cells))],
+            "close": cells,
+        }
     )
     try:
         out = coerce_table(frame, PRICES, "fuzz.csv")

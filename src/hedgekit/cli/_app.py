@@ -71,8 +71,12 @@ def _fmt(value: Any, kind: str = "") -> str:
 # --------------------------------------------------------------------------- demo
 @app.command()
 def demo(
-    target: Annotated[str | None, typer.Option(help="Stock to hedge (default: a demo pick).")] = None,
-    date: Annotated[str | None, typer.Option(help="Hedge date (default: a year before the data ends).")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Stock to hedge (default: a demo pick).")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Hedge date (default: a year before the data ends).")
+    ] = None,
     max_names: Annotated[int, typer.Option("--max-names", help="Names in the hedge.")] = 10,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -147,7 +151,7 @@ def demo(
 
 
 def _demo_target(market, date: str) -> str:
-    """A target with a full year of history on ``date``: the demo's pick, else AAPL, else the first."""
+    """A target with a year of history on ``date``: the demo's pick, else AAPL, else any."""
     pick = market.manifest.get("demo_target")
     view = market.as_of(date)
     members = view.members("SPX")
@@ -162,7 +166,9 @@ def _demo_target(market, date: str) -> str:
 # --------------------------------------------------------------------------- data
 @data_app.command("import")
 def data_import(
-    directory: Annotated[Path, typer.Argument(help="Bundle folder, e.g. ../shared/data/us_equities.")],
+    directory: Annotated[
+        Path, typer.Argument(help="Bundle folder, e.g. ../shared/data/us_equities.")
+    ],
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:

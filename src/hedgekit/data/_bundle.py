@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -125,16 +126,17 @@ def _apply_aliases(
     if date_col == "end_date":  # open or exclusive end: the last day of the interval
         dates = (dates - pd.Timedelta(days=1)).fillna(pd.Timestamp("2262-01-01"))
     moved = 0
-    for row in aliases.itertuples(index=False):
-        hit = ticker == row.alias
-        if pd.notna(row.start_date):
-            hit &= dates >= row.start_date
-        if pd.notna(row.end_date):
-            hit &= dates < row.end_date
-        hit = hit.fillna(False)
-        if hit.any():
-            out.loc[hit, "ticker"] = row.ticker
-            moved += int(hit.sum())
+    records: list[dict[Any, Any]] = aliases.to_dict("records")
+    for row in records:
+        hit = ticker == row["alias"]
+        if pd.notna(row["start_date"]):
+            hit &= dates >= row["start_date"]
+        if pd.notna(row["end_date"]):
+            hit &= dates < row["end_date"]
+        mask = hit.fillna(False).to_numpy(dtype=bool)
+        if mask.any():
+            out.loc[mask, "ticker"] = row["ticker"]
+            moved += int(mask.sum())
     return out, moved
 
 

@@ -255,7 +255,7 @@ class MarketData:
         snap = snap[(snap["market_cap"] > 0) & snap["ticker"].isin(self.tickers)]
         close = self._panels["close"].ffill(limit=5)
         rows = close.index.searchsorted(snap["snapshot_date"].to_numpy(), side="right") - 1
-        cols = close.columns.get_indexer(snap["ticker"])
+        cols = close.columns.get_indexer(pd.Index(snap["ticker"]))
         ok = rows >= 0
         px = np.full(len(snap), np.nan)
         px[ok] = close.to_numpy()[rows[ok], cols[ok]]
@@ -340,7 +340,7 @@ class PointInTimeData:
         return slice(begin, max(begin, stop))
 
     def _select(self, panel: pd.DataFrame, tickers: list[str]) -> pd.DataFrame:
-        cols = panel.columns.get_indexer(tickers)
+        cols = panel.columns.get_indexer(pd.Index(tickers))
         if (cols < 0).any():
             absent = [t for t, c in zip(tickers, cols, strict=True) if c < 0]
             raise DataError(f"no price history for {', '.join(absent)} in the store")
@@ -366,7 +366,7 @@ class PointInTimeData:
             raise ConfigurationError(f"field={field!r} is not one of {sorted(panels)}")
         names = self.resolve(tickers)
         panel = panels[field]
-        rows = self._rows(start, end, panel.index)
+        rows = self._rows(start, end, pd.DatetimeIndex(panel.index))
         return self._select(panel, names).iloc[rows]
 
     def returns(
@@ -400,7 +400,7 @@ class PointInTimeData:
         sampling = Sampling(sampling)
         names = self.resolve(tickers)
         panel = self.market._panels["adj_close"]
-        rows = self._rows(None, end, panel.index)
+        rows = self._rows(None, end, pd.DatetimeIndex(panel.index))
         begin = 0
         if start is not None:
             begin = max(0, int(panel.index.searchsorted(_to_timestamp(start, "start"))) - 1)
@@ -417,7 +417,7 @@ class PointInTimeData:
         else:
             prices = sub.iloc[: rows.stop]
             freq = "W-FRI" if sampling is Sampling.WEEKLY else "M"
-            keys = prices.index.to_period(freq)
+            keys = pd.DatetimeIndex(prices.index).to_period(freq)
             last = prices.groupby(keys).last()
             last_dates = pd.Series(prices.index, index=prices.index).groupby(keys).max()
             last.index = pd.DatetimeIndex(last_dates.to_numpy(), name="date")
@@ -504,18 +504,18 @@ class PointInTimeData:
             stm = statements.get(t)
             known = stm[stm["publish_date"] <= self.date] if stm is not None else None
             if t in latest.index:
-                row = latest.loc[t]
+                snap_date = pd.Timestamp(latest.at[t, "snapshot_date"])  # type: ignore[arg-type]
                 growth = 1.0
                 if known is not None and len(known):
-                    growth = _share_growth(known, row["snapshot_date"])
-                shares[i] = row["shares"] * growth
+                    growth = _share_growth(known, snap_date)
+                shares[i] = float(latest.at[t, "shares"]) * growth  # type: ignore[arg-type]
                 source[i] = "snapshot"
-                when[i] = np.datetime64(row["snapshot_date"], "ns")
+                when[i] = snap_date.to_datetime64()
             elif known is not None and len(known):
                 best = known.sort_values(["period_end", "est"], ascending=[True, False]).iloc[-1]
                 shares[i] = best["shares"]
                 source[i] = "statement"
-                when[i] = np.datetime64(best["period_end"], "ns")
+                when[i] = pd.Timestamp(best["period_end"]).to_datetime64()
         out = pd.DataFrame(
             {
                 "market_cap": close * shares,
@@ -556,7 +556,7 @@ class PointInTimeData:
         """Tickers with a price in the last ``max_age`` trading days up to the view's date."""
         names = self.resolve(tickers)
         close = self.last_prices(names, max_age=max_age)
-        return [t for t, p in close.items() if np.isfinite(p)]
+        return [str(t) for t, p in close.items() if np.isfinite(p)]
 
     def securities(self, tickers: str | Iterable[str] | None = None) -> pd.DataFrame:
         """Securities with the GICS classification known on the view's date.

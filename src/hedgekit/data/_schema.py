@@ -89,7 +89,10 @@ TABLES: dict[str, TableSpec] = {
             required=("date", "ticker", "close"),
             positive=("open", "high", "low", "close", "adj_close"),
             non_negative=("volume",),
-            description="daily prices: raw OHLC, split and dividend adjusted close, volume in shares",
+            description=(
+                "daily prices: OHLC and close as traded (vendors may split-adjust them), "
+                "split and dividend adjusted close, volume in shares"
+            ),
             sort=("ticker", "date"),
         ),
         TableSpec(
@@ -145,7 +148,7 @@ TABLES: dict[str, TableSpec] = {
             {"index": "str", "ticker": "str", "start_date": "date", "end_date": "date"},
             key=("index", "ticker", "start_date"),
             required=("ticker", "start_date"),
-            description="membership intervals [start_date, end_date); null end_date = still a member",
+            description="membership intervals [start_date, end_date); null end = still a member",
             sort=("index", "ticker", "start_date"),
         ),
         TableSpec(
@@ -279,7 +282,7 @@ TABLES: dict[str, TableSpec] = {
             },
             key=("ticker", "action_type", "effective_date"),
             required=("ticker", "action_type", "effective_date"),
-            description="corporate actions (merger, spin_off, split, ...) known from announce_date on",
+            description="corporate actions (merger, spin_off...), known from announce_date",
             sort=("ticker", "effective_date"),
         ),
     ]

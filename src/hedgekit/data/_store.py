@@ -163,7 +163,11 @@ class Store:
         if p is None:
             frame = _empty_frame(spec)
             return frame[list(columns)] if columns is not None else frame
-        tbl = pq.read_table(p, columns=list(columns) if columns else None, filters=filters)
+        tbl = pq.read_table(
+            p,
+            columns=list(columns) if columns else None,
+            filters=filters,  # type: ignore[arg-type]
+        )
         return tbl.to_pandas()
 
     # ------------------------------------------------------------------ writing

@@ -9,7 +9,7 @@ the fix; nothing is half-written because the store only commits validated frames
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -86,9 +86,9 @@ def _coerce_numeric(col: pd.Series, source: str, name: str, kind: str) -> pd.Ser
                 row=_first_bad(bad),
                 column=name,
             )
-    if np.isinf(num.to_numpy(dtype="float64", na_value=np.nan)).any():
-        bad = np.isinf(num.to_numpy(dtype="float64", na_value=np.nan))
-        raise MalformedDataError(source, "infinite value", row=_first_bad(bad), column=name)
+    infinite = np.isinf(num.to_numpy(dtype="float64", na_value=np.nan))
+    if infinite.any():
+        raise MalformedDataError(source, "infinite value", row=_first_bad(infinite), column=name)
     if kind == "int":
         vals = num.to_numpy(dtype="float64", na_value=np.nan)
         frac = ~np.isnan(vals) & (vals != np.round(vals))
@@ -246,9 +246,11 @@ def _drop_redundant_duplicates(df: pd.DataFrame, key: list[str]) -> tuple[pd.Dat
         return df, 0
     groups = df[mask]
     completeness = groups.notna().sum(axis=1)
-    order = groups.assign(_c=completeness.to_numpy()).sort_values("_c", ascending=False, kind="stable")
+    order = groups.assign(_c=completeness.to_numpy()).sort_values(
+        "_c", ascending=False, kind="stable"
+    )
     best = order.drop_duplicates(subset=key, keep="first")
-    drop: list[int] = []
+    drop: list[Any] = []
     for idx, row in order.drop(index=best.index).iterrows():
         match = best
         for k in key:

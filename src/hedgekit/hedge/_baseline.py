@@ -51,7 +51,7 @@ def hedge_statistics(
     """
     hedged = target - hedge
     return {
-        "observations": int(len(target)),
+        "observations": len(target),
         "target_return": annualized_return(target, periods_per_year),
         "target_volatility": annualized_volatility(target, periods_per_year),
         "hedge_return": annualized_return(hedge, periods_per_year),
