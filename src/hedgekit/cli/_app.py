@@ -240,23 +240,138 @@ def data_resolve(
         console.print(f"{ident} -> [bold]{ticker}[/bold] {'' if name is None else name}")
 
 
+def _pairs(items: list[str] | None, option: str, example: str) -> dict[str, str]:
+    """Repeated ``KEY=VALUE`` options as a dict (the last ``=`` splits)."""
+    from hedgekit._errors import ConfigurationError
+
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.rpartition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigurationError(f"{option} {item!r} is not KEY=VALUE, e.g. {option} {example}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _print_tabular_report(report, title: str) -> None:
+    table = Table(title=title)
+    table.add_column("table")
+    table.add_column("rows written", justify="right")
+    for name, n in sorted(report.rows.items()):
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    for k, v in report.derived.items():
+        console.print(f"{k.replace('_', ' ')}: {v:,}")
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+
+
+@data_app.command("import-table")
+def data_import_table(
+    file: Annotated[Path, typer.Argument(help="CSV (.csv, .txt) or Parquet (.parquet, .pq) file.")],
+    table: Annotated[
+        str,
+        typer.Option("--table", help="Store table: prices, benchmarks, securities, scores, ..."),
+    ],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="SRC=DST: read file column SRC as store column DST (repeatable)."
+        ),
+    ] = None,
+    layout: Annotated[
+        str,
+        typer.Option(
+            "--layout",
+            help="long (a row per record) or wide (a row per date, a column per identifier).",
+        ),
+    ] = "long",
+    field: Annotated[
+        str | None,
+        typer.Option(
+            "--field", help="With --layout wide: the column the cells hold, e.g. adj_close."
+        ),
+    ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option("--date-format", help="strftime format of the dates, e.g. %d/%m/%Y."),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Make the file the whole table (default: merge by key)."),
+    ] = False,
+    fx: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fx",
+            help="CUR=RATE: USD per one CUR, for a file with a currency column (repeatable).",
+        ),
+    ] = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import one table from a CSV or Parquet export (atomic: a failed import changes nothing).
+
+    Example: hedgekit data import-table px.csv --table prices --map Security=ticker
+    --map Date=date --map PX_LAST=close --map PX_VOLUME=volume
+    """
+    from hedgekit._errors import ConfigurationError
+    from hedgekit.data._tabular import import_table
+
+    rates: dict[str, float] | None = None
+    if fx:
+        rates = {}
+        for code, rate in _pairs(fx, "--fx", "EUR=1.08").items():
+            try:
+                rates[code] = float(rate)
+            except ValueError:
+                raise ConfigurationError(f"--fx {code}={rate}: the rate must be a number") from None
+    store = _store(home)
+    report = import_table(
+        file, table, store,
+        mapping=_pairs(mapping, "--map", "PX_LAST=close") or None,
+        layout=layout, field=field, date_format=date_format,
+        mode="replace" if replace else "merge", fx=rates,
+    )  # fmt: skip
+    if as_json:
+        _print_json(report.to_dict())
+        return
+    _print_tabular_report(report, f"Imported {file} into {table} ({store.home})")
+
+
+@data_app.command("import-list")
+def data_import_list(
+    kind: Annotated[
+        str, typer.Argument(help="hard_to_borrow, restricted, scores or corporate_actions.")
+    ],
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file.")],
+    merge: Annotated[
+        bool, typer.Option("--merge", help="Upsert by key (default: the file replaces the list).")
+    ] = False,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a user list: hard-to-borrow or restricted names, scores, corporate actions."""
+    from hedgekit.data._tabular import import_list
+
+    store = _store(home)
+    kind = kind.strip().lower().replace("-", "_")
+    report = import_list(file, kind, store, mode="merge" if merge else "replace")
+    if as_json:
+        _print_json(report.to_dict())
+        return
+    _print_tabular_report(report, f"Imported {file} as {kind} ({store.home})")
+
+
 def main() -> None:
-    """Console entry point: run the app, turning user errors into one red line."""
+    """Console entry point: run the app, turning user errors into one red line (exit 2).
+
+    Usage errors are click's (exit 2 with usage help); any :class:`HedgekitError` is a user
+    mistake and prints ``error: <message>``; anything else is a bug and keeps its traceback.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=False)
+        app()
     except HedgekitError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
-    except (typer.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
-        raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Exit):
-            raise SystemExit(exc.exit_code) from None
-        raise
