@@ -124,3 +124,10 @@ def test_arbitrary_price_cells_either_parse_or_raise_malformed(cells):
         assert "fuzz.csv" in str(exc)
     else:
         assert (out["close"].dropna() > 0).all()
+
+
+def test_timezone_aware_dates_keep_their_local_day():
+    dates = pd.to_datetime(["2020-01-02 00:00", "2020-01-03 00:00"]).tz_localize("Asia/Tokyo")
+    frame = pd.DataFrame({"date": dates, "ticker": ["A", "A"], "close": [1.0, 2.0]})
+    out = coerce_table(frame, PRICES, "tz.csv")
+    assert list(out["date"].dt.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03"]

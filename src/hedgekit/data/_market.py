@@ -99,7 +99,7 @@ def _to_timestamp(value: DateLike, name: str = "date") -> pd.Timestamp:
     if ts is pd.NaT or pd.isna(ts):
         raise ConfigurationError(f"{name}={value!r} is not a date; use ISO format like 2023-12-29")
     if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
+        ts = ts.tz_localize(None)  # the local calendar date
     return ts.normalize()
 
 

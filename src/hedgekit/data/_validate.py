@@ -37,7 +37,8 @@ def _coerce_dates(col: pd.Series, source: str, name: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(col):
         out = col
         if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+            # calendar dates: keep the local date (a Tokyo bar stays on its own day)
+            out = out.dt.tz_localize(None)
         return out.astype("datetime64[ns]").dt.normalize()
     raw = col.astype("string").str.strip()
     raw = raw.mask(raw.isin(["", "NaT", "nan", "None", "NULL", "null"]))
