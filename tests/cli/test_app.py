@@ -19,7 +19,11 @@ runner = CliRunner()
 def _run(*args: str, home=None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HEDGEKIT_DATA": str(home)} if home else dict(os.environ)
     return subprocess.run(
-        [sys.executable, "-m", "hedgekit", *args], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-m", "hedgekit", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
 
 
@@ -71,7 +75,9 @@ def test_import_info_resolve_with_runner(tmp_path):
     from hedgekit.data._demo import demo_bundle_path
 
     home = tmp_path / "home"
-    res = runner.invoke(app, ["data", "import", str(demo_bundle_path()), "--home", str(home), "--json"])
+    res = runner.invoke(
+        app, ["data", "import", str(demo_bundle_path()), "--home", str(home), "--json"]
+    )
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["synthetic"] is True

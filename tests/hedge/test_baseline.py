@@ -13,7 +13,9 @@ from hedgekit.measures import tracking_error
 
 @pytest.fixture(scope="module")
 def setup(demo_market):
-    target = demo_market.manifest.get("demo_target") or demo_market.as_of(demo_market.end).members()[0]
+    target = (
+        demo_market.manifest.get("demo_target") or demo_market.as_of(demo_market.end).members()[0]
+    )
     date = demo_market.calendar[len(demo_market.calendar) - 253]
     return demo_market, target, date
 

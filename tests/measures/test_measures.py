@@ -60,6 +60,8 @@ def test_drawdown():
 
 def test_variance_and_risk_reduction():
     hedged = X - Y
-    assert variance_reduction(X, hedged) == pytest.approx(1 - np.var(hedged, ddof=1) / np.var(X, ddof=1))
+    assert variance_reduction(X, hedged) == pytest.approx(
+        1 - np.var(hedged, ddof=1) / np.var(X, ddof=1)
+    )
     expected = 1e4 * (annualized_volatility(X) - annualized_volatility(hedged))
     assert risk_reduction_bps(X, hedged) == pytest.approx(expected)

@@ -51,7 +51,9 @@ def test_budget_and_bounds():
 
 
 def test_infeasible_bounds_name_the_way_out():
-    with pytest.raises(OptimizationError, match=r"max_weight=0.1 with 5 candidates cannot reach budget 1"):
+    with pytest.raises(
+        OptimizationError, match=r"max_weight=0.1 with 5 candidates cannot reach budget 1"
+    ):
         simplex_least_squares(np.ones((10, 5)), np.ones(10), max_weight=0.1)
     with pytest.raises(OptimizationError, match="no candidate"):
         simplex_least_squares(np.ones((10, 0)), np.ones(10))

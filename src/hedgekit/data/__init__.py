@@ -1,4 +1,4 @@
-"""Market data: the store, importers, identifiers and point-in-time access."""
+"""Market data: the store, importers, identifiers, point-in-time access and checks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from hedgekit.data._market import (
     PointInTimeData,
     Sampling,
 )
+from hedgekit.data._quality import QualityReport, check_data, plot_coverage
 from hedgekit.data._schema import TABLES, TableSpec
 from hedgekit.data._store import Store, default_data_home
+from hedgekit.data._tabular import import_list, import_table
+from hedgekit.data._yahoo import YahooClient, YFinanceClient, pull
 
 __all__ = [
     "BUNDLE_FILES",
@@ -21,9 +24,17 @@ __all__ = [
     "ImportReport",
     "MarketData",
     "PointInTimeData",
+    "QualityReport",
     "Sampling",
     "Store",
     "TableSpec",
+    "YFinanceClient",
+    "YahooClient",
+    "check_data",
     "default_data_home",
     "import_bundle",
+    "import_list",
+    "import_table",
+    "plot_coverage",
+    "pull",
 ]

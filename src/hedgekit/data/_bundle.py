@@ -110,21 +110,32 @@ _DATED_TICKERS: dict[str, str] = {
     "fundamentals_snapshots": "snapshot_date",
     "classifications": "snapshot_date",
     "descriptions": "as_of",
-    "index_membership": "end_date",  # the ticker an interval is filed under is its last one
+    "index_membership": "end_date",  # intervals: renamed when they overlap the alias
 }
 
 
+_INTERVAL_SLACK = pd.Timedelta(days=10)
+
+
 def _apply_aliases(
-    frame: pd.DataFrame, date_col: str, aliases: pd.DataFrame
+    frame: pd.DataFrame, date_col: str, aliases: pd.DataFrame, tickers: set[str]
 ) -> tuple[pd.DataFrame, int]:
-    """Rename old tickers to the store ticker on rows dated inside an alias's validity."""
+    """Rename old tickers to the store ticker on rows dated inside an alias's validity.
+
+    Membership intervals (``date_col='end_date'``) that overlap the alias's validity are
+    split at its bounds: the part inside is renamed. The part after the alias ends keeps
+    the old ticker only when the old ticker is a security of its own in the store (reused
+    by another company, like IR); otherwise the company simply kept trading under its new
+    ticker and that part is renamed too. Parts shorter than 10 days are taken for the index
+    provider's lag and renamed.
+    """
     if aliases.empty or frame.empty:
         return frame, 0
+    if date_col == "end_date":
+        return _split_intervals(frame, aliases, tickers)
     out = frame.copy()
     ticker = out["ticker"].astype("string")
     dates = out[date_col]
-    if date_col == "end_date":  # open or exclusive end: the last day of the interval
-        dates = (dates - pd.Timedelta(days=1)).fillna(pd.Timestamp("2262-01-01"))
     moved = 0
     records: list[dict[Any, Any]] = aliases.to_dict("records")
     for row in records:
@@ -140,8 +151,56 @@ def _apply_aliases(
     return out, moved
 
 
+def _split_intervals(
+    frame: pd.DataFrame, aliases: pd.DataFrame, tickers: set[str]
+) -> tuple[pd.DataFrame, int]:
+    never = pd.Timestamp("2262-01-01")
+    by_alias: dict[str, list[dict[Any, Any]]] = {}
+    for rec in aliases.to_dict("records"):
+        by_alias.setdefault(str(rec["alias"]), []).append(rec)
+    rows: list[dict[Any, Any]] = []
+    moved = 0
+    for rec in frame.to_dict("records"):
+        pieces = [rec]
+        for al in by_alias.get(str(rec["ticker"]), []):
+            lo = al["start_date"] if pd.notna(al["start_date"]) else pd.Timestamp.min
+            hi = al["end_date"] if pd.notna(al["end_date"]) else never
+            next_pieces = []
+            for piece in pieces:
+                start = piece["start_date"]
+                end = piece["end_date"] if pd.notna(piece["end_date"]) else never
+                if piece["ticker"] != al["alias"] or not (start < hi and end > lo):
+                    next_pieces.append(piece)
+                    continue
+                inner_start, inner_end = max(start, lo), min(end, hi)
+                if inner_start - start < _INTERVAL_SLACK:
+                    inner_start = start
+                if end - inner_end < _INTERVAL_SLACK or al["alias"] not in tickers:
+                    inner_end = end
+                if start < inner_start:
+                    next_pieces.append({**piece, "end_date": inner_start})
+                next_pieces.append(
+                    {
+                        **piece,
+                        "ticker": al["ticker"],
+                        "start_date": inner_start,
+                        "end_date": pd.NaT if inner_end == never else inner_end,
+                    }
+                )
+                if inner_end < end:
+                    next_pieces.append({**piece, "start_date": inner_end})
+                moved += 1
+            pieces = next_pieces
+        rows.extend(pieces)
+    out = pd.DataFrame(rows, columns=frame.columns)
+    for col in ("start_date", "end_date"):
+        out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
+    return out, moved
+
+
 def _repair_fiscal_years(raw: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
-    """Fill a missing fiscal year, or fix one two statements share, from the period end."""
+    """Set the fiscal year from the period end where it is missing, shared by two
+    statements of one company, or more than a year away from the period end."""
     if "period_end" not in raw.columns or "fiscal_year" not in raw.columns:
         return raw
     out = raw.copy()
@@ -152,7 +211,8 @@ def _repair_fiscal_years(raw: pd.DataFrame, report: ImportReport) -> pd.DataFram
     clash = tmp.duplicated([*key, "fy"], keep=False) & ~tmp.duplicated(
         [*key, "fy", "pe"], keep=False
     )
-    fix = (fy.isna() | clash) & period_end.notna()
+    implausible = (fy - period_end.dt.year).abs() > 1  # e.g. 1215 for a 2015-12-31 period end
+    fix = (fy.isna() | clash | implausible.fillna(False)) & period_end.notna()
     if fix.any():
         out.loc[fix, "fiscal_year"] = period_end[fix].dt.year
         report.derived["fiscal_years_repaired"] = int(fix.sum())
@@ -329,7 +389,7 @@ def import_bundle(
     moved_total = 0
     for table, date_col in _DATED_TICKERS.items():
         if table in frames:
-            moved, count = _apply_aliases(frames[table], date_col, frames["aliases"])
+            moved, count = _apply_aliases(frames[table], date_col, frames["aliases"], tickers)
             if count:
                 moved_total += count
                 frames[table] = coerce_table(
@@ -358,11 +418,14 @@ def import_bundle(
             f"history or delisted; survivorship bias): {', '.join(unknown[:8])}..."
         )
 
-    meta = {
+    meta: dict[str, Any] = {
+        "demo_target": manifest.get("demo_target"),
         "synthetic": report.synthetic,
         "bundle": manifest.get("name", directory.name),
         "bundle_path": str(directory.resolve()),
     }
+    meta["import_warnings"] = list(report.warnings)
+    meta["import_derived"] = dict(report.derived)
     say("writing the store")
     with store.transaction(source=str(directory), metadata=meta) as tx:
         for table, frame in frames.items():

@@ -476,9 +476,10 @@ class PointInTimeData:
 
         1. ``'snapshot'``: the latest valuation snapshot on or before ``D`` gives
            ``shares = market_cap(s) / close(s)`` in the close's own units; it is rolled
-           forward to ``D`` by the change in basic shares between the statements known at
-           ``s`` and at ``D`` (same source; a change beyond 2x either way is taken for a
-           split or a restatement and ignored). ``market_cap = close(D) * shares``.
+           forward to ``D`` by the change in basic shares from the last statement whose
+           period ended on or before ``s`` to the latest statement known on ``D`` (same
+           source; a change beyond 2x either way is taken for a split or a restatement and
+           ignored). ``market_cap = close(D) * shares``.
         2. ``'statement'``: no snapshot yet: basic shares (diluted if missing) of the latest
            annual statement published on or before ``D``, times ``close(D)``. A split
            between the statement and the vendor's basis date makes this wrong by the split
@@ -738,15 +739,19 @@ class PointInTimeData:
 
 
 def _share_growth(known: pd.DataFrame, anchor: pd.Timestamp) -> float:
-    """Change in shares from the statement known at ``anchor`` to the latest known one.
+    """Change in shares since ``anchor``, from the statements known on the view's date.
 
-    Uses one source at both ends (the source of the latest statement); returns 1 when no
-    pair exists or when the change exceeds 2x either way (a split or restatement).
+    The latest known statement is compared with the latest statement of the same source
+    whose period ended on or before ``anchor``. Returns 1 when the latest statement is not
+    newer than the anchor (the snapshot already reflects it), when no such pair exists, or
+    when the change exceeds 2x either way (a split or a restatement).
     """
-    latest = known.iloc[-1]
-    same = known[known["source"] == latest["source"]]
-    before = same[same["publish_date"] <= anchor]
-    if before.empty:
+    latest = known.sort_values("period_end").iloc[-1]
+    if latest["period_end"] <= anchor:
         return 1.0
-    growth = float(latest["shares"] / before.iloc[-1]["shares"])
+    same = known[(known["source"] == latest["source"]) & (known["period_end"] <= anchor)]
+    if same.empty:
+        return 1.0
+    base = same.sort_values("period_end").iloc[-1]
+    growth = float(latest["shares"] / base["shares"])
     return growth if 0.5 <= growth <= 2.0 else 1.0
