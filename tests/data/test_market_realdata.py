@@ -75,7 +75,7 @@ def test_membership_is_point_in_time(real_market, real_data_dir):
         """The store ticker an interval active on D is filed under after the import."""
         for r in al[al.alias == ticker].itertuples():
             started = pd.isna(r.start_date) or r.start_date <= D
-            running = pd.isna(r.end_date) or D < r.end_date
+            running = pd.isna(r.end_date) or r.end_date > D
             continued = not running and ticker not in real_market.tickers
             if started and (running or continued):
                 return r.ticker
