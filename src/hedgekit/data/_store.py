@@ -27,7 +27,7 @@ import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -166,7 +166,7 @@ class Store:
         tbl = pq.read_table(
             p,
             columns=list(columns) if columns else None,
-            filters=filters,  # type: ignore[arg-type]
+            filters=cast(Any, filters),
         )
         return tbl.to_pandas()
 
