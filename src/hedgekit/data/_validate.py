@@ -23,9 +23,17 @@ logger = logging.getLogger(__name__)
 
 
 def normalize_ticker_column(values: pd.Series) -> pd.Series:
-    """Upper-case, strip and Yahoo-style tickers (``BRK.B`` / ``BRK/B`` -> ``BRK-B``)."""
-    out = values.astype("string").str.strip().str.upper()
-    return out.str.replace(r"\s+", " ", regex=True).str.replace(r"[./ ]", "-", regex=True)
+    """Upper-case, strip and Yahoo-style tickers (``BRK.B`` / ``BRK/B`` -> ``BRK-B``).
+
+    Works on the distinct values only, so a column of millions of rows costs as much as
+    its few hundred tickers.
+    """
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    clean = pd.Series(uniques, dtype="string").str.strip().str.upper()
+    clean = clean.str.replace(r"\s+", " ", regex=True).str.replace(r"[./ ]", "-", regex=True)
+    table = np.append(clean.to_numpy(dtype=object, na_value=None), None)
+    out = pd.Series(table[codes], index=values.index, dtype="string")  # code -1 -> None
+    return out
 
 
 def _first_bad(mask: np.ndarray | pd.Series) -> int:
@@ -246,20 +254,20 @@ def _drop_redundant_duplicates(df: pd.DataFrame, key: list[str]) -> tuple[pd.Dat
     if not mask.any():
         return df, 0
     groups = df[mask]
-    completeness = groups.notna().sum(axis=1)
-    order = groups.assign(_c=completeness.to_numpy()).sort_values(
+    order = groups.assign(_c=groups.notna().sum(axis=1).to_numpy()).sort_values(
         "_c", ascending=False, kind="stable"
     )
     best = order.drop_duplicates(subset=key, keep="first")
-    drop: list[Any] = []
-    for idx, row in order.drop(index=best.index).iterrows():
-        match = best
-        for k in key:
-            match = match[match[k] == row[k]]
-        ref = match.iloc[0]
-        both = row.notna() & ref.notna()
-        both = both.drop(labels="_c")
-        if not (row[both.index[both]] == ref[both.index[both]]).all():
-            continue  # a true conflict: left for the duplicate check to report
-        drop.append(idx)
+    rest = order.drop(index=best.index).drop(columns="_c")
+    paired = rest.reset_index(names="_row").merge(
+        best.drop(columns="_c"), on=key, how="left", suffixes=("", "_best")
+    )
+    agree = np.ones(len(paired), dtype=bool)
+    for col in df.columns:
+        if col in key:
+            continue
+        mine, theirs = paired[col], paired[f"{col}_best"]
+        same = (mine == theirs).fillna(False).to_numpy(dtype=bool)
+        agree &= same | mine.isna().to_numpy() | theirs.isna().to_numpy()
+    drop = paired.loc[agree, "_row"].to_numpy()
     return df.drop(index=drop), len(drop)
