@@ -9,7 +9,7 @@ the fix; nothing is half-written because the store only commits validated frames
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -31,9 +31,10 @@ def normalize_ticker_column(values: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
     clean = pd.Series(uniques, dtype="string").str.strip().str.upper()
     clean = clean.str.replace(r"\s+", " ", regex=True).str.replace(r"[./ ]", "-", regex=True)
-    table = np.append(clean.to_numpy(dtype=object, na_value=None), None)
-    out = pd.Series(table[codes], index=values.index, dtype="string")  # code -1 -> None
-    return out
+    table = np.empty(len(clean) + 1, dtype=object)  # last slot: code -1 (missing)
+    table[:-1] = clean.astype(object).where(clean.notna(), None).to_numpy()
+    table[-1] = None
+    return pd.Series(table[codes], index=values.index, dtype="string")
 
 
 def _first_bad(mask: np.ndarray | pd.Series) -> int:
@@ -269,5 +270,5 @@ def _drop_redundant_duplicates(df: pd.DataFrame, key: list[str]) -> tuple[pd.Dat
         mine, theirs = paired[col], paired[f"{col}_best"]
         same = (mine == theirs).fillna(False).to_numpy(dtype=bool)
         agree &= same | mine.isna().to_numpy() | theirs.isna().to_numpy()
-    drop = paired.loc[agree, "_row"].to_numpy()
+    drop = pd.Index(paired.loc[agree, "_row"])
     return df.drop(index=drop), len(drop)
