@@ -5,7 +5,6 @@ from __future__ import annotations
 from hedgekit.data._bundle import BUNDLE_FILES, ImportReport, import_bundle
 from hedgekit.data._market import (
     INDEX_ALIASES,
-    DateLike,
     MarketData,
     PointInTimeData,
     Sampling,
@@ -20,7 +19,6 @@ __all__ = [
     "BUNDLE_FILES",
     "INDEX_ALIASES",
     "TABLES",
-    "DateLike",
     "ImportReport",
     "MarketData",
     "PointInTimeData",

@@ -28,12 +28,13 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
-from typing import NamedTuple, TypeAlias
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, MalformedDataError, UnknownIdentifierError
+from hedgekit.typing import DateLike, to_timestamp
 
 __all__ = [
     "IdentifierResolver",
@@ -45,7 +46,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DateLike: TypeAlias = str | dt.date | np.datetime64
 """Anything :class:`pandas.Timestamp` accepts as a calendar date."""
 
 #: Columns of an alias table (see the ``aliases`` table of the store schema).
@@ -511,24 +511,8 @@ def _name_key(text: str) -> str:
 
 
 def _as_timestamp(date: DateLike | None) -> pd.Timestamp | None:
-    """`date` as a tz-naive midnight Timestamp (None stays None).
-
-    A zone-aware date keeps its local calendar date (``2021-01-04 21:00-05:00`` is
-    2021-01-04, not the UTC date).
-    """
-    if date is None:
-        return None
-    try:
-        when = pd.Timestamp(date)
-    except (ValueError, TypeError) as exc:
-        raise ConfigurationError(
-            f"date {date!r} is not a date; use e.g. '2023-06-01' or a datetime.date"
-        ) from exc
-    if pd.isna(when):
-        raise ConfigurationError("date is NaT; pass None for the latest identifiers")
-    if when.tzinfo is not None:  # the calendar date where the caller is
-        when = when.tz_localize(None)
-    return when.normalize()
+    """``date`` as a tz-naive midnight Timestamp (None stays None; see ``to_timestamp``)."""
+    return None if date is None else to_timestamp(date)
 
 
 class IdentifierResolver:

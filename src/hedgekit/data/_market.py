@@ -21,10 +21,8 @@ Asking for an ``end`` after ``D`` raises :class:`~hedgekit.PointInTimeError`.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
-from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -42,12 +40,12 @@ from hedgekit._errors import (
 from hedgekit.data._gics import fill_gics_levels
 from hedgekit.data._identifiers import IdentifierResolver, share_class_groups
 from hedgekit.data._store import Store
+from hedgekit.typing import CaseInsensitiveEnum, DateLike, to_timestamp
 
 __all__ = ["INDEX_ALIASES", "MarketData", "PointInTimeData", "Sampling"]
 
 logger = logging.getLogger(__name__)
 
-DateLike = str | dt.date | pd.Timestamp
 
 #: user spellings of an index -> index code in the membership table
 INDEX_ALIASES: dict[str, str] = {
@@ -66,7 +64,7 @@ INDEX_ALIASES: dict[str, str] = {
 _DESCRIPTION_SOURCE_RANK = {"yahoo_profile": 0, "financedatabase": 1}
 
 
-class Sampling(StrEnum):
+class Sampling(CaseInsensitiveEnum):
     """Return sampling period; accepts ``'Daily'``, ``'daily'``, ``'D'`` and so on."""
 
     DAILY = "daily"
@@ -75,32 +73,15 @@ class Sampling(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> Sampling | None:
-        text = str(value).strip().lower()
         short = {"d": "daily", "w": "weekly", "m": "monthly", "1d": "daily", "1w": "weekly"}
-        text = short.get(text, text)
-        for member in cls:
-            if member.value == text:
-                return member
-        return None
+        text = str(value).strip().lower()
+        found = super()._missing_(short.get(text, text))
+        return found if isinstance(found, Sampling) else None
 
     @property
     def periods_per_year(self) -> int:
         """Annualisation factor: 252, 52 or 12."""
         return {"daily": 252, "weekly": 52, "monthly": 12}[self.value]
-
-
-def _to_timestamp(value: DateLike, name: str = "date") -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ConfigurationError(
-            f"{name}={value!r} is not a date; use ISO format like 2023-12-29"
-        ) from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise ConfigurationError(f"{name}={value!r} is not a date; use ISO format like 2023-12-29")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)  # the local calendar date
-    return ts.normalize()
 
 
 def _wide(frame: pd.DataFrame, fields: Sequence[str]) -> dict[str, pd.DataFrame]:
@@ -179,12 +160,12 @@ class MarketData:
 
     def resolve(self, identifier: str, date: DateLike | None = None) -> str:
         """Store ticker for a user identifier (ticker, Bloomberg, RIC, old ticker...)."""
-        when = None if date is None else _to_timestamp(date)
+        when = None if date is None else to_timestamp(date)
         return self.resolver.resolve(identifier, when)
 
     def resolve_many(self, identifiers: Iterable[str], date: DateLike | None = None) -> list[str]:
         """Resolve several identifiers; all unknown ones are reported in one error."""
-        when = None if date is None else _to_timestamp(date)
+        when = None if date is None else to_timestamp(date)
         return self.resolver.resolve_many(list(identifiers), when)
 
     def resolve_index(self, name: str) -> str:
@@ -291,7 +272,7 @@ class MarketData:
         DataError
             ``date`` is before the first or after the last date of the data.
         """
-        ts = _to_timestamp(date)
+        ts = to_timestamp(date)
         if ts < self.start or ts > self.end + pd.Timedelta(days=7):
             raise DataError(
                 f"date {ts:%Y-%m-%d} is outside the data ({self.start:%Y-%m-%d} to "
@@ -328,7 +309,7 @@ class PointInTimeData:
     def _rows(self, start: DateLike | None, end: DateLike | None, index: pd.DatetimeIndex) -> slice:
         stop = int(index.searchsorted(self.date, side="right"))
         if end is not None:
-            end_ts = _to_timestamp(end, "end")
+            end_ts = to_timestamp(end, "end")
             if end_ts > self.date:
                 raise PointInTimeError(
                     f"end={end_ts:%Y-%m-%d} is after the as-of date {self.date:%Y-%m-%d}; "
@@ -336,7 +317,7 @@ class PointInTimeData:
                     "or a later as-of date"
                 )
             stop = int(index.searchsorted(end_ts, side="right"))
-        begin = 0 if start is None else int(index.searchsorted(_to_timestamp(start, "start")))
+        begin = 0 if start is None else int(index.searchsorted(to_timestamp(start, "start")))
         return slice(begin, max(begin, stop))
 
     def _select(self, panel: pd.DataFrame, tickers: list[str]) -> pd.DataFrame:
@@ -403,7 +384,7 @@ class PointInTimeData:
         rows = self._rows(None, end, pd.DatetimeIndex(panel.index))
         begin = 0
         if start is not None:
-            begin = max(0, int(panel.index.searchsorted(_to_timestamp(start, "start"))) - 1)
+            begin = max(0, int(panel.index.searchsorted(to_timestamp(start, "start"))) - 1)
         if sampling is Sampling.DAILY and window is not None and start is None:
             begin = max(0, rows.stop - window - 1)
         sub = self._select(panel, names)
@@ -423,7 +404,7 @@ class PointInTimeData:
             last.index = pd.DatetimeIndex(last_dates.to_numpy(), name="date")
             out = last.pct_change(fill_method=None).iloc[1:]
         if start is not None:
-            out = out.loc[out.index >= _to_timestamp(start, "start")]
+            out = out.loc[out.index >= to_timestamp(start, "start")]
         if window is not None:
             if window <= 0:
                 raise ConfigurationError(f"window={window} must be a positive number of periods")
@@ -673,10 +654,10 @@ class PointInTimeData:
         end: DateLike | None = None,
     ) -> pd.DataFrame:
         """Daily simple returns of benchmarks, dates x tickers."""
-        before = None if start is None else _to_timestamp(start, "start") - pd.Timedelta(days=10)
+        before = None if start is None else to_timestamp(start, "start") - pd.Timedelta(days=10)
         px = self.benchmark_prices(tickers, before, end)
         rets = px.pct_change(fill_method=None).iloc[1:]
-        return rets if start is None else rets.loc[rets.index >= _to_timestamp(start, "start")]
+        return rets if start is None else rets.loc[rets.index >= to_timestamp(start, "start")]
 
     def fama_french(
         self, start: DateLike | None = None, end: DateLike | None = None

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from hedgekit._errors import ConfigurationError
 from hedgekit.data._market import MarketData
 from hedgekit.data._schema import TABLES
+from hedgekit.typing import CaseInsensitiveEnum
 
 __all__ = ["QualityReport", "QualitySection", "Status", "check_data", "plot_coverage"]
 
@@ -57,20 +58,12 @@ _EXPECTED_TABLES = ("index_membership", "descriptions", "fundamentals")
 _SPLIT_RATIOS = np.array([2.0, 3.0, 4.0, 5.0, 10.0, 1.5, 20.0])
 
 
-class Status(StrEnum):
+class Status(CaseInsensitiveEnum):
     """Outcome of one section: ``'ok'``, ``'warn'`` or ``'fail'`` (case-insensitive)."""
 
     OK = "ok"
     WARN = "warn"
     FAIL = "fail"
-
-    @classmethod
-    def _missing_(cls, value: object) -> Status | None:
-        text = str(value).strip().lower()
-        for member in cls:
-            if member.value == text:
-                return member
-        return None
 
     @property
     def rank(self) -> int:

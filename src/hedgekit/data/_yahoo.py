@@ -50,10 +50,10 @@ from hedgekit._errors import (
 from hedgekit.data._bundle import ImportReport
 from hedgekit.data._geography import regions_of
 from hedgekit.data._gics import fill_gics_levels
-from hedgekit.data._market import DateLike, _to_timestamp
 from hedgekit.data._schema import TABLES
 from hedgekit.data._store import Store, Transaction
 from hedgekit.data._validate import coerce_table, normalize_ticker_column
+from hedgekit.typing import DateLike, to_timestamp
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -946,13 +946,13 @@ def pull(
     if profile_max_age < 0:
         raise ConfigurationError(f"profile_max_age={profile_max_age} must be >= 0 days")
     today_ts = (
-        _to_timestamp(today, "today")
+        to_timestamp(today, "today")
         if today is not None
         else pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
     )
-    end_ts = _to_timestamp(end, "end") if end is not None else today_ts
+    end_ts = to_timestamp(end, "end") if end is not None else today_ts
     start_ts = (
-        _to_timestamp(start, "start")
+        to_timestamp(start, "start")
         if start is not None
         else end_ts - pd.DateOffset(years=_DEFAULT_YEARS)
     )

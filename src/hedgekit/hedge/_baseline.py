@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
-from hedgekit.data import DateLike, MarketData
+from hedgekit.data import MarketData
 from hedgekit.measures import (
     annualized_return,
     annualized_volatility,
@@ -36,6 +36,7 @@ from hedgekit.measures import (
     variance_reduction,
 )
 from hedgekit.optimize import simplex_least_squares
+from hedgekit.typing import DateLike
 
 __all__ = ["BaselineHedge", "baseline_hedge", "hedge_statistics"]
 
