@@ -1,7 +1,8 @@
-"""Risk and performance measures: plain functions on return series."""
+"""Risk, performance and cost measures: plain functions on arrays."""
 
 from __future__ import annotations
 
+from hedgekit.measures._costs import trading_costs
 from hedgekit.measures._measures import (
     annualized_return,
     annualized_volatility,
@@ -23,5 +24,6 @@ __all__ = [
     "r_squared",
     "risk_reduction_bps",
     "tracking_error",
+    "trading_costs",
     "variance_reduction",
 ]

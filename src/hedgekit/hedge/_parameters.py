@@ -1,0 +1,438 @@
+"""Inputs of a performance hedge, in the style of Marquee's Performance Hedger.
+
+Positions (quantities, or weights plus a reference notional), the universe the hedge is
+drawn from, exclusions, constraints in percent of the hedge, and every parameter of the
+hedger with the same defaults. All are frozen dataclasses: changing the problem means a
+new object.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pandas as pd
+
+from hedgekit._errors import ConfigurationError
+from hedgekit.data._market import Sampling
+from hedgekit.typing import CaseInsensitiveEnum, DateLike, to_timestamp
+
+__all__ = [
+    "Constraint",
+    "HedgeConstraints",
+    "HedgeExclusions",
+    "HedgeMethod",
+    "HedgeMetric",
+    "PerformanceHedgeParameters",
+    "Position",
+    "PositionSet",
+]
+
+
+class HedgeMethod(CaseInsensitiveEnum):
+    """How the hedge learns which stocks move with the portfolio."""
+
+    RETURNS = "returns"  # tracking error over the observation window (Performance Hedger)
+
+
+class HedgeMetric(CaseInsensitiveEnum):
+    """Model-selection metric of the (lasso, ridge) grid search, on out-of-fold returns."""
+
+    TRACKING_ERROR = "tracking_error"  # lower is better
+    CORRELATION = "correlation"  # higher is better
+    R_SQUARED = "r_squared"  # higher is better
+    COST = "cost"  # tracking error plus annualised trading and borrow cost, lower is better
+
+
+def _finite(name: str, value: float | None, lo: float | None = None, hi: float | None = None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ConfigurationError(f"{name}={value!r} must be a finite number")
+    if lo is not None and value < lo:
+        raise ConfigurationError(f"{name}={value!r} must be >= {lo}")
+    if hi is not None and value > hi:
+        raise ConfigurationError(f"{name}={value!r} must be <= {hi}")
+
+
+@dataclass(frozen=True)
+class Position:
+    """One holding: a quantity of shares, or a weight of a reference notional.
+
+    Parameters
+    ----------
+    identifier : str
+        Ticker, Bloomberg (``'AAPL UW'``), RIC (``'AAPL.OQ'``) or an old ticker.
+    quantity : float, optional
+        Number of shares (negative for a short holding).
+    weight : float, optional
+        Fraction of the position set's ``reference_notional`` (0.25 = 25%).
+    """
+
+    identifier: str
+    quantity: float | None = None
+    weight: float | None = None
+
+    def validate(self) -> None:
+        """Raise ConfigurationError unless exactly one of quantity and weight is given."""
+        if not isinstance(self.identifier, str) or not self.identifier.strip():
+            raise ConfigurationError(
+                f"position identifier {self.identifier!r} is empty; give a ticker like 'AAPL'"
+            )
+        if (self.quantity is None) == (self.weight is None):
+            raise ConfigurationError(
+                f"position {self.identifier!r}: give either quantity or weight, not "
+                f"{'both' if self.quantity is not None else 'neither'}"
+            )
+        _finite(f"quantity of {self.identifier}", self.quantity)
+        _finite(f"weight of {self.identifier}", self.weight)
+        if (self.quantity or self.weight or 0.0) == 0.0:
+            raise ConfigurationError(f"position {self.identifier!r} is zero; drop it")
+
+
+@dataclass(frozen=True)
+class PositionSet:
+    """The portfolio to hedge, priced at ``date``.
+
+    Parameters
+    ----------
+    positions : sequence of Position
+        All by quantity, or all by weight (then ``reference_notional`` is required).
+    date : date-like
+        The hedge date: positions are priced at its close, and nothing after it is used.
+    reference_notional : float, optional
+        Portfolio notional in USD when positions are given by weight.
+    """
+
+    positions: tuple[Position, ...]
+    date: DateLike
+    reference_notional: float | None = None
+
+    def __init__(
+        self,
+        positions: Sequence[Position],
+        date: DateLike,
+        reference_notional: float | None = None,
+    ) -> None:
+        object.__setattr__(self, "positions", tuple(positions))
+        object.__setattr__(self, "date", date)
+        object.__setattr__(self, "reference_notional", reference_notional)
+
+    @property
+    def timestamp(self) -> pd.Timestamp:
+        """The hedge date as a Timestamp."""
+        return to_timestamp(self.date, "date")
+
+    def validate(self) -> None:
+        """Check the positions; raise ConfigurationError naming the problem."""
+        if not self.positions:
+            raise ConfigurationError("the position set is empty; add at least one Position")
+        for p in self.positions:
+            if not isinstance(p, Position):
+                raise ConfigurationError(f"{p!r} is not a Position")
+            p.validate()
+        by_weight = [p.weight is not None for p in self.positions]
+        if any(by_weight) and not all(by_weight):
+            raise ConfigurationError(
+                "mix of quantities and weights; give every position the same way"
+            )
+        if all(by_weight):
+            if self.reference_notional is None:
+                raise ConfigurationError(
+                    "positions are given by weight: set reference_notional (the portfolio "
+                    "value in USD), e.g. PositionSet(..., reference_notional=50_000_000)"
+                )
+            _finite("reference_notional", self.reference_notional, lo=1e-9)
+        elif self.reference_notional is not None:
+            raise ConfigurationError(
+                "reference_notional is only used with weights; positions here have quantities"
+            )
+        self.timestamp  # noqa: B018 - validates the date
+
+    @classmethod
+    def from_dict(cls, mapping: dict[str, float], date: DateLike, **kwargs: Any) -> PositionSet:
+        """``{'AAPL': 1000, 'MSFT': 500}`` (quantities) as a PositionSet."""
+        return cls([Position(k, quantity=v) for k, v in mapping.items()], date, **kwargs)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A bound in percent of the hedge notional (or a score bound for ``esg``).
+
+    Parameters
+    ----------
+    constraint_name : str
+        The asset, country, region, sector or industry it applies to (or the score name
+        for ESG constraints).
+    minimum, maximum : float
+        Bounds in percent of the hedge notional, 0..100 (ESG: bounds on the hedge's
+        weighted-average score, in the score's own units).
+    """
+
+    constraint_name: str
+    minimum: float = 0.0
+    maximum: float = 100.0
+
+    def validate(self, kind: str) -> None:
+        """Raise ConfigurationError for empty names and bad bounds."""
+        if not str(self.constraint_name).strip():
+            raise ConfigurationError(f"a {kind} constraint has an empty constraint_name")
+        _finite(f"{kind} constraint {self.constraint_name!r} minimum", self.minimum)
+        _finite(f"{kind} constraint {self.constraint_name!r} maximum", self.maximum)
+        if self.minimum > self.maximum:
+            raise ConfigurationError(
+                f"{kind} constraint {self.constraint_name!r}: minimum {self.minimum} is above "
+                f"maximum {self.maximum}; swap them"
+            )
+        if kind != "esg" and not (0.0 <= self.minimum and self.maximum <= 100.0):
+            raise ConfigurationError(
+                f"{kind} constraint {self.constraint_name!r}: bounds are percent of the hedge, "
+                f"0..100; got {self.minimum}..{self.maximum}"
+            )
+
+
+@dataclass(frozen=True)
+class HedgeExclusions:
+    """What the hedge may not hold: assets, countries, regions, sectors, industries.
+
+    ``industries`` matches any GICS level below the sector (industry group, industry,
+    sub-industry).
+    """
+
+    assets: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, f.name, tuple(value or ()))
+
+
+@dataclass(frozen=True)
+class HedgeConstraints:
+    """Bounds on the hedge's composition, each a list of :class:`Constraint`."""
+
+    assets: tuple[Constraint, ...] = ()
+    countries: tuple[Constraint, ...] = ()
+    regions: tuple[Constraint, ...] = ()
+    sectors: tuple[Constraint, ...] = ()
+    industries: tuple[Constraint, ...] = ()
+    esg: tuple[Constraint, ...] = ()
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, tuple(getattr(self, f.name) or ()))
+
+    def validate(self) -> None:
+        """Validate every constraint."""
+        for f in fields(self):
+            for c in getattr(self, f.name):
+                if not isinstance(c, Constraint):
+                    raise ConfigurationError(f"{f.name} constraints must be Constraint objects")
+                c.validate(f.name.rstrip("s") if f.name != "esg" else "esg")
+
+
+@dataclass(frozen=True)
+class PerformanceHedgeParameters:
+    """Every input of a performance hedge; defaults follow Marquee's Performance Hedger.
+
+    Parameters
+    ----------
+    initial_portfolio : PositionSet
+        The positions to hedge and the hedge date.
+    universe : sequence of str
+        Where hedge names come from: indices or ETFs (``'SPX'``, ``'SPY'``, sector SPDRs such
+        as ``'XLK'``) exploded into their members on the hedge date, and/or single tickers.
+    exclusions, constraints : optional
+        See :class:`HedgeExclusions` and :class:`HedgeConstraints`.
+    observation_start_date : date-like, optional
+        Start of the fitting window; default the hedge date minus one year.
+    sampling_period : {'Daily', 'Weekly', 'Monthly'}
+        Return sampling of the fit.
+    max_leverage : float
+        Hedge notional in percent of the portfolio notional (the hedge ratio; default 100).
+        The hedge is sized at exactly this ratio.
+    percentage_in_cash : float, optional
+        Percent of the hedge notional held as cash (zero return); the rest is in stocks.
+    explode_universe : bool
+        Replace indices/ETFs in the universe by their members.
+    exclude_target_assets : bool
+        Never hedge a name with itself or its other share classes.
+    exclude_corporate_actions_types : sequence of str, optional
+        Skip names with a pending event of these types (announced by the hedge date,
+        effective after it), e.g. ``['merger', 'spin_off']``.
+    exclude_hard_to_borrow_assets, exclude_restricted_assets : bool
+        Skip names on the hard-to-borrow / restricted lists on the hedge date.
+    max_adv_percentage : float
+        A name's hedge notional may not exceed this percent of its 20-day average daily
+        dollar volume.
+    max_return_deviation : float
+        ``|annualised return of hedge - portfolio| <= this`` (percent) over the window.
+    max_weight : float
+        Max weight of one name, percent of the hedge notional.
+    min_weight : float
+        Min weight of a name that is held, percent of the hedge notional (0 = none).
+    max_names : int, optional
+        At most this many names (cardinality); None = no limit.
+    min_market_cap, max_market_cap : float, optional
+        Market-cap bounds in USD for hedge names (point in time).
+    market_participation_rate : float
+        Percent of daily volume traded: drives days-to-trade (not the fit).
+    lasso_weight : float
+        Concentration: strength of a log penalty that favours fewer names (see the docs).
+    ridge_weight : float
+        Diversity: strength of an L2 penalty that spreads the weights.
+    method : HedgeMethod
+        Source of co-movement; ``'returns'`` is the Performance Hedger.
+    half_spread_bps, impact_coefficient, default_borrow_cost_bps : float
+        Cost model: cost of trading a name = half spread + ``impact_coefficient * sigma_daily
+        * sqrt(shares / ADV shares)``; borrow cost for names not on the hard-to-borrow list.
+    out_of_sample_days : int
+        Trading days after the hedge date used for out-of-sample statistics, where the
+        data has them.
+    """
+
+    initial_portfolio: PositionSet
+    universe: tuple[str, ...] = ("SPX",)
+    exclusions: HedgeExclusions | None = None
+    constraints: HedgeConstraints | None = None
+    observation_start_date: DateLike | None = None
+    sampling_period: Sampling | str = Sampling.DAILY
+    max_leverage: float = 100.0
+    percentage_in_cash: float | None = None
+    explode_universe: bool = True
+    exclude_target_assets: bool = True
+    exclude_corporate_actions_types: tuple[str, ...] | None = None
+    exclude_hard_to_borrow_assets: bool = False
+    exclude_restricted_assets: bool = False
+    max_adv_percentage: float = 15.0
+    max_return_deviation: float = 5.0
+    max_weight: float = 100.0
+    min_weight: float = 0.0
+    max_names: int | None = None
+    min_market_cap: float | None = None
+    max_market_cap: float | None = None
+    market_participation_rate: float = 10.0
+    lasso_weight: float = 0.0
+    ridge_weight: float = 0.0
+    method: HedgeMethod | str = HedgeMethod.RETURNS
+    half_spread_bps: float = 5.0
+    impact_coefficient: float = 1.0
+    default_borrow_cost_bps: float = 25.0
+    out_of_sample_days: int = 252
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.universe, str):
+            object.__setattr__(self, "universe", (self.universe,))
+        else:
+            object.__setattr__(self, "universe", tuple(self.universe))
+        if self.exclude_corporate_actions_types is not None:
+            types = self.exclude_corporate_actions_types
+            types = (types,) if isinstance(types, str) else tuple(types)
+            object.__setattr__(self, "exclude_corporate_actions_types", types)
+
+    @property
+    def sampling(self) -> Sampling:
+        """The sampling period as an enum."""
+        try:
+            return Sampling(self.sampling_period)
+        except ValueError:
+            raise ConfigurationError(
+                f"sampling_period={self.sampling_period!r}; use 'Daily', 'Weekly' or 'Monthly'"
+            ) from None
+
+    @property
+    def hedge_method(self) -> HedgeMethod:
+        """The method as an enum."""
+        try:
+            return HedgeMethod(self.method)
+        except ValueError:
+            known = ", ".join(m.value for m in HedgeMethod)
+            raise ConfigurationError(f"method={self.method!r}; known methods: {known}") from None
+
+    @property
+    def hedge_ratio(self) -> float:
+        """Hedge notional / portfolio notional."""
+        return self.max_leverage / 100.0
+
+    @property
+    def stock_budget(self) -> float:
+        """Sum of the stock weights, in units of portfolio notional (hedge ratio less cash)."""
+        return self.hedge_ratio * (1.0 - (self.percentage_in_cash or 0.0) / 100.0)
+
+    def validate(self) -> None:
+        """Check every parameter; raise ConfigurationError naming the value and the fix."""
+        if not isinstance(self.initial_portfolio, PositionSet):
+            raise ConfigurationError("initial_portfolio must be a PositionSet")
+        self.initial_portfolio.validate()
+        if not self.universe or not all(isinstance(u, str) and u.strip() for u in self.universe):
+            raise ConfigurationError(
+                f"universe={list(self.universe)!r} is empty; give an index like 'SPX' or tickers"
+            )
+        if self.observation_start_date is not None:
+            start = to_timestamp(self.observation_start_date, "observation_start_date")
+            if start >= self.initial_portfolio.timestamp:
+                raise ConfigurationError(
+                    f"observation_start_date={start:%Y-%m-%d} is not before the hedge date "
+                    f"{self.initial_portfolio.timestamp:%Y-%m-%d}"
+                )
+        self.sampling  # noqa: B018
+        self.hedge_method  # noqa: B018
+        _finite("max_leverage", self.max_leverage, lo=0.0, hi=1000.0)
+        if self.max_leverage == 0:
+            raise ConfigurationError("max_leverage=0 means no hedge; use a positive percentage")
+        _finite("percentage_in_cash", self.percentage_in_cash, lo=0.0, hi=100.0)
+        if self.percentage_in_cash == 100.0:
+            raise ConfigurationError("percentage_in_cash=100 leaves nothing to hedge with")
+        _finite("max_adv_percentage", self.max_adv_percentage, lo=0.0)
+        if self.max_adv_percentage == 0:
+            raise ConfigurationError("max_adv_percentage=0 forbids every trade; use e.g. 15")
+        _finite("max_return_deviation", self.max_return_deviation, lo=0.0)
+        _finite("max_weight", self.max_weight, lo=0.0, hi=100.0)
+        if self.max_weight == 0:
+            raise ConfigurationError("max_weight=0 forbids every name; use e.g. 25")
+        _finite("min_weight", self.min_weight, lo=0.0, hi=100.0)
+        if self.min_weight > self.max_weight:
+            raise ConfigurationError(
+                f"min_weight={self.min_weight}% is above max_weight={self.max_weight}%"
+            )
+        if self.max_names is not None and (
+            not isinstance(self.max_names, int) or isinstance(self.max_names, bool) or self.max_names < 1
+        ):
+            raise ConfigurationError(f"max_names={self.max_names!r} must be a whole number >= 1")
+        _finite("min_market_cap", self.min_market_cap, lo=0.0)
+        _finite("max_market_cap", self.max_market_cap, lo=0.0)
+        if (
+            self.min_market_cap is not None
+            and self.max_market_cap is not None
+            and self.min_market_cap > self.max_market_cap
+        ):
+            raise ConfigurationError("min_market_cap is above max_market_cap; swap them")
+        _finite("market_participation_rate", self.market_participation_rate, lo=1e-9, hi=100.0)
+        _finite("lasso_weight", self.lasso_weight, lo=0.0)
+        _finite("ridge_weight", self.ridge_weight, lo=0.0)
+        _finite("half_spread_bps", self.half_spread_bps, lo=0.0)
+        _finite("impact_coefficient", self.impact_coefficient, lo=0.0)
+        _finite("default_borrow_cost_bps", self.default_borrow_cost_bps, lo=0.0)
+        if not isinstance(self.out_of_sample_days, int) or self.out_of_sample_days < 0:
+            raise ConfigurationError("out_of_sample_days must be a whole number >= 0")
+        if self.exclusions is not None and not isinstance(self.exclusions, HedgeExclusions):
+            raise ConfigurationError("exclusions must be a HedgeExclusions")
+        if self.constraints is not None:
+            if not isinstance(self.constraints, HedgeConstraints):
+                raise ConfigurationError("constraints must be a HedgeConstraints")
+            self.constraints.validate()
+
+    def replace(self, **changes: Any) -> PerformanceHedgeParameters:
+        """A copy with some parameters changed (the original is never mutated)."""
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)

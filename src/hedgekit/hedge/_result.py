@@ -1,0 +1,161 @@
+"""The immutable result of a performance hedge."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["PerformanceHedgeResult"]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class PerformanceHedgeResult:
+    """Everything a performance hedge produced; build it with ``PerformanceHedge.calculate``.
+
+    Attributes
+    ----------
+    date : Timestamp
+        The hedge date (positions priced at its close).
+    portfolio : DataFrame
+        The positions: ticker, quantity, price, notional, weight.
+    constituents : DataFrame
+        The hedge basket, one row per name (see :meth:`get_constituents`).
+    statistics : DataFrame
+        Measures by row; columns ``(sample, leg)`` with sample in ``in_sample`` /
+        ``out_of_sample`` and leg in ``Portfolio`` / ``Hedge`` / ``Hedged Portfolio``.
+    returns : DataFrame
+        Periodic returns of portfolio, hedge (per unit of hedge notional) and hedged portfolio
+        (per unit of portfolio notional), with a ``sample`` column.
+    diagnostics : dict
+        Candidate counts, filters, optimizer status and timing, warnings.
+    """
+
+    date: pd.Timestamp
+    portfolio: pd.DataFrame
+    constituents: pd.DataFrame
+    statistics: pd.DataFrame
+    returns: pd.DataFrame
+    parameters: dict[str, Any]
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    synthetic: bool = False
+
+    # ------------------------------------------------------------------ Marquee-style getters
+    def get_constituents(self) -> pd.DataFrame:
+        """The hedge basket: identifier, name, country, sector, industry, currency, shares,
+        price, notional, weight (% of hedge), transaction cost, marginal cost, borrow cost,
+        ADV %, days to trade, correlation with the portfolio, contribution to tracking error."""
+        return self.constituents.copy()
+
+    def get_statistics(self) -> pd.DataFrame:
+        """Statistics of portfolio, hedge and hedged portfolio, in and out of sample."""
+        return self.statistics.copy()
+
+    def get_backtest_performance(self) -> pd.DataFrame:
+        """Cumulative performance (1.0 at the start of the window) of portfolio, hedge and
+        hedged portfolio, with a ``sample`` column (``in_sample`` / ``out_of_sample``)."""
+        rets = self.returns
+        out = (1.0 + rets[["portfolio", "hedge", "hedged"]]).cumprod()
+        out["sample"] = rets["sample"]
+        return out
+
+    def get_backtest_correlation(self, window: int = 44) -> pd.Series:
+        """Rolling correlation of portfolio and hedge returns over ``window`` periods."""
+        if window < 3:
+            from hedgekit._errors import ConfigurationError
+
+            raise ConfigurationError(f"window={window} is too short; use at least 3 periods")
+        rets = self.returns
+        return rets["portfolio"].rolling(window).corr(rets["hedge"]).rename(
+            f"correlation_{window}"
+        )
+
+    def to_position_set(self) -> Any:
+        """The hedge as a :class:`PositionSet` of short quantities (negative shares)."""
+        from hedgekit.hedge._parameters import Position, PositionSet
+
+        return PositionSet(
+            [Position(t, quantity=-float(q)) for t, q in self.constituents["shares"].items()],
+            self.date,
+        )
+
+    # ------------------------------------------------------------------ export
+    def basket(self) -> pd.DataFrame:
+        """The tradable basket: identifier, side, shares short, price, notional."""
+        c = self.constituents
+        return pd.DataFrame(
+            {
+                "identifier": c.index,
+                "side": "SELL_SHORT",
+                "shares": c["shares"].astype("int64").to_numpy(),
+                "price": c["price"].to_numpy(),
+                "notional": c["notional"].to_numpy(),
+                "weight_pct": c["weight"].to_numpy(),
+            }
+        )
+
+    def to_basket_csv(self, path: str | Path | None = None) -> str:
+        """The basket as CSV text; also written to ``path`` when given."""
+        text = self.basket().to_csv(index=False, float_format="%.6g")
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    def to_basket_json(self, path: str | Path | None = None) -> str:
+        """The basket as JSON text (date, currency, positions); also written to ``path``."""
+        payload = {
+            "date": f"{self.date:%Y-%m-%d}",
+            "currency": "USD",
+            "synthetic": self.synthetic,
+            "positions": _clean(self.basket().to_dict("records")),
+        }
+        text = json.dumps(payload, indent=2)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    def to_frame(self) -> pd.DataFrame:
+        """The constituents table."""
+        return self.get_constituents()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the whole result (series as lists)."""
+        stats = {
+            f"{sample}.{leg}": _clean(self.statistics[(sample, leg)].to_dict())
+            for sample, leg in self.statistics.columns
+        }
+        perf = self.get_backtest_performance()
+        corr = self.get_backtest_correlation()
+        return {
+            "date": f"{self.date:%Y-%m-%d}",
+            "synthetic": self.synthetic,
+            "parameters": _clean(self.parameters),
+            "portfolio": _clean(self.portfolio.reset_index().to_dict("records")),
+            "constituents": _clean(self.constituents.reset_index().to_dict("records")),
+            "statistics": stats,
+            "backtest": {
+                "dates": [f"{d:%Y-%m-%d}" for d in perf.index],
+                "sample": list(perf["sample"]),
+                **{k: _clean(perf[k].tolist()) for k in ("portfolio", "hedge", "hedged")},
+                "correlation_44": _clean(corr.tolist()),
+            },
+            "diagnostics": _clean(self.diagnostics),
+        }

@@ -1,0 +1,146 @@
+"""The hedge universe: indices and ETFs exploded into members, then filtered.
+
+Every filter records how many names it removed, so an empty universe comes with the
+reason (``CandidateFilter.summary``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hedgekit._errors import DataError, UnknownIdentifierError
+from hedgekit.data._gics import resolve_gics_name
+from hedgekit.data._market import INDEX_ALIASES, MarketData, PointInTimeData
+
+__all__ = ["SECTOR_ETFS", "CandidateFilter", "explode_universe"]
+
+#: SPDR sector funds hold the S&P 500 members of one GICS sector
+SECTOR_ETFS: dict[str, str] = {
+    "XLK": "Information Technology",
+    "XLF": "Financials",
+    "XLE": "Energy",
+    "XLV": "Health Care",
+    "XLI": "Industrials",
+    "XLY": "Consumer Discretionary",
+    "XLP": "Consumer Staples",
+    "XLU": "Utilities",
+    "XLB": "Materials",
+    "XLC": "Communication Services",
+    "XLRE": "Real Estate",
+}
+
+
+def explode_universe(
+    market: MarketData, view: PointInTimeData, universe: Iterable[str], explode: bool = True
+) -> list[str]:
+    """Tickers of a universe on the view's date.
+
+    Index codes and index ETFs (``SPX``, ``S&P 500``, ``SPY``...) become the index members
+    with prices; sector SPDRs (``XLK``...) the S&P 500 members of their sector; anything
+    else is resolved as a ticker. With ``explode=False`` only tickers are accepted.
+    """
+    out: list[str] = []
+    unknown: list[str] = []
+    for item in universe:
+        key = " ".join(str(item).upper().split())
+        index_key = key.removesuffix(" INDEX").removesuffix(" EQUITY").removesuffix(" US")
+        if explode and (key in INDEX_ALIASES or index_key in INDEX_ALIASES):
+            out.extend(view.members(INDEX_ALIASES.get(key, INDEX_ALIASES.get(index_key, key))))
+            continue
+        if explode and index_key in SECTOR_ETFS:
+            sector = SECTOR_ETFS[index_key]
+            members = view.members("SPX")
+            sec = view.securities(members)
+            out.extend(sec.index[sec["gics_sector"] == sector])
+            continue
+        try:
+            out.append(market.resolve(item, view.date))
+        except UnknownIdentifierError:
+            unknown.append(str(item))
+    if unknown:
+        raise UnknownIdentifierError(
+            ", ".join(unknown),
+            (),
+            detail="not a ticker, an index (SPX) or a sector SPDR (XLK...) in the store",
+        )
+    seen: dict[str, None] = dict.fromkeys(out)
+    if not seen:
+        raise DataError(
+            f"the universe {list(universe)!r} has no members on {view.date:%Y-%m-%d}; "
+            "use an index like 'SPX' or list tickers"
+        )
+    return list(seen)
+
+
+@dataclass
+class CandidateFilter:
+    """Apply filters to a candidate list, counting what each removed."""
+
+    names: list[str]
+    removed: dict[str, list[str]] = field(default_factory=dict)
+
+    def drop(self, reason: str, names: Iterable[str]) -> None:
+        """Remove ``names`` for ``reason`` (names not present are ignored)."""
+        gone = set(names) & set(self.names)
+        if not gone:
+            return
+        self.removed.setdefault(reason, []).extend(sorted(gone))
+        self.names = [n for n in self.names if n not in gone]
+
+    def keep(self, reason: str, mask: pd.Series) -> None:
+        """Keep names where ``mask`` (indexed by name) is True; the others go for ``reason``."""
+        ok = mask.reindex(self.names).fillna(False).astype(bool)
+        self.drop(reason, ok.index[~ok.to_numpy()])
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Names removed per reason."""
+        return {k: len(v) for k, v in self.removed.items()}
+
+    def describe(self) -> str:
+        """One line: 'N left; removed: reason (n), ...'."""
+        parts = ", ".join(f"{k} ({v})" for k, v in self.summary.items()) or "none"
+        return f"{len(self.names)} candidates left; removed: {parts}"
+
+
+def match_labels(values: pd.Series, wanted: Iterable[str], level: str) -> pd.Series:
+    """True where ``values`` equals one of the canonical GICS names of ``wanted``."""
+    canon = {resolve_gics_name(level, w) for w in wanted}
+    return values.isin(list(canon)).fillna(False).astype(bool)
+
+
+def any_industry(securities: pd.DataFrame, wanted: Iterable[str]) -> pd.Series:
+    """True where the industry group, industry or sub-industry matches one of ``wanted``."""
+    hits = pd.Series(False, index=securities.index)
+    for name in wanted:
+        found = False
+        for level, col in (
+            ("industry_group", "gics_industry_group"),
+            ("industry", "gics_industry"),
+            ("sub_industry", "gics_sub_industry"),
+        ):
+            try:
+                canon = resolve_gics_name(level, name)
+            except Exception:  # noqa: BLE001 - try the next level
+                continue
+            hits |= securities[col].eq(canon).fillna(False).astype(bool)
+            found = True
+        if not found:
+            resolve_gics_name("industry", name)  # raises with suggestions
+    return hits
+
+
+def text_match(values: pd.Series, wanted: Iterable[str]) -> pd.Series:
+    """Case-insensitive equality with any of ``wanted``."""
+    keys = {" ".join(str(w).split()).casefold() for w in wanted}
+    norm = values.astype("string").str.split().str.join(" ").str.casefold()
+    return norm.isin(list(keys)).fillna(False).astype(bool)
+
+
+def finite(series: pd.Series) -> pd.Series:
+    """True where the value is a finite number."""
+    return pd.Series(np.isfinite(series.to_numpy(dtype="float64")), index=series.index)
