@@ -691,6 +691,182 @@ def data_check(
             console.print(f"[dim]wrote the {what} to {path}[/dim]")
 
 
+# --------------------------------------------------------------------------- hedge
+def parse_positions(items: list[str], date: str, notional: float | None):
+    """``TICKER``, ``TICKER=QUANTITY`` or ``TICKER:WEIGHT`` strings as a PositionSet.
+
+    Bare tickers share ``notional`` equally; weights are fractions (0.4) or percents (40%).
+    """
+    from hedgekit._errors import ConfigurationError
+    from hedgekit.hedge import Position, PositionSet
+
+    kinds, positions = set(), []
+    for raw in items:
+        text = raw.strip()
+        try:
+            if "=" in text:
+                ticker, qty = text.split("=", 1)
+                positions.append(Position(ticker.strip(), quantity=float(qty.replace(",", ""))))
+                kinds.add("quantity")
+            elif ":" in text:
+                ticker, weight = text.split(":", 1)
+                weight = weight.strip()
+                value = float(weight.rstrip("%")) / (100.0 if weight.endswith("%") else 1.0)
+                positions.append(Position(ticker.strip(), weight=value))
+                kinds.add("weight")
+            else:
+                positions.append(Position(text, weight=1.0 / len(items)))
+                kinds.add("weight")
+        except ValueError:
+            raise ConfigurationError(
+                f"cannot read position {raw!r}; write TICKER, TICKER=QUANTITY or TICKER:WEIGHT"
+            ) from None
+    if len(kinds) > 1:
+        raise ConfigurationError("mix of quantities and weights; give every position the same way")
+    if kinds == {"weight"}:
+        return PositionSet(positions, date, reference_notional=notional or 10_000_000.0)
+    return PositionSet(positions, date)
+
+
+@app.command()
+def hedge(
+    positions: Annotated[
+        list[str], typer.Argument(help="TICKER, TICKER=QUANTITY or TICKER:WEIGHT (e.g. AAPL:60%).")
+    ],
+    date: Annotated[
+        str | None, typer.Option(help="Hedge date (default: last date in the data).")
+    ] = None,
+    universe: Annotated[str, typer.Option(help="Comma-separated indices/ETFs/tickers.")] = "SPX",
+    max_names: Annotated[int | None, typer.Option("--max-names", help="At most K names.")] = 10,
+    max_weight: Annotated[
+        float, typer.Option("--max-weight", help="Max % of the hedge per name.")
+    ] = 25.0,
+    method: Annotated[str, typer.Option(help="Hedge method.")] = "returns",
+    notional: Annotated[
+        float | None, typer.Option(help="Portfolio USD notional for weights.")
+    ] = None,
+    leverage: Annotated[float, typer.Option(help="Hedge notional, % of the portfolio.")] = 100.0,
+    cash: Annotated[float | None, typer.Option(help="% of the hedge held in cash.")] = None,
+    max_adv: Annotated[float, typer.Option("--max-adv", help="Max % of a name's ADV.")] = 15.0,
+    sampling: Annotated[str, typer.Option(help="Daily, Weekly or Monthly.")] = "Daily",
+    start: Annotated[str | None, typer.Option(help="Observation start date.")] = None,
+    exclude_sector: Annotated[list[str] | None, typer.Option("--exclude-sector")] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Assets to exclude.")
+    ] = None,
+    lasso: Annotated[float, typer.Option(help="Concentration strength.")] = 0.0,
+    ridge: Annotated[float, typer.Option(help="Diversity strength.")] = 0.0,
+    grid: Annotated[
+        bool, typer.Option(help="Grid-search lasso and ridge (walk-forward CV).")
+    ] = False,
+    metric: Annotated[str, typer.Option(help="Grid-search metric.")] = "tracking_error",
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the basket CSV here.")] = None,
+    basket_json: Annotated[
+        Path | None, typer.Option("--basket-json", help="Write the basket JSON here.")
+    ] = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the short basket that best tracks the positions (Performance Hedger)."""
+    from hedgekit.hedge import HedgeExclusions, PerformanceHedge, PerformanceHedgeParameters
+
+    market = _market(home)
+    when = date or f"{market.end:%Y-%m-%d}"
+    params = PerformanceHedgeParameters(
+        initial_portfolio=parse_positions(positions, when, notional),
+        universe=tuple(u.strip() for u in universe.split(",") if u.strip()),
+        exclusions=HedgeExclusions(
+            assets=tuple(exclude or ()), sectors=tuple(exclude_sector or ())
+        ),
+        observation_start_date=start,
+        sampling_period=sampling,
+        max_leverage=leverage,
+        percentage_in_cash=cash,
+        max_adv_percentage=max_adv,
+        max_weight=max_weight,
+        max_names=max_names,
+        lasso_weight=lasso,
+        ridge_weight=ridge,
+        method=method,
+    )
+    engine = PerformanceHedge(params, market)
+    grid_table = None
+    if grid:
+        with console.status("grid search...") as status:
+            found = engine.grid_search(
+                metric=metric,
+                progress=lambda i, n: status.update(f"grid search: {i}/{n} (lasso, ridge) pairs"),
+            )
+        result, grid_table = found.best, found.grid
+    else:
+        result = engine.calculate()
+    if csv is not None:
+        result.to_basket_csv(csv)
+    if basket_json is not None:
+        result.to_basket_json(basket_json)
+    if as_json:
+        payload = result.to_dict()
+        if grid_table is not None:
+            payload["grid"] = grid_table.to_dict("records")
+        _print_json(payload)
+        return
+    _render_hedge(result, grid_table)
+
+
+def _render_hedge(result, grid_table) -> None:
+    kind = "[bold yellow]SYNTHETIC demo market[/bold yellow]" if result.synthetic else "real data"
+    d = result.diagnostics
+    console.print(
+        f"Hedge as of {result.date:%Y-%m-%d} on {kind}: portfolio ${d['portfolio_notional']:,.0f}, "
+        f"hedge ${d['hedge_notional']:,.0f}; {d['candidates']} candidates; window "
+        f"{d['observation_start']:%Y-%m-%d}..{d['observation_end']:%Y-%m-%d} ({d['sampling']})"
+    )
+    table = Table(title="Hedge basket (short)")
+    cols = [
+        ("identifier", None), ("name", None), ("sector", None), ("shares", ",.0f"),
+        ("notional", ",.0f"), ("weight %", ".1f"), ("cost bps", ".1f"), ("ADV %", ".1f"),
+        ("days", ".2f"), ("corr", ".2f"), ("TE contrib", ".2%"),
+    ]  # fmt: skip
+    for c, _ in cols:
+        table.add_column(c, justify="left" if c in ("identifier", "name", "sector") else "right")
+    c = result.constituents
+    for ticker, row in c.iterrows():
+        vals = [
+            ticker, row["name"], row["sector"], row["shares"], row["notional"], row["weight"],
+            row["transaction_cost_bps"], row["adv_pct"], row["days_to_trade"],
+            row["correlation"], row["tracking_error_contribution"],
+        ]  # fmt: skip
+        table.add_row(
+            *[_fmt(v) if f is None else format(v, f) for v, (_, f) in zip(vals, cols, strict=True)]
+        )
+    console.print(table)
+    stats = result.statistics
+    st = Table(title="Statistics")
+    st.add_column("measure")
+    for sample, leg in stats.columns:
+        st.add_column(f"{leg}\n{sample.replace('_', ' ')}", justify="right")
+    pct = {
+        "annualized_return",
+        "annualized_volatility",
+        "tracking_error",
+        "variance_reduction",
+        "max_drawdown",
+    }
+    for measure, row in stats.iterrows():
+        kind_ = "pct" if measure in pct else ("bps" if measure.endswith("bps") else "")
+        st.add_row(str(measure), *[_fmt(v, kind_) for v in row.to_numpy()])
+    console.print(st)
+    if grid_table is not None:
+        gt = Table(title="Grid search (walk-forward, out of fold)")
+        for col in grid_table.columns:
+            gt.add_column(str(col), justify="right")
+        for _, row in grid_table.iterrows():
+            gt.add_row(*[_fmt(float(v)) for v in row.to_numpy()])
+        console.print(gt)
+    for line in d.get("data_limits", []):
+        console.print(f"[dim]{line}[/dim]")
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one red line (exit 2).
 

@@ -1,7 +1,37 @@
-"""Hedges: the user-facing hedge calls."""
+"""Hedges: the Performance Hedger API and the baseline hedge."""
 
 from __future__ import annotations
 
 from hedgekit.hedge._baseline import BaselineHedge, baseline_hedge, hedge_statistics
+from hedgekit.hedge._parameters import (
+    Constraint,
+    HedgeConstraints,
+    HedgeExclusions,
+    HedgeMethod,
+    HedgeMetric,
+    PerformanceHedgeParameters,
+    Position,
+    PositionSet,
+)
+from hedgekit.hedge._performance import GridSearchResult, PerformanceHedge
+from hedgekit.hedge._result import PerformanceHedgeResult
+from hedgekit.hedge._universe import SECTOR_ETFS, explode_universe
 
-__all__ = ["BaselineHedge", "baseline_hedge", "hedge_statistics"]
+__all__ = [
+    "SECTOR_ETFS",
+    "BaselineHedge",
+    "Constraint",
+    "GridSearchResult",
+    "HedgeConstraints",
+    "HedgeExclusions",
+    "HedgeMethod",
+    "HedgeMetric",
+    "PerformanceHedge",
+    "PerformanceHedgeParameters",
+    "PerformanceHedgeResult",
+    "Position",
+    "PositionSet",
+    "baseline_hedge",
+    "explode_universe",
+    "hedge_statistics",
+]

@@ -46,7 +46,9 @@ class HedgeMetric(CaseInsensitiveEnum):
     COST = "cost"  # tracking error plus annualised trading and borrow cost, lower is better
 
 
-def _finite(name: str, value: float | None, lo: float | None = None, hi: float | None = None) -> None:
+def _finite(
+    name: str, value: float | None, lo: float | None = None, hi: float | None = None
+) -> None:
     if value is None:
         return
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
@@ -186,7 +188,7 @@ class Constraint:
                 f"{kind} constraint {self.constraint_name!r}: minimum {self.minimum} is above "
                 f"maximum {self.maximum}; swap them"
             )
-        if kind != "esg" and not (0.0 <= self.minimum and self.maximum <= 100.0):
+        if kind != "esg" and not (self.minimum >= 0.0 and self.maximum <= 100.0):
             raise ConfigurationError(
                 f"{kind} constraint {self.constraint_name!r}: bounds are percent of the hedge, "
                 f"0..100; got {self.minimum}..{self.maximum}"
@@ -405,7 +407,9 @@ class PerformanceHedgeParameters:
                 f"min_weight={self.min_weight}% is above max_weight={self.max_weight}%"
             )
         if self.max_names is not None and (
-            not isinstance(self.max_names, int) or isinstance(self.max_names, bool) or self.max_names < 1
+            not isinstance(self.max_names, int)
+            or isinstance(self.max_names, bool)
+            or self.max_names < 1
         ):
             raise ConfigurationError(f"max_names={self.max_names!r} must be a whole number >= 1")
         _finite("min_market_cap", self.min_market_cap, lo=0.0)

@@ -84,16 +84,14 @@ class PerformanceHedgeResult:
 
             raise ConfigurationError(f"window={window} is too short; use at least 3 periods")
         rets = self.returns
-        return rets["portfolio"].rolling(window).corr(rets["hedge"]).rename(
-            f"correlation_{window}"
-        )
+        return rets["portfolio"].rolling(window).corr(rets["hedge"]).rename(f"correlation_{window}")
 
     def to_position_set(self) -> Any:
         """The hedge as a :class:`PositionSet` of short quantities (negative shares)."""
         from hedgekit.hedge._parameters import Position, PositionSet
 
         return PositionSet(
-            [Position(t, quantity=-float(q)) for t, q in self.constituents["shares"].items()],
+            [Position(str(t), quantity=-float(q)) for t, q in self.constituents["shares"].items()],
             self.date,
         )
 
@@ -139,8 +137,8 @@ class PerformanceHedgeResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of the whole result (series as lists)."""
         stats = {
-            f"{sample}.{leg}": _clean(self.statistics[(sample, leg)].to_dict())
-            for sample, leg in self.statistics.columns
+            f"{col[0]}.{col[1]}": _clean(self.statistics[col].to_dict())
+            for col in self.statistics.columns
         }
         perf = self.get_backtest_performance()
         corr = self.get_backtest_correlation()

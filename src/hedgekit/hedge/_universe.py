@@ -125,7 +125,7 @@ def any_industry(securities: pd.DataFrame, wanted: Iterable[str]) -> pd.Series:
         ):
             try:
                 canon = resolve_gics_name(level, name)
-            except Exception:  # noqa: BLE001 - try the next level
+            except Exception:
                 continue
             hits |= securities[col].eq(canon).fillna(False).astype(bool)
             found = True

@@ -1,0 +1,738 @@
+"""``PerformanceHedge``: the Performance Hedger, point in time.
+
+``PerformanceHedge(parameters).calculate()`` validates the parameters, asks the data
+layer for what was known at the hedge date, builds the tracking problem, solves it and
+returns an immutable :class:`PerformanceHedgeResult`.
+
+The objective
+-------------
+With ``r_p`` the portfolio's periodic returns over the observation window, ``R`` the
+candidates' returns and ``w`` the short basket's weights in units of portfolio notional::
+
+    minimise  var(r_p - R w) + ridge_weight * s * ||w / h||^2
+                             + lasso_weight * s * sum_i log(1 + w_i / (0.01 h))
+
+where ``s`` is the mean variance of the candidates (so the two weights are unit-free) and
+``h`` the stock budget. The ridge term ("diversity") spreads the weights; the log term
+("concentration") favours fewer names: with a fixed budget an L1 term on non-negative
+weights would be a constant, a concave penalty is not.
+
+Constraints: ``sum(w) = h = max_leverage% * (1 - percentage_in_cash%)``; each name
+``0 <= w_i <= min(max_weight% * H, max_adv_percentage% * ADV_i / N)`` (``H`` the hedge
+ratio, ``N`` the portfolio notional, ``ADV`` the 20-day average daily dollar volume);
+held names ``w_i >= min_weight% * H``; at most ``max_names`` names; group bounds in percent
+of the hedge notional; ``|ppy * (mean(R) w - mean(r_p))| <= max_return_deviation%`` with
+``ppy`` periods per year (unhedged return gap); ESG bounds on the weighted-average score.
+Cash (``percentage_in_cash``) earns nothing and carries no risk.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hedgekit._errors import (
+    ConfigurationError,
+    DataError,
+    InfeasibleError,
+    InsufficientHistoryError,
+)
+from hedgekit.data._market import MarketData, PointInTimeData, Sampling
+from hedgekit.hedge._parameters import HedgeMetric, PerformanceHedgeParameters
+from hedgekit.hedge._result import PerformanceHedgeResult
+from hedgekit.hedge._universe import (
+    CandidateFilter,
+    any_industry,
+    explode_universe,
+    finite,
+    match_labels,
+    text_match,
+)
+from hedgekit.measures import (
+    annualized_return,
+    annualized_volatility,
+    beta,
+    correlation,
+    max_drawdown,
+    r_squared,
+    trading_costs,
+)
+from hedgekit.optimize import GroupBound, TrackingProblem, solve_tracking
+
+__all__ = ["GridSearchResult", "PerformanceHedge"]
+
+logger = logging.getLogger(__name__)
+
+_ADV_WINDOW = 20
+_MIN_OBSERVATIONS = 12
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything the solver needs, computed once per hedge (and reused by grid search)."""
+
+    view: PointInTimeData
+    portfolio: pd.DataFrame  # ticker -> quantity, price, notional, weight
+    notional: float
+    target_returns: pd.Series  # r_p over the window
+    position_returns: pd.DataFrame
+    candidate_returns: pd.DataFrame  # T x N
+    securities: pd.DataFrame  # N rows
+    upper: np.ndarray
+    groups: tuple[GroupBound, ...]
+    esg_rows: tuple[tuple[str, np.ndarray, float, float], ...]
+    prices: pd.Series
+    adv_usd: pd.Series
+    adv_shares: pd.Series
+    daily_vol: pd.Series
+    borrow_bps: pd.Series
+    filters: CandidateFilter
+    sampling: Sampling
+
+
+class PerformanceHedge:
+    """The Performance Hedger: the short basket that best tracks a portfolio.
+
+    Parameters
+    ----------
+    parameters : PerformanceHedgeParameters
+        Positions, universe, exclusions, constraints and settings.
+    market : MarketData, optional
+        The data; default the store in the data home (``HEDGEKIT_DATA``).
+
+    Examples
+    --------
+    >>> from hedgekit.hedge import (
+    ...     PerformanceHedge, PerformanceHedgeParameters, Position, PositionSet)
+    >>> ps = PositionSet([Position("WDC", quantity=1_000_000)], "2022-12-30")
+    >>> params = PerformanceHedgeParameters(ps, max_names=10, max_weight=25)
+    >>> res = PerformanceHedge(params).calculate()  # doctest: +SKIP
+    >>> res.get_constituents()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, parameters: PerformanceHedgeParameters, market: MarketData | None = None
+    ) -> None:
+        self.parameters = parameters
+        self.market = market
+
+    # ------------------------------------------------------------------ public API
+    def calculate(self) -> PerformanceHedgeResult:
+        """Build the hedge. Raises HedgekitError subclasses for every user mistake."""
+        t0 = time.perf_counter()
+        prep = self._prepare()
+        weights, info = self._solve(prep, self.parameters, rows=None)
+        info["seconds_total"] = time.perf_counter() - t0
+        return self._result(prep, weights, info)
+
+    def grid_search(
+        self,
+        lasso_weights: Sequence[float] = (0.0, 0.01, 0.1, 1.0),
+        ridge_weights: Sequence[float] = (0.0, 0.01, 0.1, 1.0),
+        *,
+        metric: HedgeMetric | str = HedgeMetric.TRACKING_ERROR,
+        folds: int = 4,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> GridSearchResult:
+        """Choose (lasso_weight, ridge_weight) by walk-forward cross-validation.
+
+        The observation window is cut into ``folds + 1`` consecutive blocks; fold ``k``
+        fits on blocks ``0..k-1`` (expanding) and scores the hedge on block ``k``, which it
+        has not seen. The metric is computed on the concatenated out-of-fold hedged
+        returns. The best pair is refitted on the whole window.
+        """
+        metric = HedgeMetric(metric)
+        if folds < 2:
+            raise ConfigurationError(f"folds={folds}: use at least 2 walk-forward folds")
+        prep = self._prepare()
+        n = len(prep.target_returns)
+        edges = np.linspace(0, n, folds + 2).astype(int)
+        if np.diff(edges).min() < 5:
+            raise InsufficientHistoryError(
+                f"{n} observations cannot make {folds} walk-forward folds of >= 5 periods; "
+                "use fewer folds, a longer window or a shorter sampling period"
+            )
+        pairs = [(float(a), float(b)) for a in lasso_weights for b in ridge_weights]
+        rows = []
+        for i, (lasso, ridge) in enumerate(pairs):
+            params = self.parameters.replace(lasso_weight=lasso, ridge_weight=ridge)
+            oof_target, oof_hedge, costs = [], [], []
+            for k in range(1, folds + 1):
+                fit = np.arange(edges[0], edges[k])
+                test = np.arange(edges[k], edges[k + 1])
+                try:
+                    w, _ = self._solve(prep, params, rows=fit)
+                except InfeasibleError:
+                    break
+                R = prep.candidate_returns.to_numpy()
+                oof_target.append(prep.target_returns.to_numpy()[test])
+                oof_hedge.append(R[test] @ w)
+                costs.append(self._cost_rate(prep, w))
+            if len(oof_target) < folds:
+                rows.append({"lasso_weight": lasso, "ridge_weight": ridge, "score": np.nan})
+                continue
+            tgt, hed = np.concatenate(oof_target), np.concatenate(oof_hedge)
+            ppy = prep.sampling.periods_per_year
+            te = annualized_volatility(tgt - hed, ppy)
+            row = {
+                "lasso_weight": lasso,
+                "ridge_weight": ridge,
+                "tracking_error": te,
+                "correlation": correlation(tgt, hed),
+                "r_squared": r_squared(tgt, hed),
+                "cost": te + float(np.mean(costs)),
+            }
+            row["score"] = row[metric.value]
+            rows.append(row)
+            if progress is not None:
+                progress(i + 1, len(pairs))
+        grid = pd.DataFrame(rows)
+        valid = grid.dropna(subset=["score"])
+        if valid.empty:
+            raise InfeasibleError("no (lasso, ridge) pair gave a feasible hedge in every fold")
+        higher = metric in (HedgeMetric.CORRELATION, HedgeMetric.R_SQUARED)
+        best_row = valid.iloc[
+            int(np.argmax(valid["score"]) if higher else np.argmin(valid["score"]))
+        ]
+        best_params = self.parameters.replace(
+            lasso_weight=float(best_row["lasso_weight"]),
+            ridge_weight=float(best_row["ridge_weight"]),
+        )
+        best = PerformanceHedge(best_params, self._market()).calculate()
+        return GridSearchResult(best=best, parameters=best_params, grid=grid, metric=metric)
+
+    # ------------------------------------------------------------------ preparation
+    def _market(self) -> MarketData:
+        if self.market is None:
+            self.market = MarketData()
+        return self.market
+
+    def _prepare(self) -> _Prepared:
+        p = self.parameters
+        p.validate()
+        market = self._market()
+        ps = p.initial_portfolio
+        view = market.as_of(ps.timestamp)
+        sampling = p.sampling
+
+        # positions, priced at the hedge date
+        ids = [pos.identifier for pos in ps.positions]
+        tickers = market.resolve_many(ids, view.date)
+        prices = view.last_prices(tickers, field="close")
+        missing = [t for t in tickers if not np.isfinite(prices[t])]
+        if missing:
+            raise DataError(
+                f"no price for {', '.join(missing)} on or shortly before "
+                f"{view.date:%Y-%m-%d}; choose a date when they traded"
+            )
+        rows: dict[str, dict[str, float]] = {}
+        for pos, t in zip(ps.positions, tickers, strict=True):
+            px = float(prices[t])
+            if pos.quantity is not None:
+                qty = pos.quantity
+            else:
+                assert pos.weight is not None and ps.reference_notional is not None
+                qty = pos.weight * ps.reference_notional / px
+            entry = rows.setdefault(t, {"quantity": 0.0, "price": px})
+            entry["quantity"] += float(qty)
+        portfolio = pd.DataFrame.from_dict(rows, orient="index")
+        portfolio.index.name = "ticker"
+        portfolio["notional"] = portfolio["quantity"] * portfolio["price"]
+        notional = float(portfolio["notional"].sum())
+        if notional <= 0:
+            raise ConfigurationError(
+                f"the portfolio's net notional is {notional:,.0f} USD; a short hedge needs a "
+                "net long portfolio"
+            )
+        portfolio["weight"] = portfolio["notional"] / notional
+
+        # observation window
+        start = (
+            pd.Timestamp(p.observation_start_date)
+            if p.observation_start_date is not None
+            else view.date - pd.DateOffset(years=1)
+        )
+        pos_rets = view.returns(list(portfolio.index), start=start, sampling=sampling)
+        if len(pos_rets) < _MIN_OBSERVATIONS:
+            raise InsufficientHistoryError(
+                f"only {len(pos_rets)} {sampling.value} returns from {start:%Y-%m-%d} to "
+                f"{view.date:%Y-%m-%d}; {_MIN_OBSERVATIONS} needed: start earlier or sample "
+                "more often"
+            )
+        short = pos_rets.columns[pos_rets.isna().any().to_numpy()]
+        if len(short):
+            valid = pos_rets[short].notna()
+            first = valid.idxmax().where(valid.any())
+            detail = ", ".join(
+                f"{t} (from {d:%Y-%m-%d})" if pd.notna(d) else f"{t} (none)"
+                for t, d in first.astype("datetime64[ns]").items()
+            )
+            raise InsufficientHistoryError(
+                f"positions without returns over the whole window from {start:%Y-%m-%d}: "
+                f"{detail}; move observation_start_date after their first price"
+            )
+        target = pos_rets.to_numpy() @ portfolio["weight"].reindex(pos_rets.columns).to_numpy()
+        target_returns = pd.Series(target, index=pos_rets.index, name="portfolio")
+
+        # universe and filters
+        universe = explode_universe(market, view, p.universe, p.explode_universe)
+        filt = CandidateFilter([t for t in universe if t in market.tickers])
+        filt.drop("no price history", [t for t in universe if t not in market.tickers])
+        if p.exclude_target_assets:
+            own = set()
+            for t in portfolio.index:
+                own |= set(market.share_classes.get(t, frozenset({t})))
+            filt.drop("target assets and their share classes", own)
+        sec = view.securities(filt.names)
+        ex = p.exclusions
+        if ex is not None:
+            if ex.assets:
+                filt.drop("excluded assets", market.resolve_many(ex.assets, view.date))
+            if ex.countries:
+                filt.drop("excluded countries", sec.index[text_match(sec["country"], ex.countries)])
+            if ex.regions:
+                filt.drop("excluded regions", sec.index[text_match(sec["region"], ex.regions)])
+            if ex.sectors:
+                filt.drop(
+                    "excluded sectors",
+                    sec.index[match_labels(sec["gics_sector"], ex.sectors, "sector")],
+                )
+            if ex.industries:
+                filt.drop("excluded industries", sec.index[any_industry(sec, ex.industries)])
+        if p.exclude_restricted_assets:
+            filt.drop("restricted list", view.restricted())
+        htb = view.hard_to_borrow()
+        if p.exclude_hard_to_borrow_assets:
+            filt.drop("hard-to-borrow list", htb.index)
+        if p.exclude_corporate_actions_types:
+            events = view.corporate_actions(p.exclude_corporate_actions_types, pending_only=True)
+            filt.drop("pending corporate actions", events["ticker"])
+        filt.drop("no price on the hedge date", set(filt.names) - set(view.tradable(filt.names)))
+        if p.min_market_cap is not None or p.max_market_cap is not None:
+            caps = view.market_cap(filt.names)["market_cap"]
+            filt.keep("market cap unknown", finite(caps))
+            lo = p.min_market_cap if p.min_market_cap is not None else -np.inf
+            hi = p.max_market_cap if p.max_market_cap is not None else np.inf
+            filt.keep("outside the market-cap bounds", (caps >= lo) & (caps <= hi))
+        cand_rets = view.returns(filt.names, start=start, sampling=sampling)
+        cand_rets = cand_rets.reindex(pos_rets.index)
+        filt.keep("incomplete history in the window", cand_rets.notna().all())
+        adv_usd = view.adv(filt.names, window=_ADV_WINDOW)
+        filt.keep("no 20-day volume", finite(adv_usd) & (adv_usd > 0))
+        esg = p.constraints.esg if p.constraints is not None else ()
+        scores = {}
+        for c in esg:
+            s = view.scores(c.constraint_name)
+            scores[c.constraint_name] = s
+            filt.keep(f"no {c.constraint_name} score", finite(s.reindex(filt.names)))
+        names = filt.names
+        if not names:
+            raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
+        cand_rets = cand_rets[names]
+        sec = sec.reindex(names)
+        adv_usd = adv_usd.reindex(names)
+        close = view.last_prices(names, field="close")
+        adv_shares = adv_usd / close
+        daily = view.returns(names, window=63)
+        daily_vol = daily.std(ddof=1).fillna(daily.std(ddof=1).median())
+        borrow = pd.Series(p.default_borrow_cost_bps, index=pd.Index(names), dtype="float64")
+        borrow.update(htb.reindex(names).dropna())
+
+        # bounds and groups, in units of portfolio notional
+        H = p.hedge_ratio
+        cap_weight = p.max_weight / 100.0 * H
+        cap_adv = p.max_adv_percentage / 100.0 * adv_usd.to_numpy() / notional
+        upper = np.minimum(cap_weight, cap_adv)
+        floor = p.min_weight / 100.0 * H
+        if floor > 0 and (upper < floor).any():
+            # w_i is 0 or >= min_weight: a name capped below min_weight cannot be held
+            low = upper < floor
+            filt.drop(
+                "weight cap below min_weight", [n for n, x in zip(names, low, strict=True) if x]
+            )
+            keep = ~low
+            names = [n for n, k in zip(names, keep, strict=True) if k]
+            if not names:
+                raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
+            upper = upper[keep]
+            cand_rets, sec = cand_rets[names], sec.reindex(names)
+            adv_usd, close = adv_usd.reindex(names), close.reindex(names)
+            adv_shares, daily_vol = adv_shares.reindex(names), daily_vol.reindex(names)
+            borrow = borrow.reindex(names)
+        groups = self._groups(market, view, sec, names, H)
+        esg_rows = tuple(
+            (
+                c.constraint_name,
+                scores[c.constraint_name].reindex(names).to_numpy(dtype="float64"),
+                c.minimum,
+                c.maximum,
+            )
+            for c in esg
+        )
+        return _Prepared(
+            view=view,
+            portfolio=portfolio,
+            notional=notional,
+            target_returns=target_returns,
+            position_returns=pos_rets,
+            candidate_returns=cand_rets,
+            securities=sec,
+            upper=upper,
+            groups=groups,
+            esg_rows=esg_rows,
+            prices=close,
+            adv_usd=adv_usd,
+            adv_shares=adv_shares,
+            daily_vol=daily_vol,
+            borrow_bps=borrow,
+            filters=filt,
+            sampling=sampling,
+        )
+
+    def _groups(
+        self,
+        market: MarketData,
+        view: PointInTimeData,
+        sec: pd.DataFrame,
+        names: list[str],
+        H: float,
+    ) -> tuple[GroupBound, ...]:
+        cons = self.parameters.constraints
+        if cons is None:
+            return ()
+        out: list[GroupBound] = []
+        index = pd.Index(names)
+
+        def add(label: str, mask: pd.Series, lo: float, hi: float) -> None:
+            members = np.flatnonzero(mask.reindex(index).fillna(False).to_numpy(dtype=bool))
+            out.append(GroupBound(label, members, lo / 100.0 * H, hi / 100.0 * H))
+
+        for c in cons.assets:
+            t = market.resolve(c.constraint_name, view.date)
+            add(f"asset {t}", pd.Series(index == t, index=index), c.minimum, c.maximum)
+        for c in cons.countries:
+            add(
+                f"country {c.constraint_name}",
+                text_match(sec["country"], [c.constraint_name]),
+                c.minimum,
+                c.maximum,
+            )
+        for c in cons.regions:
+            add(
+                f"region {c.constraint_name}",
+                text_match(sec["region"], [c.constraint_name]),
+                c.minimum,
+                c.maximum,
+            )
+        for c in cons.sectors:
+            add(
+                f"sector {c.constraint_name}",
+                match_labels(sec["gics_sector"], [c.constraint_name], "sector"),
+                c.minimum,
+                c.maximum,
+            )
+        for c in cons.industries:
+            add(
+                f"industry {c.constraint_name}",
+                any_industry(sec, [c.constraint_name]),
+                c.minimum,
+                c.maximum,
+            )
+        return tuple(out)
+
+    # ------------------------------------------------------------------ solving
+    def _problem(
+        self, prep: _Prepared, params: PerformanceHedgeParameters, rows: np.ndarray | None
+    ) -> TrackingProblem:
+        R = prep.candidate_returns.to_numpy()
+        r = prep.target_returns.to_numpy()
+        if rows is not None:
+            R, r = R[rows], r[rows]
+        h = params.stock_budget
+        H = params.hedge_ratio
+        ppy = prep.sampling.periods_per_year
+        mu = R.mean(axis=0)
+        dev = params.max_return_deviation / 100.0
+        a_rows = [ppy * mu, -ppy * mu]
+        b_rows = [dev + ppy * r.mean(), dev - ppy * r.mean()]
+        band = f"max_return_deviation={params.max_return_deviation}%"
+        ub_names = [
+            f"{band} (hedge return above the portfolio's)",
+            f"{band} (hedge return below the portfolio's)",
+        ]
+        for name, score, lo, hi in prep.esg_rows:
+            a_rows += [score, -score]
+            b_rows += [hi * h, -lo * h]
+            ub_names += [f"esg {name} <= {hi}", f"esg {name} >= {lo}"]
+        scale = float(np.mean(R.var(axis=0, ddof=1)))
+        return TrackingProblem.from_returns(
+            R,
+            r,
+            budget=h,
+            upper=prep.upper,
+            min_weight=params.min_weight / 100.0 * H,
+            max_names=params.max_names,
+            groups=prep.groups,
+            A_ub=np.vstack(a_rows),
+            b_ub=np.asarray(b_rows),
+            ub_names=ub_names,
+            ridge=params.ridge_weight * scale / max(h, 1e-12) ** 2,
+            lasso=params.lasso_weight * scale,
+            asset_names=list(prep.candidate_returns.columns),
+        )
+
+    def _solve(
+        self, prep: _Prepared, params: PerformanceHedgeParameters, rows: np.ndarray | None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        problem = self._problem(prep, params, rows)
+        sol = solve_tracking(problem, method="fast")
+        return sol.weights, {
+            "optimizer_status": sol.status,
+            "optimizer_seconds": sol.seconds,
+            "optimizer_evaluations": sol.evaluations,
+            "optimizer_method": sol.method,
+        }
+
+    def _cost_rate(self, prep: _Prepared, w: np.ndarray) -> float:
+        """Annualised-equivalent cost of a hedge as a fraction of portfolio notional:
+        one-off trading cost plus one year of borrow."""
+        notional = w * prep.notional
+        shares = notional / prep.prices.to_numpy()
+        p = self.parameters
+        c = trading_costs(
+            shares,
+            prep.prices.to_numpy(),
+            prep.adv_shares.to_numpy(),
+            prep.daily_vol.to_numpy(),
+            half_spread_bps=p.half_spread_bps,
+            impact_coefficient=p.impact_coefficient,
+            participation_rate=p.market_participation_rate / 100.0,
+        )
+        held = w > 0
+        trade = float(np.sum(c["cost_usd"][held]))
+        borrow = float(np.sum(notional[held] * prep.borrow_bps.to_numpy()[held] / 1e4))
+        return (trade + borrow) / prep.notional
+
+    # ------------------------------------------------------------------ results
+    def _result(
+        self, prep: _Prepared, w: np.ndarray, info: dict[str, Any]
+    ) -> PerformanceHedgeResult:
+        p = self.parameters
+        market = self._market()
+        names = np.asarray(prep.candidate_returns.columns)
+        held = np.flatnonzero(w > 1e-10)
+        tickers = list(names[held])
+        price = prep.prices.to_numpy()[held]
+        target_notional = w[held] * prep.notional
+        shares = np.round(target_notional / price)
+        keep = shares > 0
+        tickers = [t for t, k in zip(tickers, keep, strict=True) if k]
+        held, price, shares = held[keep], price[keep], shares[keep]
+        notional = shares * price
+        hedge_notional = p.hedge_ratio * prep.notional
+        costs = trading_costs(
+            shares,
+            price,
+            prep.adv_shares.to_numpy()[held],
+            prep.daily_vol.to_numpy()[held],
+            half_spread_bps=p.half_spread_bps,
+            impact_coefficient=p.impact_coefficient,
+            participation_rate=p.market_participation_rate / 100.0,
+        )
+        R = prep.candidate_returns.to_numpy()
+        r = prep.target_returns.to_numpy()
+        ppy = prep.sampling.periods_per_year
+        realised = notional / prep.notional  # whole shares, per unit of portfolio notional
+        active = r - R[:, held] @ realised
+        te = float(np.std(active, ddof=1))
+        centred = R[:, held] - R[:, held].mean(axis=0)
+        cov_ia = centred.T @ (active - active.mean()) / (len(active) - 1)
+        contribution = -realised * cov_ia / te * np.sqrt(ppy) if te > 0 else np.zeros(len(held))
+        sec = prep.securities.reindex(tickers)
+        constituents = pd.DataFrame(
+            {
+                "name": sec["name"].to_numpy(),
+                "country": sec["country"].to_numpy(),
+                "region": sec["region"].to_numpy(),
+                "sector": sec["gics_sector"].to_numpy(),
+                "industry": sec["gics_industry"].to_numpy(),
+                "sub_industry": sec["gics_sub_industry"].to_numpy(),
+                "currency": sec["currency"].fillna("USD").to_numpy(),
+                "shares": shares,
+                "price": price,
+                "notional": notional,
+                "weight": 100.0 * notional / hedge_notional,
+                "transaction_cost_bps": costs["cost_bps"],
+                "transaction_cost_usd": costs["cost_usd"],
+                "marginal_cost_bps": costs["marginal_cost_bps"],
+                "borrow_cost_bps": prep.borrow_bps.to_numpy()[held],
+                "borrow_cost_usd": notional * prep.borrow_bps.to_numpy()[held] / 1e4,
+                "adv_pct": 100.0 * notional / prep.adv_usd.to_numpy()[held],
+                "days_to_trade": costs["days_to_trade"],
+                "correlation": [correlation(R[:, i], r) for i in held],
+                "tracking_error_contribution": contribution,
+            },
+            index=pd.Index(tickers, name="identifier"),
+        ).sort_values("notional", ascending=False)
+
+        # realised weights (whole shares) drive the reported statistics
+        w_real = np.zeros(len(names))
+        w_real[held] = notional / prep.notional
+        in_rets = self._returns_frame(
+            prep.target_returns, prep.candidate_returns, w_real, p.hedge_ratio, "in_sample"
+        )
+        frames = [in_rets]
+        oos = self._out_of_sample(prep, w_real, market)
+        if oos is not None:
+            frames.append(oos)
+        returns = pd.concat(frames)
+        cost_usd = float(constituents["transaction_cost_usd"].sum())
+        stats = {}
+        for sample, part in returns.groupby("sample", sort=False):
+            for leg, col in (
+                ("Portfolio", "portfolio"),
+                ("Hedge", "hedge"),
+                ("Hedged Portfolio", "hedged"),
+            ):
+                stats[(sample, leg)] = _leg_stats(
+                    part, col, ppy, constituents, cost_usd, hedge_notional
+                )
+        statistics = pd.DataFrame(stats)
+        statistics.columns = pd.MultiIndex.from_tuples(list(stats), names=["sample", "leg"])
+        diagnostics = {
+            **info,
+            "candidates": len(names),
+            "universe_filters": prep.filters.summary,
+            "observation_start": prep.target_returns.index[0],
+            "observation_end": prep.target_returns.index[-1],
+            "observations": len(prep.target_returns),
+            "sampling": prep.sampling.value,
+            "portfolio_notional": prep.notional,
+            "hedge_notional": hedge_notional,
+            "cash_notional": hedge_notional * (p.percentage_in_cash or 0.0) / 100.0,
+            "out_of_sample_end": None if oos is None else oos.index[-1],
+            "weights_rounded_to_whole_shares": True,
+            "data_limits": _data_limits(market),
+        }
+        params = {k: v for k, v in asdict(p).items() if k not in ("initial_portfolio", "extra")}
+        params["date"] = f"{prep.view.date:%Y-%m-%d}"
+        return PerformanceHedgeResult(
+            date=prep.view.date,
+            portfolio=prep.portfolio,
+            constituents=constituents,
+            statistics=statistics,
+            returns=returns,
+            parameters=params,
+            diagnostics=diagnostics,
+            synthetic=market.is_synthetic,
+        )
+
+    @staticmethod
+    def _returns_frame(
+        target: pd.Series, candidates: pd.DataFrame, w: np.ndarray, H: float, sample: str
+    ) -> pd.DataFrame:
+        hedge_pnl = candidates.to_numpy() @ w
+        return pd.DataFrame(
+            {
+                "portfolio": target.to_numpy(),
+                "hedge": hedge_pnl / H,
+                "hedged": target.to_numpy() - hedge_pnl,
+                "sample": sample,
+            },
+            index=target.index,
+        )
+
+    def _out_of_sample(
+        self, prep: _Prepared, w: np.ndarray, market: MarketData
+    ) -> pd.DataFrame | None:
+        """Returns after the hedge date, with weights held constant (rebalanced each period)."""
+        days = self.parameters.out_of_sample_days
+        after = market.calendar[market.calendar > prep.view.date]
+        if days == 0 or len(after) < 5:
+            return None
+        end = after[min(days, len(after)) - 1]
+        later = market.as_of(end)  # deliberately after the hedge date: evaluation only
+        names = list(prep.candidate_returns.columns)
+        held = [n for n, x in zip(names, w, strict=True) if x > 0]
+        tick = list(prep.portfolio.index)
+        rets = later.returns(
+            list(dict.fromkeys(tick + held)), start=after[0], sampling=prep.sampling
+        ).fillna(0.0)
+        if len(rets) < 2:
+            return None
+        target = rets[tick].to_numpy() @ prep.portfolio["weight"].to_numpy()
+        cand = rets.reindex(columns=names, fill_value=0.0)
+        return self._returns_frame(
+            pd.Series(target, index=rets.index),
+            cand,
+            w,
+            self.parameters.hedge_ratio,
+            "out_of_sample",
+        )
+
+
+def _leg_stats(
+    part: pd.DataFrame,
+    col: str,
+    ppy: int,
+    constituents: pd.DataFrame,
+    cost_usd: float,
+    hedge_notional: float,
+) -> dict[str, float]:
+    x = part[col].to_numpy()
+    p = part["portfolio"].to_numpy()
+    h = part["hedge"].to_numpy()
+    hedged = part["hedged"].to_numpy()
+    w = constituents["weight"].to_numpy() / 100.0
+    is_hedge = col != "portfolio"
+    nan = float("nan")
+    return {
+        "annualized_return": annualized_return(x, ppy),
+        "annualized_volatility": annualized_volatility(x, ppy),
+        "correlation_with_portfolio": correlation(x, p) if is_hedge else 1.0,
+        # relations between portfolio and hedge: shown on the hedge legs only
+        "r_squared": r_squared(h, p) if is_hedge else nan,
+        "beta_to_hedge": beta(p, h) if is_hedge else nan,
+        "tracking_error": annualized_volatility(hedged, ppy) if is_hedge else nan,
+        "variance_reduction": (
+            1.0 - float(np.var(hedged, ddof=1) / np.var(p, ddof=1)) if is_hedge else nan
+        ),
+        "risk_reduction_bps": (
+            1e4 * (annualized_volatility(p, ppy) - annualized_volatility(hedged, ppy))
+            if is_hedge
+            else nan
+        ),
+        "transaction_cost_bps": 1e4 * cost_usd / hedge_notional if is_hedge else 0.0,
+        "transaction_cost_usd": cost_usd if is_hedge else 0.0,
+        "number_of_names": float(len(w)) if is_hedge else np.nan,
+        "effective_names": float(1.0 / np.sum((w / w.sum()) ** 2))
+        if is_hedge and len(w)
+        else np.nan,
+        "max_drawdown": max_drawdown(x),
+        "observations": float(len(x)),
+    }
+
+
+def _data_limits(market: MarketData) -> list[str]:
+    if market.is_synthetic:
+        return ["synthetic demo market: every number is simulated"]
+    return [
+        "survivorship bias: only companies still listed when the data was pulled",
+        "fundamentals (market caps) may be up to two years stale",
+    ]
+
+
+@dataclass(frozen=True)
+class GridSearchResult:
+    """Outcome of :meth:`PerformanceHedge.grid_search`: the refitted best hedge and the grid."""
+
+    best: PerformanceHedgeResult
+    parameters: PerformanceHedgeParameters
+    grid: pd.DataFrame
+    metric: HedgeMetric
