@@ -797,7 +797,7 @@ class _Engine:
             if k < self.K:
                 dd = d.copy()
                 dd[supp] = np.inf
-                cand = np.argsort(dd)[: (self.n if full else 3)]
+                cand = np.argsort(dd)[: (self.n if full else (10 if self.lasso else 3))]
                 improved = False
                 for j in cand:
                     if not np.isfinite(dd[j]) or (dd[j] >= -tol and not full and not self.lasso):
