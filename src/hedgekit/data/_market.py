@@ -202,6 +202,26 @@ class MarketData:
         return _wide(bench, ["adj_close", "volume"])
 
     @cached_property
+    def _classifications(self) -> pd.DataFrame:
+        """Dated GICS snapshots with a sector, sorted by date (kept in memory)."""
+        snaps = self.store.read(
+            "classifications",
+            columns=["snapshot_date", "ticker", "gics_sector", "gics_sub_industry"],
+        )
+        snaps = snaps[snaps["gics_sector"].notna()]
+        return snaps.sort_values(["snapshot_date", "ticker"], kind="stable").reset_index(drop=True)
+
+    @cached_property
+    def _ticker_set(self) -> frozenset[str]:
+        """Tickers with prices, as a set (fast membership tests)."""
+        return frozenset(self.tickers)
+
+    @cached_property
+    def _plain_tickers(self) -> frozenset[str]:
+        """Store tickers that are nobody's alias: they resolve to themselves on any date."""
+        return self._ticker_set - frozenset(self.aliases["alias"])
+
+    @cached_property
     def _membership(self) -> pd.DataFrame:
         return self.store.read("index_membership")
 
@@ -304,7 +324,11 @@ class PointInTimeData:
             return list(self.market.tickers)
         if isinstance(identifiers, str):
             identifiers = [identifiers]
-        return self.market.resolve_many(list(identifiers), self.date)
+        names = list(identifiers)
+        plain = self.market._plain_tickers
+        if all(isinstance(n, str) and n in plain for n in names):
+            return names  # store tickers: nothing to resolve
+        return self.market.resolve_many(names, self.date)
 
     def _rows(self, start: DateLike | None, end: DateLike | None, index: pd.DatetimeIndex) -> slice:
         stop = int(index.searchsorted(self.date, side="right"))
@@ -528,7 +552,7 @@ class PointInTimeData:
         active = sorted(set(m[m["end_date"].isna() | (m["end_date"] > self.date)]["ticker"]))
         if not with_prices:
             return active
-        have = self.market.tickers
+        have = self.market._ticker_set
         missing = [t for t in active if t not in have]
         if missing:
             logger.info("%d %s members have no prices: %s", len(missing), code, missing[:20])
@@ -551,27 +575,32 @@ class PointInTimeData:
         names = list(sec.index) if tickers is None else self.resolve(tickers)
         out = sec.reindex(names).copy()
         out["classification_source"] = "static"
-        snaps = self.market.store.read(
-            "classifications",
-            columns=["snapshot_date", "ticker", "gics_sector", "gics_sub_industry"],
-            filters=[("snapshot_date", "<=", self.date.to_pydatetime())],
-        )
-        snaps = snaps[snaps["ticker"].isin(names) & snaps["gics_sector"].notna()]
+        snaps = self.market._classifications
+        snaps = snaps.iloc[: int(snaps["snapshot_date"].searchsorted(self.date, side="right"))]
+        snaps = snaps[snaps["ticker"].isin(names)]
         if len(snaps):
-            latest = snaps.sort_values("snapshot_date").drop_duplicates("ticker", keep="last")
-            latest = latest.set_index("ticker")
-            sub = latest["gics_sub_industry"]
-            keep_sub = sub.notna()
+            latest = snaps.drop_duplicates("ticker", keep="last").set_index("ticker")
             idx = latest.index
-            out.loc[idx, "gics_sector"] = latest["gics_sector"]
-            out.loc[idx[keep_sub.to_numpy()], "gics_sub_industry"] = sub[keep_sub]
-            out.loc[idx, "classification_source"] = "snapshot " + latest[
-                "snapshot_date"
-            ].dt.strftime("%Y-%m-%d")
-            refreshed = fill_gics_levels(out.loc[idx].reset_index())
-            refreshed.index = idx
-            for col in ("gics_industry_group", "gics_industry"):
-                out.loc[idx, col] = refreshed[col]
+            sub = latest["gics_sub_industry"]
+            static_sector = out.loc[idx, "gics_sector"]
+            # a snapshot with a sector only keeps the static sub-industry when the two agree;
+            # otherwise the levels below the sector are unknown on this date
+            agree = sub.notna() | static_sector.eq(latest["gics_sector"]).fillna(False)
+            new_sub = sub.where(sub.notna(), out.loc[idx, "gics_sub_industry"].where(agree))
+            fresh = fill_gics_levels(
+                pd.DataFrame(
+                    {
+                        "gics_sector": latest["gics_sector"].to_numpy(),
+                        "gics_sub_industry": new_sub.to_numpy(),
+                    },
+                    index=idx,
+                )
+            )
+            for col in ("gics_sector", "gics_industry_group", "gics_industry", "gics_sub_industry"):
+                out.loc[idx, col] = fresh[col].to_numpy()
+            out.loc[idx, "classification_source"] = (
+                "snapshot " + latest["snapshot_date"].dt.strftime("%Y-%m-%d")
+            ).to_numpy()
         out.index.name = "ticker"
         return out
 

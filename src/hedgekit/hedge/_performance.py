@@ -282,8 +282,9 @@ class PerformanceHedge:
 
         # universe and filters
         universe = explode_universe(market, view, p.universe, p.explode_universe)
-        filt = CandidateFilter([t for t in universe if t in market.tickers])
-        filt.drop("no price history", [t for t in universe if t not in market.tickers])
+        have = market._ticker_set
+        filt = CandidateFilter([t for t in universe if t in have])
+        filt.drop("no price history", [t for t in universe if t not in have])
         if p.exclude_target_assets:
             own = set()
             for t in portfolio.index:
