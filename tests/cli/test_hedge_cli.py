@@ -15,7 +15,9 @@ runner = CliRunner()
 
 
 def _hedge(demo_store, *args):
-    return runner.invoke(app, ["hedge", *args, "--home", str(demo_store.home), "--date", "2022-12-30"])
+    return runner.invoke(
+        app, ["hedge", *args, "--home", str(demo_store.home), "--date", "2022-12-30"]
+    )
 
 
 def test_positions_parse():

@@ -421,7 +421,7 @@ def test_infeasible_rows_with_max_names():
     with pytest.raises(
         InfeasibleError,
         match=r"with max_names=4 and the minimum weights; the best attempt breaks "
-        r"(core|satellite) names \(violated by .*\); relax these constraints",
+        r"(core|satellite) names \(violated by .*\); relax these constraints, raise max_names",
     ):
         solve_tracking(TrackingProblem.from_returns(X, y, max_names=4, **cons))
 

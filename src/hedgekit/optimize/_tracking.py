@@ -409,8 +409,11 @@ class TrackingSolution:
     support : ndarray of int
         Indices of the non-zero weights, ascending.
     status : str
-        ``'optimal'`` (relaxation solved to optimality, or the relaxation already met
-        every constraint), ``'local_optimum'`` (no swap improves), ``'time_limit'``.
+        ``'optimal'``: the relaxation was solved to optimality (``method='relaxation'``,
+        or its solution already met ``max_names`` and the minimum weights: then it is
+        the global optimum). ``'local_optimum'``: no swap improves (or, with
+        ``lasso > 0``, the reweighting reached a stationary point). ``'time_limit'``: the
+        search stopped early.
     seconds : float
         Wall time of the solve.
     evaluations : int
@@ -463,9 +466,6 @@ class _Fit:
     viol: float  # largest constraint violation (0 when feasible)
     lam: np.ndarray  # duals of (budget, rows...) in daqp's sign convention
 
-    def support(self, zero: float) -> np.ndarray:
-        return self.idx[self.w > zero]
-
 
 class _Engine:
     """Prepared arrays and the building blocks of the search."""
@@ -506,7 +506,6 @@ class _Engine:
             lo.append(float(g.lower))
             hi.append(float(g.upper))
             names.append(f"group {g.name!r}")
-        self.n_groups = len(rows)
         if p.A_ub is not None and p.b_ub is not None:
             A = np.asarray(p.A_ub, dtype="float64")
             b = np.asarray(p.b_ub, dtype="float64")
@@ -522,6 +521,8 @@ class _Engine:
         self.m = len(rows)
         self.evaluations = 0
         self.deadline = deadline
+        #: stop reweighting when no weight moves more than this (tightened for the answer)
+        self.mm_tol = 1e-6 * self.budget
         try:
             import daqp
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -534,7 +535,7 @@ class _Engine:
     # -------------------------------------------------------------- QPs
     def objective(self, idx: np.ndarray, w: np.ndarray, Q: np.ndarray | None = None) -> float:
         if Q is None:
-            Q = self.S[np.ix_(idx, idx)]
+            Q = self.S.take(idx, 0).take(idx, 1)
         val = float(w @ Q @ w - 2.0 * self.c[idx] @ w + self.ridge * (w @ w))
         if self.lasso:
             val += self.lasso * float(np.log1p(np.maximum(w, 0.0) / self.eps).sum())
@@ -553,7 +554,7 @@ class _Engine:
         """Exact QP over the columns ``idx`` with every linear constraint (elastic if needed)."""
         self.evaluations += 1
         k = idx.shape[0]
-        Q = self.S[np.ix_(idx, idx)]
+        Q = self.S.take(idx, 0).take(idx, 1)
         H = 2.0 * Q
         H.flat[:: k + 1] += 2.0 * (self.ridge + self.tiny)
         f = -2.0 * self.c[idx]
@@ -562,8 +563,10 @@ class _Engine:
         ub = self.ub[idx]
         if self.m:
             Mk = self.M[:, idx]
-            used = np.flatnonzero(np.any(Mk != 0.0, axis=1))
-            empty_ok = bool(np.all((self.lo <= 0.0) | (np.any(Mk != 0.0, axis=1))))
+            nonzero = np.any(Mk != 0.0, axis=1)
+            used = np.flatnonzero(nonzero)
+            # a row without members in idx reads 0: fine only if 0 is within its bounds
+            empty_ok = bool(np.all(nonzero | ((self.lo <= 0.0) & (self.hi >= 0.0))))
             A = np.vstack([np.ones((1, k)), Mk[used]])
             bu = np.concatenate([ub, [self.budget], self.hi[used]])
             bl = np.concatenate([lb, [self.budget], self.lo[used]])
@@ -576,13 +579,19 @@ class _Engine:
         if empty_ok and (lb <= ub).all() and float(ub.sum()) >= self.budget - self.feas_tol:
             sense = np.zeros(k + A.shape[0], dtype=np.int32)
             sense[k] = 5
-            x, _, flag, info = self._daqp.solve(H, f, A, bu, bl, sense, primal_tol=1e-10)
+            x, fval, flag, info = self._daqp.solve(H, f, A, bu, bl, sense, primal_tol=1e-10)
             if flag >= 1:
-                x = np.clip(x, lb, ub)
+                x = np.minimum(np.maximum(x, lb), ub)
                 lam = np.zeros(1 + self.m)
                 lam[0] = info["lam"][k]
                 lam[1 + used] = info["lam"][k + 1 :]
-                return _Fit(idx, x, self.objective(idx, x, Q), self.violation(idx, x), lam)
+                # fval = x'(S + ridge + tiny)x - 2c'x + lin'x; the true objective from it
+                obj = float(fval) - self.tiny * float(x @ x)
+                if lin is not None:
+                    obj -= float(lin @ x)
+                if self.lasso:
+                    obj += self.lasso * float(np.log1p(x / self.eps).sum())
+                return _Fit(idx, x, obj, self.violation(idx, x), lam)
         return self._elastic(idx, lb, H, f, Q)
 
     def _elastic(
@@ -619,10 +628,10 @@ class _Engine:
         fit = self.qp(idx, lb, None)
         if not self.lasso:
             return fit
-        for _ in range(30):
+        for _ in range(100):
             lin = self.lasso / (self.eps + fit.w)
             new = self.qp(idx, lb, lin)
-            done = float(np.max(np.abs(new.w - fit.w), initial=0.0)) <= 1e-9 * self.budget
+            done = float(np.max(np.abs(new.w - fit.w), initial=0.0)) <= self.mm_tol
             if new.viol <= fit.viol + self.feas_tol and new.obj <= fit.obj + 1e-14 * self.obj_scale:
                 fit = new
             else:
@@ -633,7 +642,7 @@ class _Engine:
 
     def fit_support(self, idx: np.ndarray) -> _Fit:
         """Best fit on (a subset of) ``idx`` honouring the semi-continuous minimum weights."""
-        idx = np.unique(idx)
+        idx = np.sort(idx)  # callers pass distinct indices
         zeros = np.zeros(idx.shape[0])
         fit = self.convex_fit(idx, zeros)
         if not self.has_min:
@@ -703,12 +712,12 @@ class _Engine:
             g += fit.lam[1:] @ self.M
         return g
 
-    def relax(self) -> tuple[_Fit, np.ndarray]:
+    def relax(self) -> _Fit:
         """Continuous relaxation (no cardinality, no minimum weights) by column generation.
 
         Solve the QP on a working set, price every other candidate with its reduced cost,
         add the most negative ones, repeat until none is negative (the KKT conditions of
-        the full problem hold). Returns the fit and the reduced costs.
+        the full problem hold).
         """
         n, K = self.n, self.K
         size = min(n, max(2 * K, 30))
@@ -726,7 +735,6 @@ class _Engine:
         # linearised log penalty; at w = 0 it is a constant under the budget: drop it
         lin_full: np.ndarray | None = np.zeros(n) if self.lasso else None
         fit: _Fit | None = None
-        d = np.zeros(n)
         for step in range(30 if self.lasso else 1):  # reweighting steps
             for _ in range(200):  # column generation
                 idx = np.fromiter(sorted(work), dtype=int)
@@ -750,8 +758,7 @@ class _Engine:
                 break
             lin_full = new_lin
         assert fit is not None
-        d = self.reduced_costs(fit)
-        return self._compact(fit), d
+        return self._compact(fit)
 
     def greedy(self) -> _Fit:
         """Forward selection: add the candidate with the most negative reduced cost, refit.
@@ -776,12 +783,15 @@ class _Engine:
             fit = new
         return fit
 
-    def local_search(self, fit: _Fit, *, full: bool, width: int) -> tuple[_Fit, bool]:
+    def local_search(
+        self, fit: _Fit, *, full: bool, width: int, pool: np.ndarray | None = None
+    ) -> tuple[_Fit, bool]:
         """Swap search: replace one name of the support by one outside it while that helps.
 
-        ``full=False`` refits the ``width`` most promising swaps per pass (ranked by the
-        exact objective change of moving the name's whole weight to the newcomer) and takes
-        the best; ``full=True`` refits swaps in that order until one improves, and stops
+        ``full=False`` refits the ``width`` most promising swaps per pass, ranked by the
+        change of the Lagrangian when the name's whole weight moves to the newcomer and
+        the other weights stay (exact for the quadratic part, rows priced at their duals),
+        and takes the best; ``full=True`` refits swaps in that order until one improves, and stops
         only after a pass over every (inside, outside) pair finds none. Returns the fit
         and whether the search ran to its end (False on the time limit).
         """
@@ -814,7 +824,7 @@ class _Engine:
             if self.lasso:
                 # moving all of w_i to j leaves P(w) unchanged: price without the penalty
                 d = self.reduced_costs(fit, np.zeros(self.n))
-            # exact change of moving w_i from i to j (both first and second order)
+            # change of moving w_i from i to j, the rest fixed (first and second order)
             E = w[:, None] * (d[None, :] - d[supp][:, None]) + (w**2)[:, None] * (
                 self.diag[supp][:, None] + self.diag[None, :] - 2.0 * self.S[supp]
             )
@@ -828,22 +838,43 @@ class _Engine:
                 order = np.argpartition(flat, m - 1)[:m]
                 order = order[np.argsort(flat[order])]
                 order = order[np.isfinite(flat[order])]
-            best: _Fit | None = None
-            for pos in order:
-                i, j = divmod(int(pos), self.n)
-                trial = supp.copy()
-                trial[i] = j
-                new = self.fit_support(trial)
-                if self.better(new, fit if best is None else best):
-                    best = new
-                    if full:
-                        break
-                if full and time.perf_counter() > self.deadline:
-                    return (best if best is not None else fit), False
+            best = self._try_swaps(fit, order, first=full)
+            if best is None and not full and pool is not None:
+                # second chance: every swap with the pool (relaxation names, best reduced costs)
+                dd = d.copy()
+                dd[supp] = np.inf
+                cols = np.union1d(pool, np.argsort(dd)[:0])
+                cols = cols[~np.isin(cols, supp)]
+                sub = (np.arange(k)[:, None] * self.n + cols[None, :]).ravel()
+                sub = sub[np.argsort(flat[sub], kind="stable")]
+                sub = sub[~np.isin(sub, order)]
+                best = self._try_swaps(fit, sub, first=True)
             if best is None:
                 break
             fit = best
+            if time.perf_counter() > self.deadline:
+                return fit, False
         return fit, True
+
+    def _try_swaps(self, fit: _Fit, order: np.ndarray, *, first: bool) -> _Fit | None:
+        """Refit the swaps ``order`` (flat positions ``i * n + j``); the best improvement.
+
+        With ``first=True`` the first improvement is returned.
+        """
+        best: _Fit | None = None
+        supp = fit.idx
+        for count, pos in enumerate(order):
+            i, j = divmod(int(pos), self.n)
+            trial = supp.copy()
+            trial[i] = j
+            new = self.fit_support(trial)
+            if self.better(new, fit if best is None else best):
+                best = new
+                if first:
+                    break
+            if count % 64 == 63 and time.perf_counter() > self.deadline:
+                break
+        return best
 
     def random_support(self, rng: np.random.Generator) -> np.ndarray:
         k = min(self.K, self.n)
@@ -956,7 +987,7 @@ def _check_feasible(eng: _Engine) -> None:
         )
 
 
-def _raise_rows(eng: _Engine, fit: _Fit, context: str) -> None:
+def _raise_rows(eng: _Engine, fit: _Fit, context: str, hint: str) -> None:
     """InfeasibleError naming the rows the best attempt violates."""
     idx, w = fit.idx, fit.w
     a = eng.M[:, idx] @ w if eng.m else np.zeros(0)
@@ -970,8 +1001,7 @@ def _raise_rows(eng: _Engine, fit: _Fit, context: str) -> None:
         parts.append(f"the {_pct(eng.budget)} hedge ratio (missed by {_pct(gap)})")
     what = "; ".join(parts) if parts else "the constraints"
     raise InfeasibleError(
-        f"no hedge meets every constraint {context}; the best attempt breaks {what}; "
-        "relax these constraints (or raise max_names / max_weight)"
+        f"no hedge meets every constraint {context}; the best attempt breaks {what}; {hint}"
     )
 
 
@@ -1028,18 +1058,37 @@ def solve_tracking(
        forward selection by reduced cost (the elastic QP prices unmet budget and group
        rows, so members of groups with a positive lower bound are picked first).
     3. *Refit* of a support: the exact QP on its columns with bounds, budget, group rows
-       and ``A_ub`` rows (``daqp``, Hessian ``2(S + ridge I) + 1e-10 * mean variance``),
-       reweighted for the log penalty; names below their minimum weight are either
-       dropped or lifted to it (both tried, the better kept). An infeasible support is
-       solved as an elastic QP (exact penalty on row violations) and ranks after every
-       feasible one.
-    4. *Swap search*: for support name ``i`` and outsider ``j``, moving ``w_i`` to ``j``
-       changes the objective by exactly
-       ``w_i (d_j - d_i) + w_i^2 (S_ii + S_jj - 2 S_ij + 2 ridge)`` (first plus second
-       order); the best-ranked swaps are refitted and the best improvement kept, until
-       none improves.
+       and ``A_ub`` rows (``daqp``, Hessian ``2(S + (ridge + 1e-10 * mean variance) I)``
+       so that it is definite), reweighted for the log penalty; names below their minimum
+       weight are either dropped or lifted to it (both tried, the better kept). An
+       infeasible support is solved as an elastic QP (exact penalty on row violations)
+       and ranks after every feasible one.
+    4. *Swap search*: for support name ``i`` and outsider ``j``, moving all of ``w_i`` to
+       ``j`` with the other weights fixed changes the Lagrangian by
+       ``w_i (d_j - d_i) + w_i^2 (S_ii + S_jj - 2 S_ij + 2 ridge)`` (exact for the
+       quadratic part; the log penalty is unchanged by such a move). The ``2 K + 10``
+       best-ranked swaps are refitted and the best improvement kept, until none
+       improves; then every swap with the relaxation's names is refitted (first
+       improvement), and the search goes on while that helps.
+
+    The best of the starts is returned. ``'exhaustive'`` runs the same from the same
+    starts plus ``starts`` random supports, and continues each from its fast local
+    optimum with a first-improvement search over every (inside, outside) pair, stopping
+    only when a full pass finds no improving swap.
 
     The best of the starts is returned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(scale=0.01, size=(252, 50))
+    >>> y = X[:, :5].mean(axis=1) + rng.normal(scale=0.002, size=252)
+    >>> sol = solve_tracking(TrackingProblem.from_returns(X, y, max_names=5, upper=0.4))
+    >>> sol.support
+    array([0, 1, 2, 3, 4])
+    >>> round(float(sol.weights.sum()), 9)
+    1.0
     """
     t0 = time.perf_counter()
     try:
@@ -1056,10 +1105,16 @@ def solve_tracking(
     eng = _Engine(problem, deadline)
     _check_feasible(eng)
 
-    relax, _ = eng.relax()
-    status = "optimal"
+    relax = eng.relax()
+    # with the (non-convex) log penalty the relaxation is only a stationary point
+    status = "local_optimum" if eng.lasso else "optimal"
     if relax.viol > eng.feas_tol:
-        _raise_rows(eng, relax, "even without the max_names and min_weight limits")
+        _raise_rows(
+            eng,
+            relax,
+            "even without the max_names and min_weight limits",
+            "relax these constraints",
+        )
     if method is TrackingMethod.RELAXATION:
         best = relax
     else:
@@ -1068,13 +1123,31 @@ def solve_tracking(
             best = relax
         else:
             best, status = _search(eng, relax, method, seed, starts)
+            if eng.lasso:  # polish the reweighting of the answer
+                eng.mm_tol = 1e-10 * eng.budget
+                polished = eng.fit_support(best.idx)
+                if not eng.better(best, polished):
+                    best = polished
             if best.viol > eng.feas_tol:
-                _raise_rows(eng, best, f"with max_names={eng.K} and the minimum weights")
+                _raise_rows(
+                    eng,
+                    best,
+                    f"with max_names={eng.K} and the minimum weights",
+                    "relax these constraints, raise max_names or lower min_weight",
+                )
+    logger.debug(
+        "solve_tracking(%s): %d candidates, %d names, %d QPs, %.1f ms",
+        method.value,
+        eng.n,
+        best.idx.size,
+        eng.evaluations,
+        1e3 * (time.perf_counter() - t0),
+    )
     w = np.zeros(eng.n)
     w[best.idx] = best.w
     w[w <= eng.zero] = 0.0
     support = np.flatnonzero(w)
-    Q = eng.S[np.ix_(support, support)]
+    Q = eng.S.take(support, 0).take(support, 1)
     ws = w[support]
     te_var = float(ws @ Q @ ws - 2.0 * eng.c[support] @ ws + problem.target_variance)
     return TrackingSolution(
@@ -1101,6 +1174,7 @@ def _search(
     best: _Fit | None = None
     complete = True
     tried: set[bytes] = set()
+    polished: set[bytes] = set()
 
     def run(fit: _Fit) -> None:
         nonlocal best, complete
@@ -1109,6 +1183,10 @@ def _search(
             return
         tried.add(key)
         out, done = eng.local_search(fit, full=False, width=width)
+        if not full and done and out.idx.tobytes() not in polished:
+            # every swap against the relaxation's names before giving up
+            polished.add(out.idx.tobytes())
+            out, done = eng.local_search(out, full=False, width=width, pool=relax.idx)
         if full and done:
             # the exhaustive search continues from the fast local optimum
             out, done = eng.local_search(out, full=True, width=width)
