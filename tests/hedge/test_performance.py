@@ -88,6 +88,8 @@ def test_results_outputs(base, tmp_path):
     assert payload["synthetic"] is True
     assert len(payload["positions"]) == len(base.constituents)
     json.dumps(base.to_dict())
+    png = base.plot(tmp_path / "hedge.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     cols = {
         "name", "country", "sector", "industry", "currency", "shares", "price", "notional",
         "weight", "transaction_cost_bps", "marginal_cost_bps", "borrow_cost_bps", "adv_pct",

@@ -764,6 +764,9 @@ def hedge(
     basket_json: Annotated[
         Path | None, typer.Option("--basket-json", help="Write the basket JSON here.")
     ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Save backtest and correlation PNG here.")
+    ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -804,6 +807,8 @@ def hedge(
         result.to_basket_csv(csv)
     if basket_json is not None:
         result.to_basket_json(basket_json)
+    if plot is not None:
+        result.plot(plot)
     if as_json:
         payload = result.to_dict()
         if grid_table is not None:
@@ -853,7 +858,10 @@ def _render_hedge(result, grid_table) -> None:
         "max_drawdown",
     }
     for measure, row in stats.iterrows():
-        kind_ = "pct" if measure in pct else ("bps" if measure.endswith("bps") else "")
+        name = str(measure)
+        kind_ = "pct" if name in pct else ""
+        if name.endswith(("_bps", "_usd")) or name in ("number_of_names", "observations"):
+            kind_ = "bps"  # whole numbers with thousands separators
         st.add_row(str(measure), *[_fmt(v, kind_) for v in row.to_numpy()])
     console.print(st)
     if grid_table is not None:

@@ -95,6 +95,49 @@ class PerformanceHedgeResult:
             self.date,
         )
 
+    def plot(self, path: str | Path, window: int = 44) -> Path:
+        """Save a PNG: cumulative performance of the three legs (in and out of sample) and
+        the rolling correlation of portfolio and hedge. Needs matplotlib."""
+        try:
+            import matplotlib
+        except ImportError:  # pragma: no cover - exercised only without matplotlib
+            from hedgekit._errors import ConfigurationError
+
+            raise ConfigurationError(
+                "plotting needs matplotlib: pip install 'hedgekit[plot]'"
+            ) from None
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        perf = self.get_backtest_performance()
+        corr = self.get_backtest_correlation(window)
+        fig, (top, bottom) = plt.subplots(
+            2, 1, figsize=(10, 7), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+        )
+        labels = {"portfolio": "portfolio", "hedge": "hedge (short basket)", "hedged": "hedged"}
+        for col, label in labels.items():
+            top.plot(perf.index, perf[col], label=label)
+        oos = perf.index[perf["sample"] == "out_of_sample"]
+        for ax in (top, bottom):
+            if len(oos):
+                ax.axvspan(oos[0], oos[-1], color="0.92", zorder=0)
+            ax.axvline(self.date, color="0.4", linestyle="--", linewidth=1)
+            ax.grid(alpha=0.3)
+        title = f"Performance hedge as of {self.date:%Y-%m-%d}"
+        if self.synthetic:
+            title += " (SYNTHETIC demo data)"
+        top.set_title(title + "; shaded: out of sample")
+        top.set_ylabel("growth of 1")
+        top.legend(loc="best")
+        bottom.plot(corr.index, corr, color="tab:purple")
+        bottom.set_ylabel(f"{window}-period correlation")
+        bottom.set_ylim(-1, 1)
+        fig.tight_layout()
+        out = Path(path)
+        fig.savefig(out, dpi=110)
+        plt.close(fig)
+        return out
+
     # ------------------------------------------------------------------ export
     def basket(self) -> pd.DataFrame:
         """The tradable basket: identifier, side, shares short, price, notional."""
