@@ -26,6 +26,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from hedgekit.hedge import SECTOR_ETFS
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "make_demo_market.py"
 BUNDLE = Path(str(files("hedgekit"))) / "data" / "_bundled" / "demo"
@@ -147,19 +149,7 @@ SPLIT_RATIOS = {2, 3, 4, 5, 10, 20}
 # what the generator builds: tables, manifest, simulated market (a generator Market)
 Built = tuple[dict[str, pd.DataFrame], dict[str, object], Any]
 DISK_DRIVE_MAKERS = {"KSTD", "FRLX", "PLTN"}
-SPDR_SECTORS = {
-    "XLK": "Information Technology",
-    "XLF": "Financials",
-    "XLE": "Energy",
-    "XLV": "Health Care",
-    "XLI": "Industrials",
-    "XLY": "Consumer Discretionary",
-    "XLP": "Consumer Staples",
-    "XLU": "Utilities",
-    "XLB": "Materials",
-    "XLC": "Communication Services",
-    "XLRE": "Real Estate",
-}
+SPDR_SECTORS = SECTOR_ETFS
 
 
 def _words(text: str) -> set[str]:

@@ -417,34 +417,21 @@ class PerformanceHedge:
         for c in cons.assets:
             t = market.resolve(c.constraint_name, view.date)
             add(f"asset {t}", pd.Series(index == t, index=index), c.minimum, c.maximum)
-        for c in cons.countries:
-            add(
-                f"country {c.constraint_name}",
-                text_match(sec["country"], [c.constraint_name]),
-                c.minimum,
-                c.maximum,
-            )
-        for c in cons.regions:
-            add(
-                f"region {c.constraint_name}",
-                text_match(sec["region"], [c.constraint_name]),
-                c.minimum,
-                c.maximum,
-            )
-        for c in cons.sectors:
-            add(
-                f"sector {c.constraint_name}",
-                match_labels(sec["gics_sector"], [c.constraint_name], "sector"),
-                c.minimum,
-                c.maximum,
-            )
-        for c in cons.industries:
-            add(
-                f"industry {c.constraint_name}",
-                any_industry(sec, [c.constraint_name]),
-                c.minimum,
-                c.maximum,
-            )
+        matchers: dict[str, Callable[[str], pd.Series]] = {
+            "country": lambda name: text_match(sec["country"], [name]),
+            "region": lambda name: text_match(sec["region"], [name]),
+            "sector": lambda name: match_labels(sec["gics_sector"], [name], "sector"),
+            "industry": lambda name: any_industry(sec, [name]),
+        }
+        for kind, items in (
+            ("country", cons.countries),
+            ("region", cons.regions),
+            ("sector", cons.sectors),
+            ("industry", cons.industries),
+        ):
+            for c in items:
+                name = c.constraint_name
+                add(f"{kind} {name}", matchers[kind](name), c.minimum, c.maximum)
         return tuple(out)
 
     # ------------------------------------------------------------------ solving
