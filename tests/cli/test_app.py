@@ -40,9 +40,9 @@ def test_demo_json_is_machine_readable(tmp_path):
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["synthetic"] is True
-    assert 1 <= len(out["weights"]) <= 5
-    assert abs(sum(out["weights"].values()) - 1.0) < 1e-9
-    assert out["out_of_sample"]["observations"] > 0
+    assert 1 <= len(out["constituents"]) <= 5
+    assert abs(sum(c["weight"] for c in out["constituents"]) - 100.0) < 0.1
+    assert out["statistics"]["out_of_sample.Hedge"]["observations"] > 0
 
 
 def test_user_mistakes_exit_2_with_one_line(tmp_path):
@@ -125,6 +125,6 @@ def test_demo_uses_real_data_when_imported(real_store):
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["synthetic"] is False
-    assert out["target"] == "WDC"
-    assert "WDC" not in out["weights"]
-    assert out["in_sample"]["variance_reduction"] > 0.3
+    assert [p["ticker"] for p in out["portfolio"]] == ["WDC"]
+    assert "WDC" not in {c["identifier"] for c in out["constituents"]}
+    assert out["statistics"]["in_sample.Hedge"]["variance_reduction"] > 0.3

@@ -78,17 +78,22 @@ def demo(
         str | None, typer.Option(help="Hedge date (default: a year before the data ends).")
     ] = None,
     max_names: Annotated[int, typer.Option("--max-names", help="Names in the hedge.")] = 10,
+    notional: Annotated[float, typer.Option(help="USD value of the position.")] = 50_000_000.0,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Save backtest and correlation PNG here.")
+    ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the main job end to end: load data, hedge one stock, report in and out of sample.
+    """Run the main job end to end: hedge a $50M single-stock position with a basket of
+    index members (Performance Hedger defaults, 10 names, 25% max weight), in and out of sample.
 
     Uses the data home if it holds an import (real data), else imports the embedded,
     synthetic demo market into it first.
     """
     from hedgekit.data import MarketData
     from hedgekit.data._demo import ensure_demo_store
-    from hedgekit.hedge import baseline_hedge
+    from hedgekit.hedge import PerformanceHedge, PerformanceHedgeParameters, Position, PositionSet
 
     store = _store(home)
     report = ensure_demo_store(store)
@@ -99,55 +104,27 @@ def demo(
         date = f"{market.calendar[max(0, len(market.calendar) - 253)]:%Y-%m-%d}"
     if target is None:
         target = _demo_target(market, date)
-    result = baseline_hedge(market, target, date, max_names=max_names)
+    params = PerformanceHedgeParameters(
+        PositionSet([Position(target, weight=1.0)], date, reference_notional=notional),
+        universe=("SPX",),
+        max_names=max_names,
+        max_weight=25.0,
+    )
+    result = PerformanceHedge(params, market).calculate()
+    if plot is not None:
+        result.plot(plot)
     if as_json:
         _print_json(result.to_dict())
         return
-    kind = "[bold yellow]SYNTHETIC demo market[/bold yellow]" if result.synthetic else "real data"
-    console.print(
-        f"Hedge of [bold]{result.target}[/bold] as of {result.date:%Y-%m-%d} on {kind} "
-        f"({market.store.home}); {result.candidates} candidates, "
-        f"observation window {result.observation_start:%Y-%m-%d} to {result.date:%Y-%m-%d}"
-    )
-    frame = result.to_frame()
-    table = Table(title="Hedge basket (short)")
-    for col in ("ticker", "name", "sector", "sub-industry", "weight"):
-        table.add_column(col, justify="right" if col == "weight" else "left")
-    for ticker, row in frame.iterrows():
-        table.add_row(
-            str(ticker), _fmt(row["name"]), _fmt(row["gics_sector"]),
-            _fmt(row["gics_sub_industry"]), f"{row['weight']:.1%}",
-        )  # fmt: skip
-    console.print(table)
-    stats = Table(title="Statistics (annualised)")
-    stats.add_column("measure")
-    stats.add_column("in sample", justify="right")
-    stats.add_column("out of sample", justify="right")
-    oos = result.out_of_sample or {}
-    rows = [
-        ("target volatility", "target_volatility", "pct"),
-        ("hedged volatility", "hedged_volatility", "pct"),
-        ("correlation", "correlation", ""),
-        ("tracking error", "tracking_error", "pct"),
-        ("variance reduction", "variance_reduction", "pct"),
-        ("risk reduction (bps)", "risk_reduction_bps", "bps"),
-        ("hedged max drawdown", "hedged_max_drawdown", "pct"),
-        ("observations", "observations", ""),
-    ]
-    for label, key, kind_ in rows:
-        stats.add_row(label, _fmt(result.in_sample.get(key), kind_), _fmt(oos.get(key), kind_))
-    console.print(stats)
-    if result.holding_end is not None:
+    console.print(f"Position: [bold]{', '.join(result.portfolio.index)}[/bold], ${notional:,.0f}")
+    _render_hedge(result, None)
+    if result.diagnostics.get("out_of_sample_end") is not None:
         console.print(
-            f"Out of sample: {result.date:%Y-%m-%d} to {result.holding_end:%Y-%m-%d}, "
-            "weights fixed at the hedge date."
+            f"Out of sample: after {result.date:%Y-%m-%d} to "
+            f"{result.diagnostics['out_of_sample_end']:%Y-%m-%d}, basket fixed at the hedge date."
         )
     if result.synthetic:
         console.print("[yellow]Every number above is synthetic (simulated demo market).[/yellow]")
-    else:
-        console.print(
-            "[dim]Real data is survivorship-biased (only names still listed in 2024).[/dim]"
-        )
 
 
 def _demo_target(market, date: str) -> str:
