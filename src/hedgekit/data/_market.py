@@ -248,6 +248,22 @@ class MarketData:
         return {str(t): g.reset_index(drop=True) for t, g in fund.groupby("ticker")}
 
     @cached_property
+    def _statement_arrays(self) -> dict[str, tuple[np.ndarray, ...]]:
+        """Per ticker, sorted by publish date: publish, period end, shares, source code,
+        estimated flag, as numpy arrays (the hot path of ``market_cap``)."""
+        out: dict[str, tuple[np.ndarray, ...]] = {}
+        for t, g in self._statements.items():
+            codes = pd.factorize(g["source"])[0]
+            out[t] = (
+                g["publish_date"].to_numpy(dtype="datetime64[ns]"),
+                g["period_end"].to_numpy(dtype="datetime64[ns]"),
+                g["shares"].to_numpy(dtype="float64"),
+                codes,
+                g["est"].to_numpy(dtype=bool),
+            )
+        return out
+
+    @cached_property
     def _cap_anchors(self) -> pd.DataFrame:
         """Valuation snapshots as (ticker, date, shares in the close's units)."""
         snap = self.store.read(
@@ -502,26 +518,31 @@ class PointInTimeData:
         anchors = self.market._cap_anchors
         anchors = anchors[(anchors["snapshot_date"] <= self.date) & anchors["ticker"].isin(names)]
         latest = anchors.drop_duplicates("ticker", keep="last").set_index("ticker")
-        statements = self.market._statements
+        arrays = self.market._statement_arrays
+        snap_date = latest["snapshot_date"].to_numpy(dtype="datetime64[ns]")
+        snap_shares = latest["shares"].to_numpy(dtype="float64")
+        snap_pos = {t: i for i, t in enumerate(latest.index)}
+        day = self.date.to_datetime64()
         shares = np.full(len(names), np.nan)
         source = np.full(len(names), "missing", dtype=object)
         when = np.full(len(names), np.datetime64("NaT"), dtype="datetime64[ns]")
         for i, t in enumerate(names):
-            stm = statements.get(t)
-            known = stm[stm["publish_date"] <= self.date] if stm is not None else None
-            if t in latest.index:
-                snap_date = pd.Timestamp(latest.at[t, "snapshot_date"])  # type: ignore[arg-type]
-                growth = 1.0
-                if known is not None and len(known):
-                    growth = _share_growth(known, snap_date)
-                shares[i] = float(latest.at[t, "shares"]) * growth  # type: ignore[arg-type]
+            arr = arrays.get(t)
+            k = 0 if arr is None else int(np.searchsorted(arr[0], day, side="right"))
+            j = snap_pos.get(t)
+            if j is not None:
+                growth = 1.0 if arr is None or k == 0 else _share_growth(arr, k, snap_date[j])
+                shares[i] = snap_shares[j] * growth
                 source[i] = "snapshot"
-                when[i] = snap_date.to_datetime64()
-            elif known is not None and len(known):
-                best = known.sort_values(["period_end", "est"], ascending=[True, False]).iloc[-1]
-                shares[i] = best["shares"]
+                when[i] = snap_date[j]
+            elif arr is not None and k:
+                # latest period end among the known statements; a real publish date wins ties
+                pe, est = arr[1][:k], arr[4][:k]
+                order = np.lexsort((~est, pe))
+                best = order[-1]
+                shares[i] = arr[2][best]
                 source[i] = "statement"
-                when[i] = pd.Timestamp(best["period_end"]).to_datetime64()
+                when[i] = pe[best]
         out = pd.DataFrame(
             {
                 "market_cap": close * shares,
@@ -748,20 +769,22 @@ class PointInTimeData:
         return df.reset_index(drop=True)
 
 
-def _share_growth(known: pd.DataFrame, anchor: pd.Timestamp) -> float:
-    """Change in shares since ``anchor``, from the statements known on the view's date.
+def _share_growth(arrays: tuple[np.ndarray, ...], known: int, anchor: np.datetime64) -> float:
+    """Change in shares since ``anchor``, from the first ``known`` statements (by publish date).
 
-    The latest known statement is compared with the latest statement of the same source
-    whose period ended on or before ``anchor``. Returns 1 when the latest statement is not
-    newer than the anchor (the snapshot already reflects it), when no such pair exists, or
-    when the change exceeds 2x either way (a split or a restatement).
+    The latest known statement (by period end) is compared with the latest statement of the
+    same source whose period ended on or before ``anchor``. Returns 1 when the latest
+    statement is not newer than the anchor (the snapshot already reflects it), when no such
+    pair exists, or when the change exceeds 2x either way (a split or a restatement).
     """
-    latest = known.sort_values("period_end").iloc[-1]
-    if latest["period_end"] <= anchor:
+    period_end, shares, source = arrays[1][:known], arrays[2][:known], arrays[3][:known]
+    last = int(np.argmax(period_end))
+    if period_end[last] <= anchor:
         return 1.0
-    same = known[(known["source"] == latest["source"]) & (known["period_end"] <= anchor)]
-    if same.empty:
+    base = (source == source[last]) & (period_end <= anchor)
+    if not base.any():
         return 1.0
-    base = same.sort_values("period_end").iloc[-1]
-    growth = float(latest["shares"] / base["shares"])
+    idx = np.flatnonzero(base)
+    prior = idx[int(np.argmax(period_end[idx]))]
+    growth = float(shares[last] / shares[prior])
     return growth if 0.5 <= growth <= 2.0 else 1.0
