@@ -158,16 +158,9 @@ def data_import(
     if as_json:
         _print_json(report.to_dict())
         return
-    table = Table(title=f"Imported {directory} into {store.home} in {report.seconds:.1f} s")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, n in sorted(report.rows.items()):
-        table.add_row(name, f"{n:,}")
-    console.print(table)
-    for k, v in report.derived.items():
-        console.print(f"derived {k}: {v:,}")
-    for w in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+    _print_import_report(
+        report, f"Imported {directory} into {store.home} in {report.seconds:.1f} s"
+    )
     if report.synthetic:
         console.print("[yellow]this bundle is synthetic[/yellow]")
 
@@ -230,13 +223,17 @@ def _pairs(items: list[str] | None, option: str, example: str) -> dict[str, str]
     return out
 
 
-def _print_tabular_report(report, title: str) -> None:
+def _print_import_report(report, title: str, empty: str | None = None) -> None:
+    """Rows written per table, derived counts and warnings of any import or pull."""
     table = Table(title=title)
     table.add_column("table")
     table.add_column("rows written", justify="right")
     for name, n in sorted(report.rows.items()):
         table.add_row(name, f"{n:,}")
-    console.print(table)
+    if report.rows or empty is None:
+        console.print(table)
+    else:
+        console.print(empty)
     for k, v in report.derived.items():
         console.print(f"{k.replace('_', ' ')}: {v:,}")
     for w in report.warnings:
@@ -316,7 +313,7 @@ def data_import_table(
     if as_json:
         _print_json(report.to_dict())
         return
-    _print_tabular_report(report, f"Imported {file} into {table} ({store.home})")
+    _print_import_report(report, f"Imported {file} into {table} ({store.home})")
 
 
 @data_app.command("import-list")
@@ -340,7 +337,7 @@ def data_import_list(
     if as_json:
         _print_json(report.to_dict())
         return
-    _print_tabular_report(report, f"Imported {file} as {kind} ({store.home})")
+    _print_import_report(report, f"Imported {file} as {kind} ({store.home})")
 
 
 @data_app.command("pull")
@@ -384,19 +381,11 @@ def data_pull(
     if as_json:
         _print_json(report.to_dict())
         return
-    table = Table(title=f"Pulled {len(tickers)} ticker(s) from Yahoo into {store.home}")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, n in sorted(report.rows.items()):
-        table.add_row(name, f"{n:,}")
-    if report.rows:
-        console.print(table)
-    else:
-        console.print("the store is already up to date")
-    for k, v in report.derived.items():
-        console.print(f"{k.replace('_', ' ')}: {v:,}")
-    for w in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    _print_import_report(
+        report,
+        f"Pulled {len(tickers)} ticker(s) from Yahoo into {store.home}",
+        empty="the store is already up to date",
+    )
 
 
 # --------------------------------------------------------------------------- data check
