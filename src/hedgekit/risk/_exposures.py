@@ -146,6 +146,8 @@ class ExposureFrame:
         Index descriptor, columns ``lower, upper``: the winsorisation bounds.
     notes : list of str
         Data limits that affect this cross-section.
+    sectors : Series
+        GICS sector per stock known on ``date`` (None where unclassified).
     """
 
     date: pd.Timestamp
@@ -156,6 +158,7 @@ class ExposureFrame:
     fundamentals_age_days: pd.Series
     bounds: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    sectors: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
     @property
     def fill_counts(self) -> pd.Series:
@@ -464,6 +467,7 @@ def compute_exposures(
         fundamentals_age_days=age,
         bounds=bounds,
         notes=notes,
+        sectors=sectors.rename("gics_sector"),
     )
 
 

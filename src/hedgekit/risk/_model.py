@@ -1,42 +1,174 @@
 """``FactorRiskModel``: a Barra-style equity risk model, point in time.
 
 For each trading day ``t`` in the estimation period the model regresses the day's stock
-returns on the exposures known at the previous month end (market, GICS sector dummies and
-the seven standardised styles of :mod:`hedgekit.risk._exposures`):
+returns on the exposures known at the previous month end ``d(t)`` (market, GICS sector
+dummies and the seven standardised styles of :mod:`hedgekit.risk._exposures`):
 
     r_ti = b_t,market + sum_j x_ij b_t,sector_j + sum_k z_ik b_t,style_k + e_ti
 
 with weights ``sqrt(market cap)``, a Huber loss (``epsilon = 1.35``, batched IRLS in
 :func:`~hedgekit.risk.huber_irls`) and the constraint ``sum_j cap_j b_t,sector_j = 0`` that
 makes the market factor identifiable next to a full set of sector dummies. Exposures are
-refreshed monthly and used from the next trading day on, so a day's regression never sees
-an exposure computed with that day's data.
+refreshed at each month end (the last trading day of a calendar month) and used from the
+next trading day on, so a day's regression never sees an exposure computed with that day's
+data. A sector with no member on a day (Real Estate before its 2016 creation) is left out
+of that day's regression and its factor return is 0.
 
-At the end date the model holds the factor covariance (EWMA with Newey-West,
-:func:`~hedgekit.risk._covariance.factor_covariance`), each stock's specific volatility
-(EWMA of its residuals shrunk toward its size decile) and the latest exposures, so
-``covariance(tickers) = B F B' + diag(s^2)``.
+A forecast at any date ``D`` inside the estimated period (:meth:`FactorRiskModel.forecast`)
+uses only the factor returns and residuals dated on or before ``D``:
+
+- factor covariance ``F``: EWMA with Newey-West (:func:`~hedgekit.risk.factor_covariance`),
+  or the plain sample covariance of the last ``window`` days (``covariance_method="window"``,
+  the study's 2-year estimate);
+- specific volatility ``s_i``: EWMA of the last ``specific_window`` residuals shrunk toward
+  the stock's size decile (:func:`~hedgekit.risk.specific_risk`);
+- exposures ``B``: computed fresh on ``D`` when a market is given, else those of the last
+  month end on or before ``D``;
+
+so ``covariance(tickers) = B F B' + diag(s^2)``. Because a day's factor returns depend only
+on that day and the month end before it, a model estimated to a later end date gives
+exactly the forecast a model estimated to ``D`` would: one long model serves every date
+of a walk-forward backtest, and :meth:`FactorRiskModel.update` extends it day by day.
+
+A fitted model is saved to and loaded from a directory of Parquet files
+(:meth:`FactorRiskModel.save`, :meth:`FactorRiskModel.load`); :func:`load_cached_model`
+and :func:`cached_model_path` keep one per data home, tagged with the data version it was
+estimated on.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hedgekit._errors import ConfigurationError, InsufficientHistoryError
+from hedgekit import __version__
+from hedgekit._errors import ConfigurationError, DataError, InsufficientHistoryError
 from hedgekit.data._market import MarketData
-from hedgekit.risk._covariance import factor_covariance, specific_risk
-from hedgekit.risk._exposures import STYLE_FACTORS, compute_exposures
+from hedgekit.data._store import Store
+from hedgekit.risk._covariance import factor_covariance, specific_risk, window_covariance
+from hedgekit.risk._exposures import STYLE_FACTORS, ExposureFrame, compute_exposures
 from hedgekit.risk._regression import huber_irls
 from hedgekit.typing import DateLike, to_timestamp
 
-__all__ = ["FactorRiskModel"]
+__all__ = [
+    "FactorRiskModel",
+    "RiskForecast",
+    "cached_model_path",
+    "load_cached_model",
+]
 
 logger = logging.getLogger(__name__)
+
+#: fewest days of factor returns a forecast needs
+MIN_FORECAST_DAYS = 60
+#: layout version of a saved model directory
+_FORMAT = 1
+_FILES = ("factor_returns", "residuals", "regression", "exposures", "forecast")
+_EXPO_EXTRA = ("gics_sector", "market_cap")
+
+
+def _sector_factor(sector: str) -> str:
+    return f"sector: {sector}"
+
+
+@dataclass(frozen=True, eq=False)
+class RiskForecast:
+    """A risk forecast on one date: exposures, factor covariance and specific risk.
+
+    Attributes
+    ----------
+    date : Timestamp
+        Forecast date; nothing after it was used.
+    exposures : DataFrame
+        Tickers x factors: ``market`` (1), sector dummies, the seven styles.
+    factor_covariance : DataFrame
+        Factors x factors, annualised.
+    specific_risk : Series
+        Annualised specific volatility per ticker.
+    market_cap : Series
+        Market cap in USD per ticker on ``exposures_date`` (NaN where unknown).
+    exposures_date : Timestamp
+        Date the exposures were computed on (``date`` or the month end before it).
+    notes : list of str
+        Data limits that affect the forecast.
+    """
+
+    date: pd.Timestamp
+    exposures: pd.DataFrame
+    factor_covariance: pd.DataFrame
+    specific_risk: pd.Series
+    market_cap: pd.Series
+    exposures_date: pd.Timestamp
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def factors(self) -> list[str]:
+        """Factor names, ``market`` first."""
+        return [str(c) for c in self.exposures.columns]
+
+    def _check(self, tickers: list[str]) -> None:
+        missing = [t for t in tickers if t not in self.exposures.index]
+        if missing:
+            raise ConfigurationError(
+                f"no exposures on {self.exposures_date:%Y-%m-%d} for {', '.join(missing[:10])}"
+                f"{' and more' if len(missing) > 10 else ''}; the model covers the index "
+                "members trading on that date"
+            )
+
+    def covariance(self, tickers: list[str] | None = None) -> pd.DataFrame:
+        """Annualised stock covariance ``B F B' + diag(s^2)``."""
+        names = list(self.exposures.index) if tickers is None else [str(t) for t in tickers]
+        self._check(names)
+        B = self.exposures.loc[names].to_numpy()
+        S = B @ self.factor_covariance.to_numpy() @ B.T
+        S[np.diag_indices(len(names))] += self.specific_risk.loc[names].to_numpy() ** 2
+        return pd.DataFrame(S, index=names, columns=names)
+
+    def risk_decomposition(self, weights: pd.Series | dict[str, float]) -> dict[str, Any]:
+        """Total, factor and specific volatility (annualised) of a portfolio.
+
+        Parameters
+        ----------
+        weights : Series or dict
+            Ticker to weight (fractions of capital; shorts negative).
+
+        Returns
+        -------
+        dict
+            ``total_volatility``, ``factor_volatility``, ``specific_volatility``,
+            ``exposures`` (Series per factor) and ``contributions`` (Series per factor plus
+            ``specific``: each one's share of the total variance, Euler allocation; they
+            sum to 1).
+        """
+        w = pd.Series(weights, dtype="float64")
+        self._check([str(t) for t in w.index])
+        w = w.reindex(self.exposures.index).fillna(0.0)
+        b = self.exposures.to_numpy().T @ w.to_numpy()
+        F = self.factor_covariance.to_numpy()
+        Fb = F @ b
+        factor_var = float(b @ Fb)
+        specific_var = float(np.sum((w.to_numpy() * self.specific_risk.to_numpy()) ** 2))
+        total = factor_var + specific_var
+        contrib = pd.Series(b * Fb, index=self.exposures.columns)
+        contrib["specific"] = specific_var
+        return {
+            "total_volatility": float(np.sqrt(max(total, 0.0))),
+            "factor_volatility": float(np.sqrt(max(factor_var, 0.0))),
+            "specific_volatility": float(np.sqrt(specific_var)),
+            "exposures": pd.Series(b, index=self.exposures.columns, name="exposure"),
+            "contributions": (contrib / total if total > 0 else contrib * 0.0).rename(
+                "share_of_variance"
+            ),
+        }
 
 
 class FactorRiskModel:
@@ -45,30 +177,50 @@ class FactorRiskModel:
     Parameters
     ----------
     start, end : date-like
-        Estimation period; nothing after ``end`` is used.
+        Estimation period (first and last regression day); nothing after ``end`` is used.
+    covariance_method : {'ewma', 'window'}
+        Factor covariance estimator: EWMA with Newey-West (default) or the sample
+        covariance of the last ``window`` days.
     half_life_vol, half_life_corr : float
-        Factor covariance half-lives in days (USE4-like 84 and 504).
+        EWMA half-lives in days of the factor volatilities and correlations (USE4-like 84
+        and 504).
     newey_west_lags : int
-        Newey-West lags of the factor covariance.
+        Newey-West lags of the EWMA factor covariance.
+    window : int
+        Days of the plain window estimator (504, two years).
     specific_half_life : float
-        Half-life of the specific variance.
+        EWMA half-life in days of the specific variance.
+    specific_window : int
+        Most recent residual days used for specific risk.
     epsilon : float
         Huber threshold.
 
     Attributes
     ----------
+    factors_ : list of str
+        ``market``, one ``sector: <name>`` per GICS sector, the seven styles.
     factor_returns_ : DataFrame
-        Days x factors (``market``, sectors, styles).
+        Days x factors, daily factor returns.
     residuals_ : DataFrame
         Days x tickers specific returns (NaN when a stock was not in the regression).
     r_squared_ : Series
         Weighted R^2 per day.
-    exposures_ : DataFrame
-        Tickers x factors at ``end`` (market column of ones, sector dummies, styles).
-    factor_covariance_ : DataFrame
-        Annualised factor covariance at ``end``.
-    specific_risk_ : Series
-        Annualised specific volatility per ticker at ``end``.
+    n_stocks_ : Series
+        Stocks in each day's regression.
+    exposure_history_ : dict of Timestamp to DataFrame
+        Month-end exposures used by the regressions: tickers x (styles, ``gics_sector``,
+        ``market_cap``).
+    forecast_ : RiskForecast
+        The forecast at ``end`` (exposures computed on ``end``).
+    data_version_ : str
+        Version of the store the model was estimated on.
+    seconds_ : float
+        Wall time of the last :meth:`fit` or :meth:`update`.
+
+    Examples
+    --------
+    >>> model = FactorRiskModel("2019-12-31", "2023-12-29").fit(market)   # doctest: +SKIP
+    >>> model.forecast("2022-06-30").covariance(["AAPL", "MSFT"])          # doctest: +SKIP
     """
 
     def __init__(
@@ -76,138 +228,493 @@ class FactorRiskModel:
         start: DateLike,
         end: DateLike,
         *,
+        covariance_method: str = "ewma",
         half_life_vol: float = 84.0,
         half_life_corr: float = 504.0,
         newey_west_lags: int = 2,
+        window: int = 504,
         specific_half_life: float = 84.0,
+        specific_window: int = 252,
         epsilon: float = 1.35,
     ) -> None:
         self.start = start
         self.end = end
+        self.covariance_method = covariance_method
         self.half_life_vol = half_life_vol
         self.half_life_corr = half_life_corr
         self.newey_west_lags = newey_west_lags
+        self.window = window
         self.specific_half_life = specific_half_life
+        self.specific_window = specific_window
         self.epsilon = epsilon
 
+    # ------------------------------------------------------------------ parameters
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments (dates as ISO strings)."""
+        return {
+            "start": f"{to_timestamp(self.start, 'start'):%Y-%m-%d}",
+            "end": f"{to_timestamp(self.end, 'end'):%Y-%m-%d}",
+            "covariance_method": self.covariance_method,
+            "half_life_vol": self.half_life_vol,
+            "half_life_corr": self.half_life_corr,
+            "newey_west_lags": self.newey_west_lags,
+            "window": self.window,
+            "specific_half_life": self.specific_half_life,
+            "specific_window": self.specific_window,
+            "epsilon": self.epsilon,
+        }
+
+    def _check_params(self) -> None:
+        if self.covariance_method not in ("ewma", "window"):
+            raise ConfigurationError(
+                f"covariance_method={self.covariance_method!r} is not an estimator; use "
+                "'ewma' or 'window'"
+            )
+        for name in ("half_life_vol", "half_life_corr", "specific_half_life", "epsilon"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and value > 0):
+                raise ConfigurationError(f"{name}={value!r} must be a positive number")
+        for name in ("window", "specific_window"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 2):
+                raise ConfigurationError(f"{name}={value!r} must be an integer >= 2")
+        if not (isinstance(self.newey_west_lags, int) and self.newey_west_lags >= 0):
+            raise ConfigurationError(
+                f"newey_west_lags={self.newey_west_lags!r} must be an integer >= 0"
+            )
+
+    # ------------------------------------------------------------------ estimation
     def fit(self, market: MarketData) -> FactorRiskModel:
-        """Estimate factor returns, covariance and specific risk from ``market``."""
+        """Estimate factor returns and residuals on ``[start, end]`` and the forecast at ``end``.
+
+        Raises
+        ------
+        ConfigurationError
+            Bad parameters or ``start >= end``.
+        InsufficientHistoryError
+            Fewer than 60 trading days in the period, or no month end before ``start``.
+        """
         began = time.perf_counter()
+        self._check_params()
         start, end = to_timestamp(self.start, "start"), to_timestamp(self.end, "end")
         if start >= end:
             raise ConfigurationError(f"start={start:%Y-%m-%d} must be before end={end:%Y-%m-%d}")
         cal = market.calendar
         days = cal[(cal >= start) & (cal <= end)]
-        if len(days) < 60:
+        if len(days) < MIN_FORECAST_DAYS:
             raise InsufficientHistoryError(
                 f"{len(days)} trading days from {start:%Y-%m-%d} to {end:%Y-%m-%d}; a risk "
-                "model needs at least 60 (two years or more is usual)"
+                f"model needs at least {MIN_FORECAST_DAYS} (two years or more is usual)"
             )
-        # rebalance at the last trading day of each month before each block of days
-        month = (
-            pd.Series(cal[cal <= end], index=cal[cal <= end])
-            .groupby(cal[cal <= end].to_period("M"))
-            .max()
-        )
-        rebal = [d for d in month if d < days[-1]]
-        blocks: list[tuple[pd.Timestamp, pd.DatetimeIndex]] = []
-        for i, d in enumerate(rebal):
-            nxt = rebal[i + 1] if i + 1 < len(rebal) else days[-1] + pd.Timedelta(days=1)
-            block = days[(days > d) & (days <= nxt)]
-            if len(block):
-                blocks.append((d, block))
-        sectors: list[str] = sorted({s for s in market.securities["gics_sector"].dropna().unique()})
-        factors = ["market", *[f"sector: {s}" for s in sectors], *STYLE_FACTORS]
-        fr_rows, res_frames, r2_rows = [], [], []
-        last_expo = None
-        for d, block in blocks:
-            frame = compute_exposures(market, d)
-            names = list(frame.exposures.index)
-            sec = market.as_of(d).securities(names)["gics_sector"]
-            dummies = np.stack([(sec == s).to_numpy(dtype="float64") for s in sectors], axis=1)
-            X = np.column_stack([np.ones(len(names)), dummies, frame.exposures.to_numpy()])
-            X[sec.isna().to_numpy()] = np.nan  # unclassified stocks stay out of the regression
-            cap = frame.weights.reindex(names).to_numpy(dtype="float64")
-            if not np.isfinite(cap).any():
-                cap = np.ones(len(names))  # no caps known (before 2013): equal weights
-            cap = np.where(np.isfinite(cap) & (cap > 0), cap, np.nanmedian(cap))
-            rets = market.as_of(block[-1]).returns(names, start=block[0]).reindex(block)
-            y = rets.to_numpy()
-            w = np.broadcast_to(np.sqrt(cap), y.shape)
-            sector_cols = list(range(1, 1 + len(sectors)))
-            fit = huber_irls(
-                X,
-                y,
-                w,
-                epsilon=self.epsilon,
-                constraint=("sum_to_zero", sector_cols, np.broadcast_to(cap, y.shape)),
-            )
-            fr_rows.append(pd.DataFrame(fit.coef, index=block, columns=factors))
-            res_frames.append(pd.DataFrame(fit.residuals, index=block, columns=names))
-            r2_rows.append(pd.Series(fit.r_squared, index=block))
-            last_expo = (frame, sec, X, names, cap)
-        assert last_expo is not None
-        self.factor_returns_ = pd.concat(fr_rows)
-        self.residuals_ = pd.concat(res_frames)
-        self.r_squared_ = pd.concat(r2_rows).rename("r_squared")
-        self.factors_ = factors
-        # exposures known at the end date (used for forecasts from end on)
-        frame = compute_exposures(market, end)
-        names = list(frame.exposures.index)
-        sec = market.as_of(end).securities(names)["gics_sector"]
-        expo = pd.DataFrame(0.0, index=pd.Index(names, name="ticker"), columns=factors)
-        expo["market"] = 1.0
-        for s in sectors:
-            expo[f"sector: {s}"] = (sec == s).to_numpy(dtype="float64")
-        expo[list(STYLE_FACTORS)] = frame.exposures.to_numpy()
-        self.exposures_ = expo
-        fr = self.factor_returns_.fillna(0.0).to_numpy()
-        cov = factor_covariance(
-            fr,
-            half_life_vol=self.half_life_vol,
-            half_life_corr=self.half_life_corr,
-            newey_west_lags=self.newey_west_lags,
-        )
-        self.factor_covariance_ = pd.DataFrame(cov, index=factors, columns=factors)
-        resid = self.residuals_.reindex(columns=names).iloc[-252:]
-        caps = frame.weights.reindex(names).to_numpy(dtype="float64")
-        self.specific_risk_ = pd.Series(
-            specific_risk(resid.to_numpy(), caps, half_life=self.specific_half_life),
-            index=expo.index,
-            name="specific_volatility",
-        )
+        sectors = sorted({str(s) for s in market.securities["gics_sector"].dropna().unique()})
+        self.sectors_ = sectors
+        self.factors_ = ["market", *[_sector_factor(s) for s in sectors], *STYLE_FACTORS]
+        self.exposure_history_: dict[pd.Timestamp, pd.DataFrame] = {}
+        self.exposure_notes_: dict[pd.Timestamp, list[str]] = {}
+        self.factor_returns_ = pd.DataFrame(columns=self.factors_, dtype="float64")
+        self.residuals_ = pd.DataFrame(dtype="float64")
+        self.r_squared_ = pd.Series(dtype="float64", name="r_squared")
+        self.n_stocks_ = pd.Series(dtype="int64", name="n_stocks")
+        self._extend(market, days)
+        self.data_version_ = market.store.version
+        self.forecast_ = self.forecast(days[-1], market)
         self.seconds_ = time.perf_counter() - began
-        logger.info("risk model %s..%s in %.1f s", start, end, self.seconds_)
+        logger.info("risk model %s..%s in %.1f s", start.date(), end.date(), self.seconds_)
         return self
+
+    def update(self, market: MarketData, end: DateLike) -> FactorRiskModel:
+        """Extend a fitted model to a later ``end``: regress the new days only, re-forecast.
+
+        The result equals a model fitted from scratch on ``[start, end]``.
+        """
+        began = time.perf_counter()
+        self._check_fitted()
+        new_end = to_timestamp(end, "end")
+        last = self.factor_returns_.index[-1]
+        if new_end < last:
+            raise ConfigurationError(
+                f"end={new_end:%Y-%m-%d} is before the model's last day {last:%Y-%m-%d}; "
+                "fit a new model to move the end date back"
+            )
+        cal = market.calendar
+        days = cal[(cal > last) & (cal <= new_end)]
+        if len(days):
+            self._extend(market, days)
+            self.forecast_ = self.forecast(days[-1], market)
+        self.end = new_end
+        self.data_version_ = market.store.version
+        self.seconds_ = time.perf_counter() - began
+        logger.info("risk model updated by %d day(s) in %.2f s", len(days), self.seconds_)
+        return self
+
+    def _month_ends(self, cal: pd.DatetimeIndex) -> pd.DatetimeIndex:
+        ends = pd.Series(cal, index=cal).groupby(cal.to_period("M")).max()
+        return pd.DatetimeIndex(ends.to_numpy())
+
+    def _exposures_at(self, market: MarketData, date: pd.Timestamp) -> pd.DataFrame:
+        cached = self.exposure_history_.get(date)
+        if cached is not None:
+            return cached
+        frame = compute_exposures(market, date)
+        table = _exposure_table(frame)
+        self.exposure_history_[date] = table
+        self.exposure_notes_[date] = list(frame.notes)
+        return table
+
+    def _extend(self, market: MarketData, days: pd.DatetimeIndex) -> None:
+        ends = self._month_ends(market.calendar)
+        pos = ends.searchsorted(days, side="left") - 1
+        if (pos < 0).any():
+            raise InsufficientHistoryError(
+                f"{days[0]:%Y-%m-%d} has no month end before it in the data (first trading day "
+                f"{market.calendar[0]:%Y-%m-%d}); start the model a month later"
+            )
+        coefs, resids, r2s, counts = [], [], [], []
+        for p in np.unique(pos):
+            block = days[pos == p]
+            table = self._exposures_at(market, ends[p])
+            coef, resid, r2, n = self._regress(market, table, block)
+            coefs.append(coef)
+            resids.append(resid)
+            r2s.append(r2)
+            counts.append(n)
+        frames = [self.factor_returns_, *coefs] if len(self.factor_returns_) else coefs
+        self.factor_returns_ = pd.concat(frames)
+        res = [self.residuals_, *resids] if len(self.residuals_) else resids
+        self.residuals_ = pd.concat(res, axis=0, sort=False)
+        self.residuals_.columns.name = "ticker"
+        r2 = [self.r_squared_, *r2s] if len(self.r_squared_) else r2s
+        self.r_squared_ = pd.concat(r2).rename("r_squared")
+        nn = [self.n_stocks_, *counts] if len(self.n_stocks_) else counts
+        self.n_stocks_ = pd.concat(nn).astype("int64").rename("n_stocks")
+
+    def _regress(
+        self, market: MarketData, table: pd.DataFrame, block: pd.DatetimeIndex
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+        names = list(table.index)
+        block = block.rename("date")
+        sec = table["gics_sector"]
+        present = [s for s in self.sectors_ if bool((sec == s).any())]
+        dummies = np.stack([(sec == s).to_numpy(dtype="float64") for s in present], axis=1)
+        styles = table[list(STYLE_FACTORS)].to_numpy(dtype="float64")
+        X = np.column_stack([np.ones(len(names)), dummies, styles])
+        X[sec.isna().to_numpy()] = np.nan  # unclassified stocks stay out of the regression
+        cap = table["market_cap"].to_numpy(dtype="float64")
+        if not (np.isfinite(cap) & (cap > 0)).any():
+            cap = np.ones(len(names))  # no caps known (before 2013): equal weights
+        cap = np.where(np.isfinite(cap) & (cap > 0), cap, np.nanmedian(cap[cap > 0]))
+        rets = market.as_of(block[-1]).returns(names, start=block[0]).reindex(block)
+        y = rets.to_numpy(dtype="float64")
+        fit = huber_irls(
+            X,
+            y,
+            np.broadcast_to(np.sqrt(cap), y.shape),
+            epsilon=self.epsilon,
+            constraint=(
+                "sum_to_zero",
+                list(range(1, 1 + len(present))),
+                np.broadcast_to(cap, y.shape),
+            ),
+        )
+        columns = ["market", *[_sector_factor(s) for s in present], *STYLE_FACTORS]
+        coef = pd.DataFrame(fit.coef, index=block, columns=columns)
+        coef = coef.reindex(columns=self.factors_, fill_value=0.0)
+        resid = pd.DataFrame(fit.residuals, index=block, columns=pd.Index(names, name="ticker"))
+        n = pd.Series(np.isfinite(fit.residuals).sum(axis=1), index=block)
+        return coef, resid, pd.Series(fit.r_squared, index=block), n
+
+    # ------------------------------------------------------------------ forecasts
+    def forecast(
+        self, date: DateLike | None = None, market: MarketData | None = None
+    ) -> RiskForecast:
+        """The risk forecast at ``date``, from data dated on or before it only.
+
+        Parameters
+        ----------
+        date : date-like, optional
+            Forecast date inside the estimated period; default the model's last day.
+        market : MarketData, optional
+            When given, exposures are computed on ``date`` itself; otherwise those of the
+            last month end on or before ``date`` are used (no market needed).
+
+        Raises
+        ------
+        InsufficientHistoryError
+            Fewer than 60 days of factor returns up to ``date``.
+        ConfigurationError
+            ``date`` after the model's last day.
+        """
+        if not hasattr(self, "factor_returns_"):
+            raise ConfigurationError("the model is not fitted; call fit(market) first")
+        last = self.factor_returns_.index[-1]
+        when = last if date is None else to_timestamp(date, "date")
+        if when > last:
+            raise ConfigurationError(
+                f"date={when:%Y-%m-%d} is after the model's last day {last:%Y-%m-%d}; "
+                "update the model first (FactorRiskModel.update or `hedgekit risk build`)"
+            )
+        fr = self.factor_returns_.loc[:when]
+        if len(fr) < MIN_FORECAST_DAYS:
+            raise InsufficientHistoryError(
+                f"{len(fr)} days of factor returns up to {when:%Y-%m-%d}; a forecast needs "
+                f"{MIN_FORECAST_DAYS}; fit the model from an earlier start"
+            )
+        notes: list[str] = []
+        if market is not None:
+            frame = compute_exposures(market, when)
+            table, expo_date = _exposure_table(frame), frame.date
+            notes.extend(frame.notes)
+        else:
+            known = [d for d in self.exposure_history_ if d <= when]
+            if not known:
+                raise InsufficientHistoryError(
+                    f"no month-end exposures on or before {when:%Y-%m-%d}; pass the market"
+                )
+            expo_date = max(known)
+            table = self.exposure_history_[expo_date]
+            notes.extend(self.exposure_notes_.get(expo_date, []))
+        values = fr.to_numpy(dtype="float64")
+        if self.covariance_method == "window":
+            F = window_covariance(values, window=self.window)
+        else:
+            F = factor_covariance(
+                values,
+                half_life_vol=self.half_life_vol,
+                half_life_corr=self.half_life_corr,
+                newey_west_lags=self.newey_west_lags,
+            )
+        names = list(table.index)
+        resid = self.residuals_.loc[:when].iloc[-self.specific_window :].reindex(columns=names)
+        caps = table["market_cap"].astype("float64")
+        spec = specific_risk(
+            resid.to_numpy(dtype="float64"),
+            caps.to_numpy(),
+            half_life=self.specific_half_life,
+        )
+        exposures = _design(table, self.sectors_, self.factors_)
+        unclassified = int(table["gics_sector"].isna().sum())
+        if unclassified:
+            notes.append(f"{unclassified} stocks without a GICS sector: no sector exposure")
+        return RiskForecast(
+            date=when,
+            exposures=exposures,
+            factor_covariance=pd.DataFrame(F, index=self.factors_, columns=self.factors_),
+            specific_risk=pd.Series(spec, index=exposures.index, name="specific_volatility"),
+            market_cap=caps.rename("market_cap"),
+            exposures_date=pd.Timestamp(expo_date),
+            notes=notes,
+        )
+
+    # the forecast at the end date, scikit-learn style
+    @property
+    def exposures_(self) -> pd.DataFrame:
+        """Exposures at the end date (tickers x factors)."""
+        self._check_fitted()
+        return self.forecast_.exposures
+
+    @property
+    def factor_covariance_(self) -> pd.DataFrame:
+        """Annualised factor covariance at the end date."""
+        self._check_fitted()
+        return self.forecast_.factor_covariance
+
+    @property
+    def specific_risk_(self) -> pd.Series:
+        """Annualised specific volatility per ticker at the end date."""
+        self._check_fitted()
+        return self.forecast_.specific_risk
 
     def covariance(self, tickers: list[str] | None = None) -> pd.DataFrame:
         """Annualised stock covariance ``B F B' + diag(s^2)`` at the end date."""
         self._check_fitted()
-        names = list(self.exposures_.index) if tickers is None else list(tickers)
-        missing = [t for t in names if t not in self.exposures_.index]
-        if missing:
-            raise ConfigurationError(
-                f"no exposures at the model's end date for {', '.join(missing[:10])}"
-            )
-        B = self.exposures_.loc[names].to_numpy()
-        F = self.factor_covariance_.to_numpy()
-        S = B @ F @ B.T + np.diag(self.specific_risk_.loc[names].to_numpy() ** 2)
-        return pd.DataFrame(S, index=names, columns=names)
+        return self.forecast_.covariance(tickers)
 
-    def risk_decomposition(self, weights: pd.Series) -> dict[str, Any]:
-        """Total, factor and specific volatility (annualised) of a portfolio of ``weights``."""
+    def risk_decomposition(self, weights: pd.Series | dict[str, float]) -> dict[str, Any]:
+        """Risk decomposition at the end date (see :meth:`RiskForecast.risk_decomposition`)."""
         self._check_fitted()
-        w = weights.reindex(self.exposures_.index).fillna(0.0).to_numpy()
-        b = self.exposures_.to_numpy().T @ w
-        factor_var = float(b @ self.factor_covariance_.to_numpy() @ b)
-        specific_var = float(np.sum((w * self.specific_risk_.to_numpy()) ** 2))
-        return {
-            "total_volatility": float(np.sqrt(factor_var + specific_var)),
-            "factor_volatility": float(np.sqrt(factor_var)),
-            "specific_volatility": float(np.sqrt(specific_var)),
-            "exposures": pd.Series(b, index=self.exposures_.columns),
-        }
+        return self.forecast_.risk_decomposition(weights)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "factor_covariance_"):
+        if not hasattr(self, "forecast_"):
             raise ConfigurationError("the model is not fitted; call fit(market) first")
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model to directory ``path`` (replaced atomically); returns the path."""
+        self._check_fitted()
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        fr = self.factor_returns_.rename_axis("date")
+        fr.to_parquet(tmp / "factor_returns.parquet")
+        self.residuals_.rename_axis("date").to_parquet(tmp / "residuals.parquet")
+        pd.DataFrame({"r_squared": self.r_squared_, "n_stocks": self.n_stocks_}).rename_axis(
+            "date"
+        ).to_parquet(tmp / "regression.parquet")
+        history = pd.concat(self.exposure_history_, names=["date", "ticker"]).reset_index()
+        history.to_parquet(tmp / "exposures.parquet", index=False)
+        fc = self.forecast_
+        end_table = fc.exposures.copy()
+        end_table["market_cap"] = fc.market_cap
+        end_table["specific_volatility"] = fc.specific_risk
+        end_table.to_parquet(tmp / "forecast.parquet")
+        meta = {
+            "format": _FORMAT,
+            "hedgekit_version": __version__,
+            "params": self.get_params(),
+            "factors": self.factors_,
+            "sectors": self.sectors_,
+            "data_version": self.data_version_,
+            "forecast_date": f"{fc.date:%Y-%m-%d}",
+            "exposures_date": f"{fc.exposures_date:%Y-%m-%d}",
+            "forecast_notes": fc.notes,
+            "exposure_notes": {f"{d:%Y-%m-%d}": n for d, n in self.exposure_notes_.items()},
+            "factor_covariance": fc.factor_covariance.to_numpy().tolist(),
+            "seconds": self.seconds_,
+            "saved": pd.Timestamp.now(tz="UTC").isoformat(),
+        }
+        (tmp / "model.json").write_text(json.dumps(meta, indent=1))
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> FactorRiskModel:
+        """Read a model written by :meth:`save`.
+
+        Raises
+        ------
+        DataError
+            The directory is missing, incomplete or from another format version.
+        """
+        source = Path(path)
+        meta_path = source / "model.json"
+        try:
+            meta = json.loads(meta_path.read_text())
+        except FileNotFoundError:
+            raise DataError(
+                f"no risk model at {source}; build one with `hedgekit risk build`"
+            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(
+                f"{meta_path} is not a readable model file ({exc}); rebuild it with "
+                "`hedgekit risk build`"
+            ) from None
+        if meta.get("format") != _FORMAT:
+            raise DataError(
+                f"{source} holds a risk model of format {meta.get('format')!r}, this hedgekit "
+                f"reads format {_FORMAT}; rebuild it with `hedgekit risk build`"
+            )
+        try:
+            frames = {name: pd.read_parquet(source / f"{name}.parquet") for name in _FILES}
+        except (OSError, ValueError) as exc:
+            raise DataError(
+                f"the risk model at {source} is incomplete or damaged ({exc}); rebuild it "
+                "with `hedgekit risk build`"
+            ) from None
+        params = dict(meta["params"])
+        model = cls(params.pop("start"), params.pop("end"), **params)
+        model.factors_ = list(meta["factors"])
+        model.sectors_ = list(meta["sectors"])
+        model.data_version_ = str(meta["data_version"])
+        model.seconds_ = float(meta.get("seconds", 0.0))
+        model.factor_returns_ = frames["factor_returns"].rename_axis("date")
+        residuals = frames["residuals"].rename_axis("date")
+        residuals.columns.name = "ticker"
+        model.residuals_ = residuals
+        reg = frames["regression"].rename_axis("date")
+        model.r_squared_ = reg["r_squared"].rename("r_squared")
+        model.n_stocks_ = reg["n_stocks"].astype("int64").rename("n_stocks")
+        history = frames["exposures"]
+        model.exposure_history_ = {
+            pd.Timestamp(d): g.drop(columns="date").set_index("ticker")
+            for d, g in history.groupby("date", sort=True)
+        }
+        model.exposure_notes_ = {
+            pd.Timestamp(d): list(n) for d, n in meta.get("exposure_notes", {}).items()
+        }
+        end_table = frames["forecast"]
+        factors = model.factors_
+        model.forecast_ = RiskForecast(
+            date=pd.Timestamp(meta["forecast_date"]),
+            exposures=end_table[factors].astype("float64"),
+            factor_covariance=pd.DataFrame(
+                np.asarray(meta["factor_covariance"], dtype="float64"),
+                index=factors,
+                columns=factors,
+            ),
+            specific_risk=end_table["specific_volatility"].astype("float64"),
+            market_cap=end_table["market_cap"].astype("float64"),
+            exposures_date=pd.Timestamp(meta["exposures_date"]),
+            notes=list(meta.get("forecast_notes", [])),
+        )
+        return model
+
+    def __repr__(self) -> str:
+        span = ""
+        if hasattr(self, "factor_returns_") and len(self.factor_returns_):
+            idx = self.factor_returns_.index
+            span = f", fitted {idx[0]:%Y-%m-%d}..{idx[-1]:%Y-%m-%d} ({len(idx)} days)"
+        return (
+            f"FactorRiskModel(start={self.get_params()['start']}, "
+            f"end={self.get_params()['end']}, covariance_method={self.covariance_method!r}{span})"
+        )
+
+
+def _exposure_table(frame: ExposureFrame) -> pd.DataFrame:
+    """Styles, sector and market cap of an exposure frame (the stored layout)."""
+    table = frame.exposures[list(STYLE_FACTORS)].astype("float64").copy()
+    table["gics_sector"] = frame.sectors.reindex(table.index).astype(object)
+    table["market_cap"] = frame.weights.reindex(table.index).astype("float64")
+    table.index.name = "ticker"
+    return table
+
+
+def _design(table: pd.DataFrame, sectors: list[str], factors: list[str]) -> pd.DataFrame:
+    """Tickers x factors loadings (market 1, sector dummies, styles) of a stored table."""
+    out = pd.DataFrame(0.0, index=table.index, columns=factors)
+    out["market"] = 1.0
+    sec = table["gics_sector"]
+    for s in sectors:
+        out[_sector_factor(s)] = (sec == s).to_numpy(dtype="float64")
+    out[list(STYLE_FACTORS)] = table[list(STYLE_FACTORS)].to_numpy(dtype="float64")
+    return out
+
+
+# ---------------------------------------------------------------------- cache in the store
+def cached_model_path(store: Store | MarketData, name: str = "default") -> Path:
+    """Directory of the cached risk model ``name`` under a data home."""
+    home = store.store.home if isinstance(store, MarketData) else store.home
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ConfigurationError(f"name={name!r} is not a valid model name; use letters and digits")
+    return Path(home) / "cache" / "risk" / name
+
+
+def load_cached_model(
+    market: MarketData, name: str = "default", *, allow_stale: bool = False
+) -> FactorRiskModel | None:
+    """The cached model ``name`` of ``market``'s data home, or None when there is none.
+
+    A model estimated on another data version is stale (the data were re-imported since):
+    it is returned only with ``allow_stale=True`` and otherwise ignored with a warning.
+    """
+    path = cached_model_path(market, name)
+    if not (path / "model.json").exists():
+        return None
+    model = FactorRiskModel.load(path)
+    version = market.store.version
+    if model.data_version_ != version and not allow_stale:
+        logger.warning(
+            "the cached risk model at %s was built on data version %s, the store is now at %s;"
+            " ignoring it (rebuild with `hedgekit risk build`)",
+            path,
+            model.data_version_,
+            version,
+        )
+        return None
+    return model
