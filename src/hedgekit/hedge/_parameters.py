@@ -35,6 +35,7 @@ class HedgeMethod(CaseInsensitiveEnum):
     """How the hedge learns which stocks move with the portfolio."""
 
     RETURNS = "returns"  # tracking error over the observation window (Performance Hedger)
+    FACTOR = "factor"  # active risk (factor plus specific) under the factor risk model
 
 
 class HedgeMetric(CaseInsensitiveEnum):
@@ -292,7 +293,9 @@ class PerformanceHedgeParameters:
     ridge_weight : float
         Diversity: strength of an L2 penalty that spreads the weights.
     method : HedgeMethod
-        Source of co-movement; ``'returns'`` is the Performance Hedger.
+        Source of co-movement: ``'returns'`` (the Performance Hedger: sample covariance
+        of the observation window) or ``'factor'`` (the factor risk model's forecast on the
+        hedge date: ``B F B' + diag(s^2)``; see ``docs/hedge.md``).
     half_spread_bps, impact_coefficient, default_borrow_cost_bps : float
         Cost model: cost of trading a name = half spread + ``impact_coefficient * sigma_daily
         * sqrt(shares / ADV shares)``; borrow cost for names not on the hard-to-borrow list.

@@ -44,7 +44,7 @@ from hedgekit._errors import (
     InsufficientHistoryError,
 )
 from hedgekit.data._market import MarketData, PointInTimeData, Sampling
-from hedgekit.hedge._parameters import HedgeMetric, PerformanceHedgeParameters
+from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._universe import (
     CandidateFilter,
@@ -64,6 +64,7 @@ from hedgekit.measures import (
     trading_costs,
 )
 from hedgekit.optimize import GroupBound, TrackingProblem, solve_tracking
+from hedgekit.risk._model import FactorRiskModel, RiskForecast, load_cached_model
 
 __all__ = ["GridSearchResult", "PerformanceHedge"]
 
@@ -71,6 +72,10 @@ logger = logging.getLogger(__name__)
 
 _ADV_WINDOW = 20
 _MIN_OBSERVATIONS = 12
+#: history a risk model fitted on the fly for a factor hedge covers (years before the date)
+_RISK_MODEL_YEARS = 3
+#: fewest trading days of factor returns before the hedge date a supplied model must hold
+_RISK_MODEL_MIN_DAYS = 252
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class _Prepared:
     borrow_bps: pd.Series
     filters: CandidateFilter
     sampling: Sampling
+    forecast: RiskForecast | None = None
 
 
 class PerformanceHedge:
@@ -105,6 +111,11 @@ class PerformanceHedge:
         Positions, universe, exclusions, constraints and settings.
     market : MarketData, optional
         The data; default the store in the data home (``HEDGEKIT_DATA``).
+    risk_model : FactorRiskModel, optional
+        The fitted risk model of ``method='factor'``. Its forecast on the hedge date uses
+        only data known then, so one long model serves every date it covers. Default: the
+        model cached in the data home (``hedgekit risk build``) when it covers the date,
+        else a model fitted on the three years before the date (about 10 s).
 
     Examples
     --------
@@ -117,10 +128,15 @@ class PerformanceHedge:
     """
 
     def __init__(
-        self, parameters: PerformanceHedgeParameters, market: MarketData | None = None
+        self,
+        parameters: PerformanceHedgeParameters,
+        market: MarketData | None = None,
+        *,
+        risk_model: FactorRiskModel | None = None,
     ) -> None:
         self.parameters = parameters
         self.market = market
+        self.risk_model = risk_model
 
     # ------------------------------------------------------------------ public API
     def calculate(self) -> PerformanceHedgeResult:
@@ -204,7 +220,7 @@ class PerformanceHedge:
             lasso_weight=float(best_row["lasso_weight"]),
             ridge_weight=float(best_row["ridge_weight"]),
         )
-        best = PerformanceHedge(best_params, self._market()).calculate()
+        best = PerformanceHedge(best_params, self._market(), risk_model=self.risk_model).calculate()
         return GridSearchResult(best=best, parameters=best_params, grid=grid, metric=metric)
 
     # ------------------------------------------------------------------ preparation
@@ -332,6 +348,18 @@ class PerformanceHedge:
             s = view.scores(c.constraint_name)
             scores[c.constraint_name] = s
             filt.keep(f"no {c.constraint_name} score", finite(s.reindex(filt.names)))
+        forecast = None
+        if p.hedge_method is HedgeMethod.FACTOR:
+            forecast = self._risk_forecast(market, view)
+            known = forecast.exposures.index
+            outside = [t for t in portfolio.index if t not in known]
+            if outside:
+                raise DataError(
+                    f"{', '.join(outside)} not in the risk model on {view.date:%Y-%m-%d} (it "
+                    "covers the index members trading that day); use method='returns'"
+                )
+            inside = pd.Series(pd.Index(filt.names).isin(known), index=filt.names)
+            filt.keep("not in the risk model on the hedge date", inside)
         names = filt.names
         if not names:
             raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
@@ -394,7 +422,43 @@ class PerformanceHedge:
             borrow_bps=borrow,
             filters=filt,
             sampling=sampling,
+            forecast=forecast,
         )
+
+    def _risk_forecast(self, market: MarketData, view: PointInTimeData) -> RiskForecast:
+        """The risk model's forecast on the hedge date (exposures computed on that date)."""
+        date = view.date
+
+        def covers(model: FactorRiskModel) -> bool:
+            idx = model.factor_returns_.index
+            return bool(idx[-1] >= date and (idx <= date).sum() >= _RISK_MODEL_MIN_DAYS)
+
+        model = self.risk_model
+        if model is not None:
+            if not hasattr(model, "factor_returns_"):
+                raise ConfigurationError("risk_model is not fitted; call fit(market) first")
+            if not covers(model):
+                idx = model.factor_returns_.index
+                raise ConfigurationError(
+                    f"risk_model covers {idx[0]:%Y-%m-%d}..{idx[-1]:%Y-%m-%d}; a hedge on "
+                    f"{date:%Y-%m-%d} needs it to end on or after that date with "
+                    f"{_RISK_MODEL_MIN_DAYS} days before it: fit or update the model"
+                )
+        else:
+            cached = load_cached_model(market)
+            if cached is not None and covers(cached):
+                model = cached
+            else:
+                start = date - pd.DateOffset(years=_RISK_MODEL_YEARS)
+                logger.info(
+                    "fitting a risk model %s..%s for the factor hedge; build one once with "
+                    "`hedgekit risk build` to skip this",
+                    f"{start:%Y-%m-%d}",
+                    f"{date:%Y-%m-%d}",
+                )
+                model = FactorRiskModel(start, date).fit(market)
+            self.risk_model = model
+        return model.forecast(date, market)
 
     def _groups(
         self,
@@ -458,22 +522,60 @@ class PerformanceHedge:
             a_rows += [score, -score]
             b_rows += [hi * h, -lo * h]
             ub_names += [f"esg {name} <= {hi}", f"esg {name} >= {lo}"]
+        constraints: dict[str, Any] = {
+            "budget": h,
+            "upper": prep.upper,
+            "min_weight": params.min_weight / 100.0 * H,
+            "max_names": params.max_names,
+            "groups": prep.groups,
+            "A_ub": np.vstack(a_rows),
+            "b_ub": np.asarray(b_rows),
+            "ub_names": ub_names,
+            "asset_names": list(prep.candidate_returns.columns),
+        }
+        if prep.forecast is not None:
+            # factor hedge: the model's covariance on the hedge date (window rows unused)
+            B, F, spec, b, target_spec, cross = self._factor_terms(prep)
+            D = spec**2
+            scale = float(np.mean(np.einsum("ij,jk,ik->i", B, F, B) + D))
+            return TrackingProblem.from_factor_model(
+                B,
+                F,
+                D,
+                b,
+                target_spec,
+                cross,
+                ridge=params.ridge_weight * scale / max(h, 1e-12) ** 2,
+                lasso=params.lasso_weight * scale,
+                **constraints,
+            )
         scale = float(np.mean(R.var(axis=0, ddof=1)))
         return TrackingProblem.from_returns(
             R,
             r,
-            budget=h,
-            upper=prep.upper,
-            min_weight=params.min_weight / 100.0 * H,
-            max_names=params.max_names,
-            groups=prep.groups,
-            A_ub=np.vstack(a_rows),
-            b_ub=np.asarray(b_rows),
-            ub_names=ub_names,
             ridge=params.ridge_weight * scale / max(h, 1e-12) ** 2,
             lasso=params.lasso_weight * scale,
-            asset_names=list(prep.candidate_returns.columns),
+            **constraints,
         )
+
+    @staticmethod
+    def _factor_terms(
+        prep: _Prepared,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, np.ndarray]:
+        """Candidate loadings, factor covariance, specific vols, the portfolio's loadings
+        and specific variance, and the specific covariance of each candidate with it."""
+        fc = prep.forecast
+        assert fc is not None
+        names = list(prep.candidate_returns.columns)
+        B = fc.exposures.loc[names].to_numpy(dtype="float64")
+        spec = fc.specific_risk.loc[names].to_numpy(dtype="float64")
+        wt = prep.portfolio["weight"]
+        b = fc.exposures.loc[wt.index].to_numpy(dtype="float64").T @ wt.to_numpy()
+        s_pos = fc.specific_risk.loc[wt.index].to_numpy(dtype="float64")
+        target_spec = float(np.sum((wt.to_numpy() * s_pos) ** 2))
+        # candidates held in the portfolio (exclude_target_assets=False) share its specific risk
+        cross = wt.reindex(names).fillna(0.0).to_numpy() * spec**2
+        return B, fc.factor_covariance.to_numpy(dtype="float64"), spec, b, target_spec, cross
 
     def _solve(
         self, prep: _Prepared, params: PerformanceHedgeParameters, rows: np.ndarray | None
@@ -608,6 +710,9 @@ class PerformanceHedge:
             "weights_rounded_to_whole_shares": True,
             "data_limits": _data_limits(market),
         }
+        risk = self._risk_report(prep, w_real) if prep.forecast is not None else None
+        if risk is not None:
+            diagnostics["risk_model"] = risk["model"]
         params = {k: v for k, v in asdict(p).items() if k not in ("initial_portfolio", "extra")}
         params["date"] = f"{prep.view.date:%Y-%m-%d}"
         return PerformanceHedgeResult(
@@ -619,7 +724,62 @@ class PerformanceHedge:
             parameters=params,
             diagnostics=diagnostics,
             synthetic=market.is_synthetic,
+            risk_report=risk,
         )
+
+    def _risk_report(self, prep: _Prepared, w: np.ndarray) -> dict[str, Any]:
+        """Predicted exposures and risk of portfolio, hedge and hedged portfolio under the
+        risk model (per unit of portfolio notional, annualised)."""
+        fc = prep.forecast
+        assert fc is not None and self.risk_model is not None
+        B, F, spec, b, target_spec, _ = self._factor_terms(prep)
+        h = B.T @ w
+        hedged = b - h
+        wt = prep.portfolio["weight"]
+        names = list(prep.candidate_returns.columns)
+        net = pd.Series(0.0, index=pd.Index(list(dict.fromkeys([*wt.index, *names]))))
+        net[wt.index] += wt.to_numpy()
+        net[names] -= w
+        s_all = fc.specific_risk.reindex(net.index).to_numpy()
+        spec_var = {
+            "Portfolio": target_spec,
+            "Hedge": float(np.sum((w * spec) ** 2)),
+            "Hedged Portfolio": float(np.sum((net.to_numpy() * s_all) ** 2)),
+        }
+        loads = {"Portfolio": b, "Hedge": h, "Hedged Portfolio": hedged}
+        rows = {}
+        for leg, x in loads.items():
+            fv = float(x @ F @ x)
+            rows[leg] = {
+                "total_volatility": float(np.sqrt(max(fv + spec_var[leg], 0.0))),
+                "factor_volatility": float(np.sqrt(max(fv, 0.0))),
+                "specific_volatility": float(np.sqrt(spec_var[leg])),
+            }
+        predicted = pd.DataFrame(rows).T
+        predicted["factor_share_of_variance"] = (
+            predicted["factor_volatility"] ** 2 / predicted["total_volatility"] ** 2
+        )
+        exposures = pd.DataFrame(
+            {"portfolio": b, "hedge": h, "hedged": hedged}, index=fc.exposures.columns
+        )
+        exposures.index.name = "factor"
+        fb, fh = float(b @ F @ b), float(h @ F @ h)
+        model = self.risk_model
+        idx = model.factor_returns_.index
+        return {
+            "exposures": exposures,
+            "predicted_risk": predicted,
+            "factor_correlation": float(b @ F @ h / np.sqrt(fb * fh)) if fb * fh > 0 else None,
+            "model": {
+                "estimation_start": idx[0],
+                "estimation_end": idx[-1],
+                "forecast_date": fc.date,
+                "exposures_date": fc.exposures_date,
+                "covariance_method": model.covariance_method,
+                "data_version": getattr(model, "data_version_", None),
+                "notes": list(fc.notes),
+            },
+        }
 
     @staticmethod
     def _returns_frame(

@@ -47,6 +47,11 @@ class PerformanceHedgeResult:
         (per unit of portfolio notional), with a ``sample`` column.
     diagnostics : dict
         Candidate counts, filters, optimizer status and timing, warnings.
+    risk_report : dict, optional
+        Factor hedges only: ``exposures`` (factor x portfolio / hedge / hedged, per unit of
+        portfolio notional), ``predicted_risk`` (total, factor and specific volatility of
+        each leg under the model, annualised), ``factor_correlation`` (predicted
+        correlation of the portfolio's and the hedge's factor returns) and ``model``.
     """
 
     date: pd.Timestamp
@@ -57,6 +62,7 @@ class PerformanceHedgeResult:
     parameters: dict[str, Any]
     diagnostics: dict[str, Any] = field(default_factory=dict)
     synthetic: bool = False
+    risk_report: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ Marquee-style getters
     def get_constituents(self) -> pd.DataFrame:
@@ -68,6 +74,23 @@ class PerformanceHedgeResult:
     def get_statistics(self) -> pd.DataFrame:
         """Statistics of portfolio, hedge and hedged portfolio, in and out of sample."""
         return self.statistics.copy()
+
+    def get_factor_exposures(self) -> pd.DataFrame:
+        """Factor exposures of portfolio, hedge and hedged portfolio (factor hedges only)."""
+        return self._risk("exposures")
+
+    def get_predicted_risk(self) -> pd.DataFrame:
+        """Predicted total, factor and specific volatility per leg (factor hedges only)."""
+        return self._risk("predicted_risk")
+
+    def _risk(self, key: str) -> pd.DataFrame:
+        if self.risk_report is None:
+            from hedgekit._errors import ConfigurationError
+
+            raise ConfigurationError(
+                "this hedge has no risk-model report; calculate it with method='factor'"
+            )
+        return pd.DataFrame(self.risk_report[key]).copy()
 
     def get_backtest_performance(self) -> pd.DataFrame:
         """Cumulative performance (1.0 at the start of the window) of portfolio, hedge and
@@ -199,4 +222,12 @@ class PerformanceHedgeResult:
                 "correlation_44": _clean(corr.tolist()),
             },
             "diagnostics": _clean(self.diagnostics),
+            "risk_report": None
+            if self.risk_report is None
+            else {
+                "exposures": _clean(self.risk_report["exposures"].to_dict("index")),
+                "predicted_risk": _clean(self.risk_report["predicted_risk"].to_dict("index")),
+                "factor_correlation": _clean(self.risk_report["factor_correlation"]),
+                "model": _clean(self.risk_report["model"]),
+            },
         }
