@@ -64,3 +64,11 @@ def demo_market(demo_store):
     from hedgekit.data import MarketData
 
     return MarketData(demo_store)
+
+
+@pytest.fixture(scope="session")
+def real_risk_model(real_market):
+    """A factor risk model on the real data, 2020-12-31..2022-12-30 (fitted once, ~5 s)."""
+    from hedgekit.risk import FactorRiskModel
+
+    return FactorRiskModel("2020-12-31", "2022-12-30").fit(real_market)

@@ -65,3 +65,114 @@ def test_errors(real_market):
         FactorRiskModel("2022-06-01", "2022-06-30").fit(real_market)
     with pytest.raises(ConfigurationError, match="not fitted"):
         FactorRiskModel("2021-01-01", "2022-01-01").covariance(["AAPL"])
+
+
+@pytest.mark.realdata
+def test_update_equals_a_fit_to_the_later_end(real_market):
+    """Adding days (one, then a month-end crossing) gives the model fitted from scratch."""
+    full = FactorRiskModel("2021-12-31", "2022-08-31").fit(real_market)
+    grown = FactorRiskModel("2021-12-31", "2022-07-28").fit(real_market)
+    grown.update(real_market, "2022-07-29").update(real_market, "2022-08-31")
+    pd.testing.assert_frame_equal(full.factor_returns_, grown.factor_returns_)
+    pd.testing.assert_frame_equal(full.residuals_, grown.residuals_[full.residuals_.columns])
+    pd.testing.assert_frame_equal(full.factor_covariance_, grown.factor_covariance_)
+    pd.testing.assert_series_equal(full.specific_risk_, grown.specific_risk_)
+    assert grown.get_params()["end"] == "2022-08-31"
+    with pytest.raises(ConfigurationError, match="before the model's last day"):
+        grown.update(real_market, "2022-01-31")
+
+
+@pytest.mark.realdata
+def test_forecast_is_point_in_time(real_risk_model, real_market):
+    """A forecast at D from a model that runs past D equals the one of a model ending at D,
+    and does not change when the data after D is different (here: cut off)."""
+    D = "2022-06-30"
+    short = FactorRiskModel("2020-12-31", D).fit(real_market)
+    long_fc = real_risk_model.forecast(D, real_market)
+    short_fc = short.forecast(D, real_market)
+    pd.testing.assert_frame_equal(long_fc.exposures, short_fc.exposures)
+    pd.testing.assert_frame_equal(long_fc.factor_covariance, short_fc.factor_covariance)
+    pd.testing.assert_series_equal(long_fc.specific_risk, short_fc.specific_risk)
+    # without a market, the month-end exposures are used
+    month_end = real_risk_model.forecast("2022-07-15")
+    assert month_end.exposures_date == pd.Timestamp("2022-06-30")
+    with pytest.raises(ConfigurationError, match="after the model's last day"):
+        real_risk_model.forecast("2023-03-31")
+    with pytest.raises(InsufficientHistoryError, match="a forecast needs"):
+        real_risk_model.forecast("2021-01-29")
+
+
+@pytest.mark.realdata
+def test_sectors_without_members_have_zero_returns(real_market):
+    """Telecommunication Services (renamed in 2018) is a sector in the dated snapshots up to
+    2020-05-10: a factor while it has members, 0 (not NaN) once it has none."""
+    model = FactorRiskModel("2020-01-31", "2020-08-31").fit(real_market)
+    col = "sector: Telecommunication Services"
+    fr = model.factor_returns_
+    assert col in fr.columns
+    assert (fr.loc["2020-02-03":"2020-04-30", col] != 0.0).all()
+    assert (fr.loc["2020-06-01":, col] == 0.0).all()
+    assert fr.notna().all().all()
+
+
+@pytest.mark.realdata
+def test_save_load_round_trip_and_cache(real_risk_model, real_market, tmp_path):
+    from hedgekit import DataError
+    from hedgekit.risk import cached_model_path, load_cached_model
+
+    path = real_risk_model.save(tmp_path / "model")
+    loaded = FactorRiskModel.load(path)
+    pd.testing.assert_frame_equal(real_risk_model.factor_returns_, loaded.factor_returns_)
+    pd.testing.assert_frame_equal(real_risk_model.residuals_, loaded.residuals_)
+    pd.testing.assert_series_equal(real_risk_model.r_squared_, loaded.r_squared_)
+    pd.testing.assert_frame_equal(real_risk_model.exposures_, loaded.exposures_)
+    pd.testing.assert_frame_equal(
+        real_risk_model.factor_covariance_, loaded.factor_covariance_
+    )
+    assert loaded.get_params() == real_risk_model.get_params()
+    a = real_risk_model.forecast("2022-03-15").covariance(["AAPL", "XOM"])
+    b = loaded.forecast("2022-03-15").covariance(["AAPL", "XOM"])
+    pd.testing.assert_frame_equal(a, b)
+    # saving again replaces the directory atomically
+    real_risk_model.save(path)
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]
+    # damaged or missing files are a DataError naming the fix
+    (path / "residuals.parquet").write_bytes(b"not parquet")
+    with pytest.raises(DataError, match="hedgekit risk build"):
+        FactorRiskModel.load(path)
+    with pytest.raises(DataError, match="no risk model"):
+        FactorRiskModel.load(tmp_path / "nowhere")
+    # the store cache: absent -> None; present -> loaded; other data version -> ignored
+    assert load_cached_model(real_market, "pytest") is None
+    cache = real_risk_model.save(cached_model_path(real_market, "pytest"))
+    assert load_cached_model(real_market, "pytest") is not None
+    meta = (cache / "model.json").read_text().replace(
+        real_risk_model.data_version_, "some-older-version"
+    )
+    (cache / "model.json").write_text(meta)
+    assert load_cached_model(real_market, "pytest") is None
+    assert load_cached_model(real_market, "pytest", allow_stale=True) is not None
+    with pytest.raises(ConfigurationError, match="not a valid model name"):
+        cached_model_path(real_market, "../x")
+
+
+@pytest.mark.realdata
+def test_risk_decomposition_adds_up(real_risk_model):
+    fc = real_risk_model.forecast_
+    risk = fc.risk_decomposition({"AAPL": 0.6, "JPM": 0.4})
+    assert risk["contributions"].sum() == pytest.approx(1.0)
+    assert risk["total_volatility"] ** 2 == pytest.approx(
+        risk["factor_volatility"] ** 2 + risk["specific_volatility"] ** 2
+    )
+    S = fc.covariance(["AAPL", "JPM"]).to_numpy()
+    w = np.array([0.6, 0.4])
+    assert risk["total_volatility"] == pytest.approx(float(np.sqrt(w @ S @ w)))
+    with pytest.raises(ConfigurationError, match="no exposures"):
+        fc.risk_decomposition({"NOT_A_MEMBER": 1.0})
+
+
+def test_parameter_errors():
+    with pytest.raises(ConfigurationError, match="covariance_method='garch'"):
+        FactorRiskModel("2020-01-01", "2021-01-01", covariance_method="garch")._check_params()
+    with pytest.raises(ConfigurationError, match="half_life_vol"):
+        FactorRiskModel("2020-01-01", "2021-01-01", half_life_vol=-1)._check_params()

@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Import, inspect and check market data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+risk_app = typer.Typer(help="Build and inspect the factor risk model.", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -837,8 +839,195 @@ def _render_hedge(result, grid_table) -> None:
         for _, row in grid_table.iterrows():
             gt.add_row(*[_fmt(float(v)) for v in row.to_numpy()])
         console.print(gt)
+    if result.risk_report is not None:
+        _render_risk_report(result.risk_report)
     for line in d.get("data_limits", []):
         console.print(f"[dim]{line}[/dim]")
+
+
+def _render_risk_report(report: dict[str, Any]) -> None:
+    pr = report["predicted_risk"]
+    t = Table(title="Predicted risk under the factor model (annualised)")
+    for col in ("leg", "total vol", "factor vol", "specific vol", "factor share"):
+        t.add_column(col, justify="left" if col == "leg" else "right")
+    for leg, row in pr.iterrows():
+        t.add_row(
+            str(leg),
+            *[
+                _fmt(float(row[c]), "pct")
+                for c in (
+                    "total_volatility",
+                    "factor_volatility",
+                    "specific_volatility",
+                    "factor_share_of_variance",
+                )
+            ],
+        )
+    console.print(t)
+    ex = report["exposures"]
+    ex = ex[(ex.abs() > 1e-9).any(axis=1)]
+    et = Table(title="Factor exposures (per unit of portfolio notional)")
+    for col in ("factor", "portfolio", "hedge", "hedged"):
+        et.add_column(col, justify="left" if col == "factor" else "right")
+    for factor, row in ex.iterrows():
+        et.add_row(
+            str(factor), *[f"{float(row[c]):+.3f}" for c in ("portfolio", "hedge", "hedged")]
+        )
+    console.print(et)
+    corr = report.get("factor_correlation")
+    if corr is not None:
+        console.print(f"Predicted correlation of portfolio and hedge factor returns: {corr:.2f}")
+
+
+# --------------------------------------------------------------------------- risk
+@risk_app.command("build")
+def risk_build(
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="First regression day (default: 14 years before the end, or the data's start)."
+        ),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day (default: the data's last date).")
+    ] = None,
+    covariance: Annotated[
+        str, typer.Option(help="Factor covariance: 'ewma' (Newey-West) or 'window' (2 years).")
+    ] = "ewma",
+    name: Annotated[str, typer.Option(help="Name of the cached model.")] = "default",
+    rebuild: Annotated[
+        bool, typer.Option(help="Refit from scratch instead of extending the cached model.")
+    ] = False,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit the factor risk model and cache it in the data home (extends a cached one)."""
+    import pandas as pd
+
+    from hedgekit.risk import FactorRiskModel, cached_model_path, load_cached_model
+
+    market = _market(home)
+    last = pd.Timestamp(end) if end else market.end
+    first = (
+        pd.Timestamp(start)
+        if start
+        else max(last - pd.DateOffset(years=14), market.calendar[0] + pd.Timedelta(days=35))
+    )
+    path = cached_model_path(market, name)
+    model = None if rebuild else load_cached_model(market, name)
+    action = "fitted"
+    if (
+        model is not None
+        and model.get_params()["start"] == f"{first:%Y-%m-%d}"
+        and model.covariance_method == covariance
+        and model.factor_returns_.index[-1] <= last
+    ):
+        with console.status("extending the cached risk model..."):
+            model.update(market, last)
+        action = "updated"
+    else:
+        with console.status(f"fitting the risk model {first:%Y-%m-%d}..{last:%Y-%m-%d}..."):
+            model = FactorRiskModel(first, last, covariance_method=covariance).fit(market)
+    model.save(path)
+    fr = model.factor_returns_
+    summary = {
+        "action": action,
+        "path": str(path),
+        "start": f"{fr.index[0]:%Y-%m-%d}",
+        "end": f"{fr.index[-1]:%Y-%m-%d}",
+        "days": len(fr),
+        "factors": len(model.factors_),
+        "stocks_per_day": float(model.n_stocks_.mean()),
+        "mean_r_squared": float(model.r_squared_.mean()),
+        "seconds": round(model.seconds_, 2),
+        "data_version": model.data_version_,
+    }
+    if as_json:
+        _print_json(summary)
+        return
+    console.print(
+        f"Risk model {action}: {summary['start']}..{summary['end']}, {summary['days']} days, "
+        f"{summary['factors']} factors, {summary['stocks_per_day']:.0f} stocks a day, mean R^2 "
+        f"{summary['mean_r_squared']:.3f}, {summary['seconds']} s -> {path}"
+    )
+
+
+@risk_app.command("show")
+def risk_show(
+    ticker: Annotated[str, typer.Argument(help="Ticker (or identifier) to decompose.")],
+    date: Annotated[
+        str | None, typer.Option(help="Forecast date (default: the model's last day).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Name of the cached model.")] = "default",
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Exposures and risk decomposition of one stock under the cached risk model."""
+    import pandas as pd
+
+    from hedgekit.risk import load_cached_model
+
+    market = _market(home)
+    model = load_cached_model(market, name)
+    if model is None:
+        from hedgekit._errors import DataError
+
+        raise DataError(
+            f"no current risk model {name!r} in {market.store.home}; build it with "
+            "`hedgekit risk build`"
+        )
+    when = pd.Timestamp(date) if date else model.factor_returns_.index[-1]
+    symbol = market.resolve(ticker, when)
+    fc = model.forecast_ if date is None else model.forecast(when, market)
+    risk = fc.risk_decomposition({symbol: 1.0})
+    expo = risk["exposures"]
+    contrib = risk["contributions"]
+    sector = next(
+        (
+            f.removeprefix("sector: ")
+            for f in expo.index
+            if f.startswith("sector: ") and expo[f] > 0
+        ),
+        None,
+    )
+    payload = {
+        "ticker": symbol,
+        "date": f"{fc.date:%Y-%m-%d}",
+        "exposures_date": f"{fc.exposures_date:%Y-%m-%d}",
+        "sector": sector,
+        "total_volatility": risk["total_volatility"],
+        "factor_volatility": risk["factor_volatility"],
+        "specific_volatility": risk["specific_volatility"],
+        "exposures": {k: float(v) for k, v in expo.items() if abs(v) > 1e-12},
+        "share_of_variance": {k: float(v) for k, v in contrib.items() if abs(v) > 1e-12},
+    }
+    if as_json:
+        _print_json(payload)
+        return
+    console.print(
+        f"{symbol} on {payload['date']} (exposures of {payload['exposures_date']}; sector "
+        f"{sector or 'unclassified'}): total volatility {_fmt(risk['total_volatility'], 'pct')}, "
+        f"factor {_fmt(risk['factor_volatility'], 'pct')}, specific "
+        f"{_fmt(risk['specific_volatility'], 'pct')}"
+    )
+    t = Table(title="Exposures and share of variance")
+    for col in ("factor", "exposure", "factor vol", "share of variance"):
+        t.add_column(col, justify="left" if col == "factor" else "right")
+    F = fc.factor_covariance
+    for f, x in expo.items():
+        if abs(x) < 1e-12:
+            continue
+        vol = float(F.loc[f, f]) ** 0.5
+        t.add_row(str(f), f"{x:+.3f}", _fmt(vol, "pct"), _fmt(float(contrib[f]), "pct"))
+    t.add_row(
+        "specific",
+        "",
+        _fmt(risk["specific_volatility"], "pct"),
+        _fmt(float(contrib["specific"]), "pct"),
+    )
+    console.print(t)
+    for note in fc.notes:
+        console.print(f"[dim]{note}[/dim]")
 
 
 def main() -> None:

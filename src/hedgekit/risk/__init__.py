@@ -1,5 +1,11 @@
 """hedgekit.risk."""
 
+from hedgekit.risk._covariance import (
+    ewma_weights,
+    factor_covariance,
+    specific_risk,
+    window_covariance,
+)
 from hedgekit.risk._exposures import (
     STYLE_FACTORS,
     ExposureFrame,
@@ -7,15 +13,29 @@ from hedgekit.risk._exposures import (
     compute_exposures,
     industry_dummies,
 )
+from hedgekit.risk._model import (
+    FactorRiskModel,
+    RiskForecast,
+    cached_model_path,
+    load_cached_model,
+)
 from hedgekit.risk._regression import HuberFit, HuberRegression, huber_irls
 
 __all__ = [
     "STYLE_FACTORS",
     "ExposureFrame",
+    "FactorRiskModel",
     "HuberFit",
     "HuberRegression",
+    "RiskForecast",
+    "cached_model_path",
     "compute_exposure_history",
     "compute_exposures",
+    "ewma_weights",
+    "factor_covariance",
     "huber_irls",
     "industry_dummies",
+    "load_cached_model",
+    "specific_risk",
+    "window_covariance",
 ]

@@ -11,8 +11,9 @@ with weights ``sqrt(market cap)``, a Huber loss (``epsilon = 1.35``, batched IRL
 makes the market factor identifiable next to a full set of sector dummies. Exposures are
 refreshed at each month end (the last trading day of a calendar month) and used from the
 next trading day on, so a day's regression never sees an exposure computed with that day's
-data. A sector with no member on a day (Real Estate before its 2016 creation) is left out
-of that day's regression and its factor return is 0.
+data. The sectors are every GICS sector the data knows on any date; a sector with no member
+on a day (Telecommunication Services after the 2018 GICS change) is left out of that day's
+regression and its factor return is 0.
 
 A forecast at any date ``D`` inside the estimated period (:meth:`FactorRiskModel.forecast`)
 uses only the factor returns and residuals dated on or before ``D``:
@@ -306,7 +307,11 @@ class FactorRiskModel:
                 f"{len(days)} trading days from {start:%Y-%m-%d} to {end:%Y-%m-%d}; a risk "
                 f"model needs at least {MIN_FORECAST_DAYS} (two years or more is usual)"
             )
-        sectors = sorted({str(s) for s in market.securities["gics_sector"].dropna().unique()})
+        # every sector the data knows, dated snapshots included (e.g. Telecommunication
+        # Services before the 2018 GICS change): a sector without members on a day is left
+        # out of that day's regression
+        known = [market.securities["gics_sector"], market._classifications["gics_sector"]]
+        sectors = sorted({str(s) for col in known for s in col.dropna().unique()})
         self.sectors_ = sectors
         self.factors_ = ["market", *[_sector_factor(s) for s in sectors], *STYLE_FACTORS]
         self.exposure_history_: dict[pd.Timestamp, pd.DataFrame] = {}
