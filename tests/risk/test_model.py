@@ -126,9 +126,7 @@ def test_save_load_round_trip_and_cache(real_risk_model, real_market, tmp_path):
     pd.testing.assert_frame_equal(real_risk_model.residuals_, loaded.residuals_)
     pd.testing.assert_series_equal(real_risk_model.r_squared_, loaded.r_squared_)
     pd.testing.assert_frame_equal(real_risk_model.exposures_, loaded.exposures_)
-    pd.testing.assert_frame_equal(
-        real_risk_model.factor_covariance_, loaded.factor_covariance_
-    )
+    pd.testing.assert_frame_equal(real_risk_model.factor_covariance_, loaded.factor_covariance_)
     assert loaded.get_params() == real_risk_model.get_params()
     a = real_risk_model.forecast("2022-03-15").covariance(["AAPL", "XOM"])
     b = loaded.forecast("2022-03-15").covariance(["AAPL", "XOM"])
@@ -146,8 +144,10 @@ def test_save_load_round_trip_and_cache(real_risk_model, real_market, tmp_path):
     assert load_cached_model(real_market, "pytest") is None
     cache = real_risk_model.save(cached_model_path(real_market, "pytest"))
     assert load_cached_model(real_market, "pytest") is not None
-    meta = (cache / "model.json").read_text().replace(
-        real_risk_model.data_version_, "some-older-version"
+    meta = (
+        (cache / "model.json")
+        .read_text()
+        .replace(real_risk_model.data_version_, "some-older-version")
     )
     (cache / "model.json").write_text(meta)
     assert load_cached_model(real_market, "pytest") is None

@@ -388,10 +388,10 @@ class FactorRiskModel:
         res = [self.residuals_, *resids] if len(self.residuals_) else resids
         self.residuals_ = pd.concat(res, axis=0, sort=False)
         self.residuals_.columns.name = "ticker"
-        r2 = [self.r_squared_, *r2s] if len(self.r_squared_) else r2s
-        self.r_squared_ = pd.concat(r2).rename("r_squared")
-        nn = [self.n_stocks_, *counts] if len(self.n_stocks_) else counts
-        self.n_stocks_ = pd.concat(nn).astype("int64").rename("n_stocks")
+        r2_parts = [self.r_squared_, *r2s] if len(self.r_squared_) else r2s
+        self.r_squared_ = pd.concat(r2_parts).rename("r_squared")
+        n_parts = [self.n_stocks_, *counts] if len(self.n_stocks_) else counts
+        self.n_stocks_ = pd.concat(n_parts).astype("int64").rename("n_stocks")
 
     def _regress(
         self, market: MarketData, table: pd.DataFrame, block: pd.DatetimeIndex
@@ -637,7 +637,7 @@ class FactorRiskModel:
         model.n_stocks_ = reg["n_stocks"].astype("int64").rename("n_stocks")
         history = frames["exposures"]
         model.exposure_history_ = {
-            pd.Timestamp(d): g.drop(columns="date").set_index("ticker")
+            pd.Timestamp(str(d)): g.drop(columns="date").set_index("ticker")
             for d, g in history.groupby("date", sort=True)
         }
         model.exposure_notes_ = {
