@@ -176,3 +176,17 @@ def test_parameter_errors():
         FactorRiskModel("2020-01-01", "2021-01-01", covariance_method="garch")._check_params()
     with pytest.raises(ConfigurationError, match="half_life_vol"):
         FactorRiskModel("2020-01-01", "2021-01-01", half_life_vol=-1)._check_params()
+
+
+@pytest.mark.realdata
+def test_parallel_exposures_give_the_serial_model(real_market, monkeypatch):
+    from hedgekit.risk import _model
+
+    monkeypatch.setattr(_model, "_PARALLEL_MIN_DATES", 2)
+    serial = FactorRiskModel("2022-06-30", "2022-10-31").fit(real_market)
+    parallel = FactorRiskModel("2022-06-30", "2022-10-31", n_jobs=2).fit(real_market)
+    assert set(parallel.exposure_history_) == set(serial.exposure_history_)
+    pd.testing.assert_frame_equal(serial.factor_returns_, parallel.factor_returns_)
+    pd.testing.assert_frame_equal(serial.residuals_, parallel.residuals_)
+    with pytest.raises(ConfigurationError, match="n_jobs=0"):
+        FactorRiskModel("2022-06-30", "2022-10-31", n_jobs=0).fit(real_market)

@@ -895,6 +895,10 @@ def risk_build(
         str, typer.Option(help="Factor covariance: 'ewma' (Newey-West) or 'window' (2 years).")
     ] = "ewma",
     name: Annotated[str, typer.Option(help="Name of the cached model.")] = "default",
+    jobs: Annotated[
+        int | None,
+        typer.Option(help="Worker processes for the month-end exposures (default: the CPUs)."),
+    ] = None,
     rebuild: Annotated[
         bool, typer.Option(help="Refit from scratch instead of extending the cached model.")
     ] = False,
@@ -902,11 +906,14 @@ def risk_build(
     as_json: JsonOption = False,
 ) -> None:
     """Fit the factor risk model and cache it in the data home (extends a cached one)."""
+    import os
+
     import pandas as pd
 
     from hedgekit.risk import FactorRiskModel, cached_model_path, load_cached_model
 
     market = _market(home)
+    n_jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     last = pd.Timestamp(end) if end else market.end
     first = (
         pd.Timestamp(start)
@@ -922,12 +929,15 @@ def risk_build(
         and model.covariance_method == covariance
         and model.factor_returns_.index[-1] <= last
     ):
+        model.n_jobs = n_jobs
         with console.status("extending the cached risk model..."):
             model.update(market, last)
         action = "updated"
     else:
         with console.status(f"fitting the risk model {first:%Y-%m-%d}..{last:%Y-%m-%d}..."):
-            model = FactorRiskModel(first, last, covariance_method=covariance).fit(market)
+            model = FactorRiskModel(first, last, covariance_method=covariance, n_jobs=n_jobs).fit(
+                market
+            )
     model.save(path)
     fr = model.factor_returns_
     summary = {

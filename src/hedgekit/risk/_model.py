@@ -74,7 +74,8 @@ MIN_FORECAST_DAYS = 60
 #: layout version of a saved model directory
 _FORMAT = 1
 _FILES = ("factor_returns", "residuals", "regression", "exposures", "forecast")
-_EXPO_EXTRA = ("gics_sector", "market_cap")
+#: fewest month ends worth starting worker processes for
+_PARALLEL_MIN_DATES = 24
 
 
 def _sector_factor(sector: str) -> str:
@@ -195,6 +196,10 @@ class FactorRiskModel:
         Most recent residual days used for specific risk.
     epsilon : float
         Huber threshold.
+    n_jobs : int, optional
+        Processes that compute the month-end exposures of a long fit in parallel (each
+        loads the market once, about 3 s); None or 1 computes them in this process. The
+        result does not depend on it.
 
     Attributes
     ----------
@@ -237,6 +242,7 @@ class FactorRiskModel:
         specific_half_life: float = 84.0,
         specific_window: int = 252,
         epsilon: float = 1.35,
+        n_jobs: int | None = None,
     ) -> None:
         self.start = start
         self.end = end
@@ -248,6 +254,7 @@ class FactorRiskModel:
         self.specific_half_life = specific_half_life
         self.specific_window = specific_window
         self.epsilon = epsilon
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ parameters
     def get_params(self) -> dict[str, Any]:
@@ -263,6 +270,7 @@ class FactorRiskModel:
             "specific_half_life": self.specific_half_life,
             "specific_window": self.specific_window,
             "epsilon": self.epsilon,
+            "n_jobs": self.n_jobs,
         }
 
     def _check_params(self) -> None:
@@ -279,6 +287,8 @@ class FactorRiskModel:
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 2):
                 raise ConfigurationError(f"{name}={value!r} must be an integer >= 2")
+        if self.n_jobs is not None and not (isinstance(self.n_jobs, int) and self.n_jobs >= 1):
+            raise ConfigurationError(f"n_jobs={self.n_jobs!r} must be None or an integer >= 1")
         if not (isinstance(self.newey_west_lags, int) and self.newey_west_lags >= 0):
             raise ConfigurationError(
                 f"newey_west_lags={self.newey_west_lags!r} must be an integer >= 0"
@@ -366,6 +376,24 @@ class FactorRiskModel:
         self.exposure_notes_[date] = list(frame.notes)
         return table
 
+    def _exposures_in_parallel(self, market: MarketData, dates: list[pd.Timestamp]) -> None:
+        """Compute many month-end exposures in ``n_jobs`` worker processes (spawned, so
+        nothing is shared but the store on disk)."""
+        jobs = self.n_jobs or 1
+        if jobs <= 1 or len(dates) < _PARALLEL_MIN_DATES:
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [list(c) for c in np.array_split(np.asarray(dates), jobs * 4) if len(c)]
+        home = str(market.store.home)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            for part in pool.map(_exposure_worker, [home] * len(chunks), chunks):
+                for date, table, notes in part:
+                    self.exposure_history_[date] = table
+                    self.exposure_notes_[date] = notes
+
     def _extend(self, market: MarketData, days: pd.DatetimeIndex) -> None:
         ends = self._month_ends(market.calendar)
         pos = ends.searchsorted(days, side="left") - 1
@@ -374,6 +402,8 @@ class FactorRiskModel:
                 f"{days[0]:%Y-%m-%d} has no month end before it in the data (first trading day "
                 f"{market.calendar[0]:%Y-%m-%d}); start the model a month later"
             )
+        needed = [ends[p] for p in np.unique(pos) if ends[p] not in self.exposure_history_]
+        self._exposures_in_parallel(market, needed)
         coefs, resids, r2s, counts = [], [], [], []
         for p in np.unique(pos):
             block = days[pos == p]
@@ -669,6 +699,18 @@ class FactorRiskModel:
             f"FactorRiskModel(start={self.get_params()['start']}, "
             f"end={self.get_params()['end']}, covariance_method={self.covariance_method!r}{span})"
         )
+
+
+def _exposure_worker(
+    home: str, dates: list[pd.Timestamp]
+) -> list[tuple[pd.Timestamp, pd.DataFrame, list[str]]]:
+    """Worker of :meth:`FactorRiskModel._exposures_in_parallel`: exposures on ``dates``."""
+    market = MarketData(Store(home))
+    out = []
+    for date in dates:
+        frame = compute_exposures(market, pd.Timestamp(date))
+        out.append((pd.Timestamp(date), _exposure_table(frame), list(frame.notes)))
+    return out
 
 
 def _exposure_table(frame: ExposureFrame) -> pd.DataFrame:
