@@ -86,3 +86,30 @@ def test_specific_risk_shrinks_toward_the_decile():
     e[:, 0] = np.nan
     filled = specific_risk(e, cap)
     assert np.isfinite(filled).all()
+
+
+def test_volatility_regime_multiplier():
+    from hedgekit.risk import volatility_regime_multiplier
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 0.01, size=(1500, 15))
+    steady = volatility_regime_multiplier(x)
+    assert steady == pytest.approx(1.0, abs=0.1)
+    hot = x.copy()
+    hot[-60:] *= 2.0  # volatility doubles for the last three months
+    assert volatility_regime_multiplier(hot) > 1.6
+    calm = x.copy()
+    calm[-60:] *= 0.5
+    assert volatility_regime_multiplier(calm) < 0.6
+    # weights: only the series with weight count
+    mixed = x.copy()
+    mixed[-60:, :5] *= 3.0
+    w = np.r_[np.zeros(5), np.ones(10)]
+    assert volatility_regime_multiplier(mixed, weights=w) == pytest.approx(steady, rel=0.05)
+    # missing values are skipped, and nothing to measure gives 1
+    gappy = hot.copy()
+    gappy[rng.random(gappy.shape) < 0.2] = np.nan
+    assert volatility_regime_multiplier(gappy) > 1.5
+    assert volatility_regime_multiplier(np.full((10, 3), np.nan)) == 1.0
+    with pytest.raises(ConfigurationError, match="weights"):
+        volatility_regime_multiplier(x, weights=np.ones(3))

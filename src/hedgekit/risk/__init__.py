@@ -4,6 +4,7 @@ from hedgekit.risk._covariance import (
     ewma_weights,
     factor_covariance,
     specific_risk,
+    volatility_regime_multiplier,
     window_covariance,
 )
 from hedgekit.risk._exposures import (
@@ -37,5 +38,6 @@ __all__ = [
     "industry_dummies",
     "load_cached_model",
     "specific_risk",
+    "volatility_regime_multiplier",
     "window_covariance",
 ]

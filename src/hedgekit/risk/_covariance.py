@@ -14,6 +14,14 @@ for volatilities and correlations, and a Newey-West correction for serial correl
 The study's plain estimate is ``window_covariance``: the sample covariance of the last
 ``window`` periods.
 
+Volatility regime adjustment (``volatility_regime_multiplier``, USE4's VRA): when volatility
+changes regime faster than the covariance half-lives follow, every forecast is too low (or too
+high) at once. The multiplier ``lambda^2`` is the EWMA (half-life ``half_life``, 42 days in USE4)
+of the daily cross-sectional bias ``B_t^2 = sum_k v_k (f_kt / sigma_kt)^2``, where ``sigma_kt``
+is each series' EWMA volatility forecast made with data up to ``t - 1`` and ``v_k`` the
+weights (equal for factors, market caps for stocks). Scaling the covariance by ``lambda^2``
+(volatilities by ``lambda``) brings the recent standardised returns back to unit variance.
+
 Specific risk (``specific_risk``): EWMA variance of each stock's residual return, then
 Bayesian shrinkage toward the cap-weighted mean of its size decile (USE4):
 ``sigma_shrunk = v * mean_decile + (1 - v) * sigma`` with
@@ -28,7 +36,13 @@ import numpy.typing as npt
 
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
 
-__all__ = ["ewma_weights", "factor_covariance", "specific_risk", "window_covariance"]
+__all__ = [
+    "ewma_weights",
+    "factor_covariance",
+    "specific_risk",
+    "volatility_regime_multiplier",
+    "window_covariance",
+]
 
 
 def ewma_weights(n: int, half_life: float) -> np.ndarray:
@@ -178,3 +192,68 @@ def specific_risk(
         )
     fallback = np.nanmedian(out) if np.isfinite(out).any() else np.nan
     return np.where(np.isfinite(out), out, fallback)
+
+
+def volatility_regime_multiplier(
+    returns: npt.ArrayLike,
+    *,
+    half_life: float = 42.0,
+    half_life_vol: float = 84.0,
+    weights: npt.ArrayLike | None = None,
+    warmup: int = 21,
+) -> float:
+    """USE4 volatility regime adjustment ``lambda^2`` (see the module docstring).
+
+    Parameters
+    ----------
+    returns : array-like of shape (n_periods, n_series)
+        Factor returns or specific returns, oldest first; NaN where a series has none.
+    half_life : float
+        Half-life in periods of the EWMA of the cross-sectional bias.
+    half_life_vol : float
+        Half-life of each series' own EWMA volatility forecast.
+    weights : array-like of shape (n_series,), optional
+        Cross-sectional weights (e.g. market caps); default equal. NaN or <= 0 counts as 0.
+    warmup : int
+        Periods used to start each series' volatility (no bias is measured in them).
+
+    Returns
+    -------
+    float
+        The variance multiplier ``lambda^2`` (1.0 when there is nothing to measure).
+    """
+    x = np.asarray(returns, dtype="float64")
+    if x.ndim != 2:
+        raise ConfigurationError("returns must be a 2-D array (periods x series)")
+    if half_life <= 0 or half_life_vol <= 0:
+        raise ConfigurationError("half-lives must be positive")
+    n, k = x.shape
+    v = np.ones(k) if weights is None else np.asarray(weights, dtype="float64")
+    if v.shape != (k,):
+        raise ConfigurationError(f"weights has shape {v.shape}; expected ({k},)")
+    v = np.where(np.isfinite(v) & (v > 0), v, 0.0)
+    lam = 0.5 ** (1.0 / half_life_vol)
+    ok = np.isfinite(x)
+    sq = np.where(ok, x, 0.0) ** 2
+    # each series' variance starts as the mean square of its first `warmup` observations
+    seen = np.cumsum(ok, axis=0)
+    var = np.full(k, np.nan)
+    bias = np.full(n, np.nan)
+    total = np.zeros(k)
+    for t in range(n):
+        have = ok[t]
+        ready = np.isfinite(var) & (var > 0) & have
+        if ready.any() and v[ready].sum() > 0:
+            z2 = sq[t, ready] / var[ready]
+            bias[t] = float(v[ready] @ z2 / v[ready].sum())
+        total += sq[t]
+        starting = have & ~np.isfinite(var) & (seen[t] >= warmup)
+        if starting.any():
+            var[starting] = total[starting] / seen[t][starting]
+        update = have & np.isfinite(var) & ~starting
+        var[update] = lam * var[update] + (1.0 - lam) * sq[t, update]
+    good = np.isfinite(bias)
+    if not good.any():
+        return 1.0
+    w = ewma_weights(n, half_life)[good]
+    return float(w @ bias[good] / w.sum())

@@ -55,7 +55,12 @@ from hedgekit import __version__
 from hedgekit._errors import ConfigurationError, DataError, InsufficientHistoryError
 from hedgekit.data._market import MarketData
 from hedgekit.data._store import Store
-from hedgekit.risk._covariance import factor_covariance, specific_risk, window_covariance
+from hedgekit.risk._covariance import (
+    factor_covariance,
+    specific_risk,
+    volatility_regime_multiplier,
+    window_covariance,
+)
 from hedgekit.risk._exposures import STYLE_FACTORS, ExposureFrame, compute_exposures
 from hedgekit.risk._regression import huber_irls
 from hedgekit.typing import DateLike, to_timestamp
@@ -74,6 +79,8 @@ MIN_FORECAST_DAYS = 60
 #: layout version of a saved model directory
 _FORMAT = 1
 _FILES = ("factor_returns", "residuals", "regression", "exposures", "forecast")
+#: most recent days the volatility regime adjustment reads (its weights fade long before)
+_VRA_WINDOW = 756
 #: fewest month ends worth starting worker processes for
 _PARALLEL_MIN_DATES = 24
 
@@ -196,6 +203,11 @@ class FactorRiskModel:
         Most recent residual days used for specific risk.
     epsilon : float
         Huber threshold.
+    volatility_regime_half_life : float, optional
+        Half-life in days of USE4's volatility regime adjustment
+        (:func:`~hedgekit.risk.volatility_regime_multiplier`): factor covariance and specific
+        variances are scaled by the recent bias of standardised returns. None (default)
+        leaves the forecasts unadjusted; USE4 uses 42.
     n_jobs : int, optional
         Processes that compute the month-end exposures of a long fit in parallel (each
         loads the market once, about 3 s); None or 1 computes them in this process. The
@@ -242,6 +254,7 @@ class FactorRiskModel:
         specific_half_life: float = 84.0,
         specific_window: int = 252,
         epsilon: float = 1.35,
+        volatility_regime_half_life: float | None = None,
         n_jobs: int | None = None,
     ) -> None:
         self.start = start
@@ -254,6 +267,7 @@ class FactorRiskModel:
         self.specific_half_life = specific_half_life
         self.specific_window = specific_window
         self.epsilon = epsilon
+        self.volatility_regime_half_life = volatility_regime_half_life
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ parameters
@@ -270,6 +284,7 @@ class FactorRiskModel:
             "specific_half_life": self.specific_half_life,
             "specific_window": self.specific_window,
             "epsilon": self.epsilon,
+            "volatility_regime_half_life": self.volatility_regime_half_life,
             "n_jobs": self.n_jobs,
         }
 
@@ -287,6 +302,11 @@ class FactorRiskModel:
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 2):
                 raise ConfigurationError(f"{name}={value!r} must be an integer >= 2")
+        vra = self.volatility_regime_half_life
+        if vra is not None and not (isinstance(vra, int | float) and vra > 0):
+            raise ConfigurationError(
+                f"volatility_regime_half_life={vra!r} must be None or a positive number"
+            )
         if self.n_jobs is not None and not (isinstance(self.n_jobs, int) and self.n_jobs >= 1):
             raise ConfigurationError(f"n_jobs={self.n_jobs!r} must be None or an integer >= 1")
         if not (isinstance(self.newey_west_lags, int) and self.newey_west_lags >= 0):
@@ -526,6 +546,24 @@ class FactorRiskModel:
             caps.to_numpy(),
             half_life=self.specific_half_life,
         )
+        if self.volatility_regime_half_life is not None:
+            hl = float(self.volatility_regime_half_life)
+            recent = slice(-_VRA_WINDOW, None)
+            lam_f = volatility_regime_multiplier(
+                values[recent], half_life=hl, half_life_vol=self.half_life_vol
+            )
+            lam_s = volatility_regime_multiplier(
+                self.residuals_.loc[:when].iloc[recent].reindex(columns=names).to_numpy(),
+                half_life=hl,
+                half_life_vol=self.specific_half_life,
+                weights=caps.to_numpy(),
+            )
+            F = F * lam_f
+            spec = spec * np.sqrt(lam_s)
+            notes.append(
+                f"volatility regime adjustment: factor variances x {lam_f:.2f}, specific "
+                f"variances x {lam_s:.2f}"
+            )
         exposures = _design(table, self.sectors_, self.factors_)
         unclassified = int(table["gics_sector"].isna().sum())
         if unclassified:
