@@ -211,6 +211,46 @@ class MarketData:
         snaps = snaps[snaps["gics_sector"].notna()]
         return snaps.sort_values(["snapshot_date", "ticker"], kind="stable").reset_index(drop=True)
 
+    def _securities_known(self, known: int) -> pd.DataFrame:
+        """All securities with the GICS classification of the first ``known`` snapshot rows
+        (those dated on or before a view's date), cached: many dates share one value."""
+        cache = self.__dict__.setdefault("_securities_cache", {})
+        hit = cache.get(known)
+        if hit is not None:
+            return hit
+        snaps = self._classifications.iloc[:known]
+        everyone = self.securities.index.union(pd.Index(snaps["ticker"].unique()))
+        out = self.securities.reindex(everyone)
+        out["classification_source"] = "static"
+        if len(snaps):
+            latest = snaps.drop_duplicates("ticker", keep="last").set_index("ticker")
+            idx = latest.index
+            sub = latest["gics_sub_industry"]
+            static_sector = out.loc[idx, "gics_sector"]
+            # a snapshot with a sector only keeps the static sub-industry when the two agree;
+            # otherwise the levels below the sector are unknown on this date
+            agree = sub.notna() | static_sector.eq(latest["gics_sector"]).fillna(False)
+            new_sub = sub.where(sub.notna(), out.loc[idx, "gics_sub_industry"].where(agree))
+            fresh = fill_gics_levels(
+                pd.DataFrame(
+                    {
+                        "gics_sector": latest["gics_sector"].to_numpy(),
+                        "gics_sub_industry": new_sub.to_numpy(),
+                    },
+                    index=idx,
+                )
+            )
+            for col in ("gics_sector", "gics_industry_group", "gics_industry", "gics_sub_industry"):
+                out.loc[idx, col] = fresh[col].to_numpy()
+            out.loc[idx, "classification_source"] = (
+                "snapshot " + latest["snapshot_date"].dt.strftime("%Y-%m-%d")
+            ).to_numpy()
+        out.index.name = "ticker"
+        if len(cache) >= 64:
+            cache.pop(next(iter(cache)))
+        cache[known] = out
+        return out
+
     @cached_property
     def _ticker_set(self) -> frozenset[str]:
         """Tickers with prices, as a set (fast membership tests)."""
@@ -592,36 +632,12 @@ class PointInTimeData:
         index snapshot on or before ``D``, or ``'static'`` (the latest classification in
         the data, which may postdate ``D``).
         """
-        sec = self.market.securities
-        names = list(sec.index) if tickers is None else self.resolve(tickers)
-        out = sec.reindex(names).copy()
-        out["classification_source"] = "static"
+        names = None if tickers is None else self.resolve(tickers)
         snaps = self.market._classifications
-        snaps = snaps.iloc[: int(snaps["snapshot_date"].searchsorted(self.date, side="right"))]
-        snaps = snaps[snaps["ticker"].isin(names)]
-        if len(snaps):
-            latest = snaps.drop_duplicates("ticker", keep="last").set_index("ticker")
-            idx = latest.index
-            sub = latest["gics_sub_industry"]
-            static_sector = out.loc[idx, "gics_sector"]
-            # a snapshot with a sector only keeps the static sub-industry when the two agree;
-            # otherwise the levels below the sector are unknown on this date
-            agree = sub.notna() | static_sector.eq(latest["gics_sector"]).fillna(False)
-            new_sub = sub.where(sub.notna(), out.loc[idx, "gics_sub_industry"].where(agree))
-            fresh = fill_gics_levels(
-                pd.DataFrame(
-                    {
-                        "gics_sector": latest["gics_sector"].to_numpy(),
-                        "gics_sub_industry": new_sub.to_numpy(),
-                    },
-                    index=idx,
-                )
-            )
-            for col in ("gics_sector", "gics_industry_group", "gics_industry", "gics_sub_industry"):
-                out.loc[idx, col] = fresh[col].to_numpy()
-            out.loc[idx, "classification_source"] = (
-                "snapshot " + latest["snapshot_date"].dt.strftime("%Y-%m-%d")
-            ).to_numpy()
+        known = int(snaps["snapshot_date"].searchsorted(self.date, side="right"))
+        full = self.market._securities_known(known)
+        out = full.reindex(self.market.securities.index if names is None else names)
+        out = out.copy()
         out.index.name = "ticker"
         return out
 
