@@ -28,6 +28,7 @@ Cash (``percentage_in_cash``) earns nothing and carries no risk.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -72,10 +73,26 @@ logger = logging.getLogger(__name__)
 
 _ADV_WINDOW = 20
 _MIN_OBSERVATIONS = 12
+#: hedge dates whose candidate data stay cached on a MarketData
+_UNIVERSE_CACHE_SIZE = 8
 #: history a risk model fitted on the fly for a factor hedge covers (years before the date)
 _RISK_MODEL_YEARS = 3
 #: fewest trading days of factor returns before the hedge date a supplied model must hold
 _RISK_MODEL_MIN_DAYS = 252
+
+
+@dataclass(frozen=True)
+class _Universe:
+    """Candidates of one hedge date and their data, before position-specific filters."""
+
+    filters: CandidateFilter
+    returns: pd.DataFrame  # window returns of the candidates
+    securities: pd.DataFrame
+    adv_usd: pd.Series
+    close: pd.Series
+    daily_vol: pd.Series
+    borrow_bps: pd.Series
+    scores: dict[str, pd.Series]
 
 
 @dataclass(frozen=True)
@@ -296,58 +313,17 @@ class PerformanceHedge:
         target = pos_rets.to_numpy() @ portfolio["weight"].reindex(pos_rets.columns).to_numpy()
         target_returns = pd.Series(target, index=pos_rets.index, name="portfolio")
 
-        # universe and filters
-        universe = explode_universe(market, view, p.universe, p.explode_universe)
-        have = market._ticker_set
-        filt = CandidateFilter([t for t in universe if t in have])
-        filt.drop("no price history", [t for t in universe if t not in have])
+        # universe and filters: everything that does not depend on the positions is
+        # computed once per (date, window, universe settings) and cached on the market
+        uni = self._universe(market, view, start, sampling)
+        filt = copy.deepcopy(uni.filters)
         if p.exclude_target_assets:
             own = set()
             for t in portfolio.index:
                 own |= set(market.share_classes.get(t, frozenset({t})))
             filt.drop("target assets and their share classes", own)
-        sec = view.securities(filt.names)
-        ex = p.exclusions
-        if ex is not None:
-            if ex.assets:
-                filt.drop("excluded assets", market.resolve_many(ex.assets, view.date))
-            if ex.countries:
-                filt.drop("excluded countries", sec.index[text_match(sec["country"], ex.countries)])
-            if ex.regions:
-                filt.drop("excluded regions", sec.index[text_match(sec["region"], ex.regions)])
-            if ex.sectors:
-                filt.drop(
-                    "excluded sectors",
-                    sec.index[match_labels(sec["gics_sector"], ex.sectors, "sector")],
-                )
-            if ex.industries:
-                filt.drop("excluded industries", sec.index[any_industry(sec, ex.industries)])
-        if p.exclude_restricted_assets:
-            filt.drop("restricted list", view.restricted())
-        htb = view.hard_to_borrow()
-        if p.exclude_hard_to_borrow_assets:
-            filt.drop("hard-to-borrow list", htb.index)
-        if p.exclude_corporate_actions_types:
-            events = view.corporate_actions(p.exclude_corporate_actions_types, pending_only=True)
-            filt.drop("pending corporate actions", events["ticker"])
-        filt.drop("no price on the hedge date", set(filt.names) - set(view.tradable(filt.names)))
-        if p.min_market_cap is not None or p.max_market_cap is not None:
-            caps = view.market_cap(filt.names)["market_cap"]
-            filt.keep("market cap unknown", finite(caps))
-            lo = p.min_market_cap if p.min_market_cap is not None else -np.inf
-            hi = p.max_market_cap if p.max_market_cap is not None else np.inf
-            filt.keep("outside the market-cap bounds", (caps >= lo) & (caps <= hi))
-        cand_rets = view.returns(filt.names, start=start, sampling=sampling)
-        cand_rets = cand_rets.reindex(pos_rets.index)
-        filt.keep("incomplete history in the window", cand_rets.notna().all())
-        adv_usd = view.adv(filt.names, window=_ADV_WINDOW)
-        filt.keep("no 20-day volume", finite(adv_usd) & (adv_usd > 0))
-        esg = p.constraints.esg if p.constraints is not None else ()
-        scores = {}
-        for c in esg:
-            s = view.scores(c.constraint_name)
-            scores[c.constraint_name] = s
-            filt.keep(f"no {c.constraint_name} score", finite(s.reindex(filt.names)))
+        incomplete = uni.returns.reindex(pos_rets.index).notna().all()
+        filt.keep("incomplete history in the window", incomplete)
         forecast = None
         if p.hedge_method is HedgeMethod.FACTOR:
             forecast = self._risk_forecast(market, view)
@@ -363,15 +339,14 @@ class PerformanceHedge:
         names = filt.names
         if not names:
             raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
-        cand_rets = cand_rets[names]
-        sec = sec.reindex(names)
-        adv_usd = adv_usd.reindex(names)
-        close = view.last_prices(names, field="close")
+        cand_rets = uni.returns.reindex(pos_rets.index)[names]
+        sec = uni.securities.reindex(names)
+        adv_usd = uni.adv_usd.reindex(names)
+        close = uni.close.reindex(names)
         adv_shares = adv_usd / close
-        daily = view.returns(names, window=63)
-        daily_vol = daily.std(ddof=1).fillna(daily.std(ddof=1).median())
-        borrow = pd.Series(p.default_borrow_cost_bps, index=pd.Index(names), dtype="float64")
-        borrow.update(htb.reindex(names).dropna())
+        daily_vol = uni.daily_vol.reindex(names)
+        borrow = uni.borrow_bps.reindex(names)
+        scores = uni.scores
 
         # bounds and groups, in units of portfolio notional
         H = p.hedge_ratio
@@ -395,6 +370,7 @@ class PerformanceHedge:
             adv_shares, daily_vol = adv_shares.reindex(names), daily_vol.reindex(names)
             borrow = borrow.reindex(names)
         groups = self._groups(market, view, sec, names, H)
+        esg = p.constraints.esg if p.constraints is not None else ()
         esg_rows = tuple(
             (
                 c.constraint_name,
@@ -459,6 +435,96 @@ class PerformanceHedge:
                 model = FactorRiskModel(start, date).fit(market)
             self.risk_model = model
         return model.forecast(date, market)
+
+    def _universe(
+        self, market: MarketData, view: PointInTimeData, start: pd.Timestamp, sampling: Sampling
+    ) -> _Universe:
+        """Candidates and their data on the hedge date, before any position-specific filter;
+        cached on ``market`` (a backtest hedges many targets on one date)."""
+        p = self.parameters
+        esg = p.constraints.esg if p.constraints is not None else ()
+        key = repr(
+            (
+                view.date,
+                start,
+                sampling.value,
+                p.universe,
+                p.explode_universe,
+                p.exclusions,
+                p.exclude_restricted_assets,
+                p.exclude_hard_to_borrow_assets,
+                p.exclude_corporate_actions_types,
+                p.min_market_cap,
+                p.max_market_cap,
+                tuple(c.constraint_name for c in esg),
+                p.default_borrow_cost_bps,
+            )
+        )
+        cache: dict[str, _Universe] = market.__dict__.setdefault("_hedge_universe_cache", {})
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        universe = explode_universe(market, view, p.universe, p.explode_universe)
+        have = market._ticker_set
+        filt = CandidateFilter([t for t in universe if t in have])
+        filt.drop("no price history", [t for t in universe if t not in have])
+        sec = view.securities(filt.names)
+        ex = p.exclusions
+        if ex is not None:
+            if ex.assets:
+                filt.drop("excluded assets", market.resolve_many(ex.assets, view.date))
+            if ex.countries:
+                filt.drop("excluded countries", sec.index[text_match(sec["country"], ex.countries)])
+            if ex.regions:
+                filt.drop("excluded regions", sec.index[text_match(sec["region"], ex.regions)])
+            if ex.sectors:
+                filt.drop(
+                    "excluded sectors",
+                    sec.index[match_labels(sec["gics_sector"], ex.sectors, "sector")],
+                )
+            if ex.industries:
+                filt.drop("excluded industries", sec.index[any_industry(sec, ex.industries)])
+        if p.exclude_restricted_assets:
+            filt.drop("restricted list", view.restricted())
+        htb = view.hard_to_borrow()
+        if p.exclude_hard_to_borrow_assets:
+            filt.drop("hard-to-borrow list", htb.index)
+        if p.exclude_corporate_actions_types:
+            events = view.corporate_actions(p.exclude_corporate_actions_types, pending_only=True)
+            filt.drop("pending corporate actions", events["ticker"])
+        filt.drop("no price on the hedge date", set(filt.names) - set(view.tradable(filt.names)))
+        if p.min_market_cap is not None or p.max_market_cap is not None:
+            caps = view.market_cap(filt.names)["market_cap"]
+            filt.keep("market cap unknown", finite(caps))
+            lo = p.min_market_cap if p.min_market_cap is not None else -np.inf
+            hi = p.max_market_cap if p.max_market_cap is not None else np.inf
+            filt.keep("outside the market-cap bounds", (caps >= lo) & (caps <= hi))
+        adv_usd = view.adv(filt.names, window=_ADV_WINDOW)
+        filt.keep("no 20-day volume", finite(adv_usd) & (adv_usd > 0))
+        scores = {}
+        for c in esg:
+            s = view.scores(c.constraint_name)
+            scores[c.constraint_name] = s
+            filt.keep(f"no {c.constraint_name} score", finite(s.reindex(filt.names)))
+        names = filt.names
+        daily = view.returns(names, window=63)
+        vol = daily.std(ddof=1)
+        borrow = pd.Series(p.default_borrow_cost_bps, index=pd.Index(names), dtype="float64")
+        borrow.update(htb.reindex(names).dropna())
+        uni = _Universe(
+            filters=filt,
+            returns=view.returns(names, start=start, sampling=sampling),
+            securities=sec.reindex(names),
+            adv_usd=adv_usd.reindex(names),
+            close=view.last_prices(names, field="close"),
+            daily_vol=vol.fillna(vol.median()),
+            borrow_bps=borrow,
+            scores=scores,
+        )
+        if len(cache) >= _UNIVERSE_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = uni
+        return uni
 
     def _groups(
         self,
