@@ -81,6 +81,8 @@ _FORMAT = 1
 _FILES = ("factor_returns", "residuals", "regression", "exposures", "forecast")
 #: most recent days the volatility regime adjustment reads (its weights fade long before)
 _VRA_WINDOW = 756
+#: forecasts kept per model (a backtest asks for the same date once per target)
+_FORECAST_CACHE_SIZE = 16
 #: fewest month ends worth starting worker processes for
 _PARALLEL_MIN_DATES = 24
 
@@ -508,6 +510,18 @@ class FactorRiskModel:
                 f"date={when:%Y-%m-%d} is after the model's last day {last:%Y-%m-%d}; "
                 "update the model first (FactorRiskModel.update or `hedgekit risk build`)"
             )
+        key = (
+            when,
+            None if market is None else id(market),
+            len(self.factor_returns_),
+            repr(sorted(self.get_params().items())),
+        )
+        cache: dict[tuple[Any, ...], RiskForecast] = self.__dict__.setdefault(
+            "_forecast_cache", {}
+        )
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
         fr = self.factor_returns_.loc[:when]
         if len(fr) < MIN_FORECAST_DAYS:
             raise InsufficientHistoryError(
@@ -568,7 +582,7 @@ class FactorRiskModel:
         unclassified = int(table["gics_sector"].isna().sum())
         if unclassified:
             notes.append(f"{unclassified} stocks without a GICS sector: no sector exposure")
-        return RiskForecast(
+        forecast = RiskForecast(
             date=when,
             exposures=exposures,
             factor_covariance=pd.DataFrame(F, index=self.factors_, columns=self.factors_),
@@ -577,6 +591,10 @@ class FactorRiskModel:
             exposures_date=pd.Timestamp(expo_date),
             notes=notes,
         )
+        if len(cache) >= _FORECAST_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = forecast
+        return forecast
 
     # the forecast at the end date, scikit-learn style
     @property
