@@ -164,6 +164,15 @@ class PerformanceHedge:
         info["seconds_total"] = time.perf_counter() - t0
         return self._result(prep, weights, info)
 
+    def weights(self) -> pd.Series:
+        """The optimal basket only: weights per unit of portfolio notional (before rounding
+        to whole shares), without statistics or backtests. For walk-forward engines that
+        simulate the holding themselves."""
+        prep = self._prepare()
+        w, _ = self._solve(prep, self.parameters, rows=None)
+        out = pd.Series(w, index=pd.Index(prep.candidate_returns.columns, name="ticker"))
+        return out[out > 1e-10].rename("weight")
+
     def grid_search(
         self,
         lasso_weights: Sequence[float] = (0.0, 0.01, 0.1, 1.0),

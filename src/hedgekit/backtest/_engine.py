@@ -1,0 +1,643 @@
+"""Walk-forward backtest engine: every method, every target, every rebalance date, out of sample.
+
+For each rebalance date ``d`` (the last trading day of each month) and each target, every
+method builds its hedge from ``market.as_of(d)`` only. The basket is then **held with fixed
+shares** from the close of ``d`` to the close of the next rebalance date ``d'``: bought at
+``d`` as weights ``w_i`` of the target's notional, each leg drifts with its own price, with
+no trading inside the period. With ``V_t`` the target's value (1 at ``d``) and ``H_it`` the
+value of short leg ``i`` (``w_i`` at ``d``), the daily records are, per unit of the target's
+value at the previous close:
+
+- ``unhedged_t = V_t / V_{t-1} - 1`` (the target's return);
+- ``hedge_t = sum_i (H_it - H_i,t-1) / V_{t-1}`` (P&L of the long equivalent of the basket);
+- ``hedged_t = unhedged_t - hedge_t``.
+
+A missing return inside a holding period (a name that stopped trading) counts as 0 and
+the period notes it. At ``d'`` the drifted weights ``H_i,d' / V_d'`` are the holdings the
+next basket trades from: turnover and transaction costs come from that difference (the
+first period trades the whole basket in); borrow costs accrue on the held notional.
+
+Results are written to a SQLite file per run directory, one row per (target, rebalance
+date, method), each date's batch in one transaction, so a killed run resumes where it
+stopped. Work runs serially, or on a dask.distributed cluster (a ``LocalCluster`` with
+``workers`` processes, or an existing scheduler): the tasks are the rebalance dates (each
+hedges all its targets, so the per-date candidate data is computed once), and the results
+are identical to the serial run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hedgekit._errors import ConfigurationError, DataError, HedgekitError
+from hedgekit.backtest._methods import METHODS, BacktestSettings, Hedge, HedgeContext
+from hedgekit.data._market import MarketData
+from hedgekit.data._store import Store
+from hedgekit.typing import DateLike, to_timestamp
+
+__all__ = [
+    "BacktestConfig",
+    "BacktestRun",
+    "load_results",
+    "rebalance_dates",
+    "run_backtest",
+]
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS periods (
+    target TEXT NOT NULL,
+    rebalance TEXT NOT NULL,
+    method TEXT NOT NULL,
+    end_date TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    note TEXT,
+    names INTEGER,
+    weights_start TEXT,
+    weights_end TEXT,
+    cost_inputs TEXT,
+    borrow_bps REAL,
+    days TEXT,
+    unhedged TEXT,
+    hedge TEXT,
+    seconds REAL,
+    PRIMARY KEY (target, rebalance, method)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_RISK_HISTORY_DAYS = 252
+_ADV_DAYS = 20
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """What to run.
+
+    Parameters
+    ----------
+    targets : sequence of str
+        Tickers to hedge (each is hedged alone, as a single-stock position).
+    start, end : date-like
+        The first rebalance is the last trading day of ``start``'s month; every holding
+        period ends on or before ``end``.
+    methods : sequence of str
+        Names in :data:`~hedgekit.backtest.METHODS`.
+    freq : {'monthly', 'quarterly'}
+        Rebalance frequency.
+    settings : BacktestSettings
+        Basket size, weight cap, learning window, notional and costs.
+    """
+
+    targets: tuple[str, ...]
+    start: pd.Timestamp
+    end: pd.Timestamp
+    methods: tuple[str, ...] = ("returns", "factor", "spy", "spy_beta", "sector_etf", "peers")
+    freq: str = "monthly"
+    settings: BacktestSettings = field(default_factory=BacktestSettings)
+
+    @classmethod
+    def create(
+        cls,
+        targets: Iterable[str],
+        start: DateLike,
+        end: DateLike,
+        methods: Iterable[str] | None = None,
+        freq: str = "monthly",
+        settings: BacktestSettings | None = None,
+    ) -> BacktestConfig:
+        """Build and validate a config (dates parsed, names normalised)."""
+        config = cls(
+            targets=tuple(dict.fromkeys(str(t).strip().upper() for t in targets if str(t).strip())),
+            start=to_timestamp(start, "start"),
+            end=to_timestamp(end, "end"),
+            methods=tuple(
+                dict.fromkeys(
+                    str(m).strip().lower()
+                    for m in (methods if methods is not None else cls.methods)
+                    if str(m).strip()
+                )
+            ),
+            freq=str(freq).strip().lower(),
+            settings=settings or BacktestSettings(),
+        )
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise ConfigurationError naming a bad value and its fix."""
+        if not self.targets:
+            raise ConfigurationError("no targets; pass tickers, 'sp500' or 'random:50'")
+        if self.start >= self.end:
+            raise ConfigurationError(
+                f"start={self.start:%Y-%m-%d} must be before end={self.end:%Y-%m-%d}"
+            )
+        if not self.methods:
+            raise ConfigurationError(f"no methods; choose from {', '.join(METHODS)}")
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown:
+            raise ConfigurationError(
+                f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}"
+            )
+        if self.freq not in ("monthly", "quarterly"):
+            raise ConfigurationError(f"freq={self.freq!r}; use 'monthly' or 'quarterly'")
+        self.settings.validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the run directory's identity)."""
+        return {
+            "targets": list(self.targets),
+            "start": f"{self.start:%Y-%m-%d}",
+            "end": f"{self.end:%Y-%m-%d}",
+            "methods": list(self.methods),
+            "freq": self.freq,
+            "settings": dataclasses.asdict(self.settings),
+        }
+
+    def fingerprint(self) -> str:
+        """Hash of everything but targets and methods (a run can grow in both)."""
+        d = self.to_dict()
+        d.pop("targets")
+        d.pop("methods")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def rebalance_dates(
+    market: MarketData, start: DateLike, end: DateLike, freq: str = "monthly"
+) -> pd.DatetimeIndex:
+    """Month ends (last trading day of each month; of each quarter with ``'quarterly'``) in
+    ``[start, end]``: each but the last starts a holding period that ends on the next."""
+    s, e = to_timestamp(start, "start"), to_timestamp(end, "end")
+    cal = market.calendar
+    ends = pd.Series(cal, index=cal).groupby(cal.to_period("M")).max()
+    ends = pd.DatetimeIndex(ends.to_numpy())
+    if freq == "quarterly":
+        ends = ends[ends.month % 3 == 0]
+    return ends[(ends >= s) & (ends <= e)]
+
+
+# ---------------------------------------------------------------------- one rebalance date
+def _holding(
+    market: MarketData, date: pd.Timestamp, nxt: pd.Timestamp, target: str, hedge: Hedge
+) -> dict[str, Any]:
+    """Simulate a basket held with fixed shares over ``(date, nxt]``."""
+    cal = market.calendar
+    days = cal[(cal > date) & (cal <= nxt)]
+    later = market.as_of(nxt)  # deliberately after the rebalance date: evaluation only
+    stocks = [t for t in hedge.stocks.index if t != target]
+    rets = later.returns([target, *stocks], start=days[0]).reindex(days)
+    missing = int(rets.isna().sum().sum())
+    r_t = rets[target].fillna(0.0).to_numpy()
+    legs = [rets[stocks].fillna(0.0)] if stocks else []
+    weights = [hedge.stocks.reindex(stocks).to_numpy(dtype="float64")] if stocks else []
+    etfs = list(hedge.etfs.index)
+    if etfs:
+        er = later.benchmark_returns(etfs, start=days[0]).reindex(days)
+        missing += int(er.isna().sum().sum())
+        legs.append(er.fillna(0.0))
+        weights.append(hedge.etfs.to_numpy(dtype="float64"))
+    V = np.cumprod(1.0 + r_t)
+    V_prev = np.concatenate([[1.0], V[:-1]])
+    if legs:
+        R = np.column_stack([leg.to_numpy() for leg in legs])
+        w0 = np.concatenate(weights)
+        H = w0 * np.cumprod(1.0 + R, axis=0)
+        H_prev = np.vstack([w0, H[:-1]])
+        hedge_pnl = (H - H_prev).sum(axis=1) / V_prev
+        w_end = H[-1] / V[-1]
+        names = [*stocks, *etfs]
+    else:
+        hedge_pnl = np.zeros(len(days))
+        w_end, names = np.zeros(0), []
+    return {
+        "end_date": f"{days[-1]:%Y-%m-%d}",
+        "days": [f"{d:%Y-%m-%d}" for d in days],
+        "unhedged": r_t.tolist(),
+        "hedge": hedge_pnl.tolist(),
+        "weights_end": dict(zip(names, map(float, w_end), strict=True)),
+        "missing_returns": missing,
+    }
+
+
+def _cost_inputs(market: MarketData, date: pd.Timestamp, hedge: Hedge) -> dict[str, list[float]]:
+    """Daily volatility (63 days) and 20-day dollar ADV of each instrument on ``date``."""
+    view = market.as_of(date)
+    out: dict[str, list[float]] = {}
+    stocks = list(hedge.stocks.index)
+    if stocks:
+        vol = view.returns(stocks, window=63).std(ddof=1)
+        adv = view.adv(stocks, window=_ADV_DAYS)
+        for t in stocks:
+            out[t] = [float(vol.get(t, np.nan)), float(adv.get(t, np.nan))]
+    etfs = list(hedge.etfs.index)
+    if etfs:
+        px = view.benchmark_prices(etfs, start=date - pd.Timedelta(days=120), end=date)
+        volume = market._bench_panels["volume"].reindex(index=px.index, columns=etfs)
+        vol = px.pct_change(fill_method=None).iloc[-63:].std(ddof=1)
+        adv = (px * volume).iloc[-_ADV_DAYS:].mean()
+        for t in etfs:
+            out[t] = [float(vol.get(t, np.nan)), float(adv.get(t, np.nan))]
+    return out
+
+
+def run_date(
+    market: MarketData,
+    date: pd.Timestamp,
+    nxt: pd.Timestamp,
+    targets: Sequence[str],
+    config: BacktestConfig,
+    risk_model: Any | None = None,
+    extras: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Every method for every target on one rebalance date; one record per pair."""
+    view = market.as_of(date)
+    tradable = set(view.tradable(list(targets)))
+    settings = config.settings
+    out = []
+    for target in targets:
+        ctx = HedgeContext(market, view, target, settings, risk_model, dict(extras or {}))
+        for method in config.methods:
+            began = time.perf_counter()
+            rec: dict[str, Any] = {
+                "target": target,
+                "rebalance": f"{date:%Y-%m-%d}",
+                "method": method,
+                "status": "ok",
+                "error": None,
+                "note": None,
+            }
+            try:
+                if target not in tradable:
+                    raise DataError(f"{target} has no price on {date:%Y-%m-%d}")
+                hedge = METHODS[method](ctx)
+                held = _holding(market, date, nxt, target, hedge)
+                borrow = float(
+                    (hedge.stocks.abs().sum() + hedge.etfs.abs().sum())
+                    * settings.borrow_bps
+                    * len(held["days"])
+                    / 252.0
+                )
+                note = hedge.note
+                if held.pop("missing_returns"):
+                    note = "; ".join(filter(None, [note, "missing returns counted as 0"]))
+                rec.update(
+                    held,
+                    names=hedge.names,
+                    weights_start={
+                        **{k: float(v) for k, v in hedge.stocks.items()},
+                        **{k: float(v) for k, v in hedge.etfs.items()},
+                    },
+                    cost_inputs=_cost_inputs(market, date, hedge),
+                    borrow_bps=borrow,
+                    note=note,
+                )
+            except HedgekitError as exc:
+                rec.update(status="failed", error=str(exc))
+            rec["seconds"] = time.perf_counter() - began
+            out.append(rec)
+    return out
+
+
+# ---------------------------------------------------------------------- persistence
+class BacktestRun:
+    """A run directory: its config, its SQLite results, resume bookkeeping."""
+
+    def __init__(self, directory: str | Path, config: BacktestConfig) -> None:
+        self.directory = Path(directory)
+        self.config = config
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / "results.sqlite"
+        con = self._connect()
+        with con:
+            con.executescript(_SCHEMA)
+            row = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
+            if row is None:
+                con.execute(
+                    "INSERT INTO meta VALUES ('fingerprint', ?), ('config', ?)",
+                    (config.fingerprint(), json.dumps(config.to_dict())),
+                )
+            elif row[0] != config.fingerprint():
+                raise ConfigurationError(
+                    f"{self.directory} holds a backtest with other dates, frequency or "
+                    "settings; use another --out directory (or delete it to start over)"
+                )
+        con.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=60)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        return con
+
+    def done(self) -> set[tuple[str, str, str]]:
+        """(target, rebalance, method) triples already recorded."""
+        con = self._connect()
+        try:
+            rows = con.execute("SELECT target, rebalance, method FROM periods").fetchall()
+        finally:
+            con.close()
+        return {(a, b, c) for a, b, c in rows}
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        """Insert one batch in one transaction (all or nothing)."""
+        cols = [
+            "target", "rebalance", "method", "end_date", "status", "error", "note", "names",
+            "weights_start", "weights_end", "cost_inputs", "borrow_bps", "days", "unhedged",
+            "hedge", "seconds",
+        ]  # fmt: skip
+        rows = []
+        for r in records:
+            row = []
+            for c in cols:
+                v = r.get(c)
+                row.append(json.dumps(v) if isinstance(v, dict | list) else v)
+            rows.append(row)
+        con = self._connect()
+        try:
+            with con:
+                con.executemany(
+                    f"INSERT OR REPLACE INTO periods ({', '.join(cols)}) "
+                    f"VALUES ({', '.join('?' * len(cols))})",
+                    rows,
+                )
+        finally:
+            con.close()
+
+
+def load_results(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(periods, daily)`` frames of a run directory (see ``hedgekit.backtest`` metrics).
+
+    ``periods``: one row per (target, rebalance, method) with ``turnover``, ``cost_bps``
+    (transaction cost of the rebalance, bps of the target's notional), ``borrow_bps``,
+    ``names``, ``status``, ``error``. ``daily``: one row per (target, method, day) with
+    ``unhedged``, ``hedge``, ``hedged``.
+    """
+    path = Path(directory) / "results.sqlite"
+    if not path.exists():
+        raise DataError(f"no backtest results in {directory}; run `hedgekit backtest` first")
+    con = sqlite3.connect(path)
+    try:
+        raw = pd.read_sql_query("SELECT * FROM periods", con)
+        config = json.loads(con.execute("SELECT value FROM meta WHERE key='config'").fetchone()[0])
+    finally:
+        con.close()
+    settings = BacktestSettings(**config["settings"])
+    raw = raw.sort_values(["target", "method", "rebalance"], kind="stable").reset_index(drop=True)
+    turnover, costs = _trading(raw, settings)
+    periods = pd.DataFrame(
+        {
+            "target": raw["target"],
+            "rebalance": pd.to_datetime(raw["rebalance"]),
+            "method": raw["method"],
+            "end": pd.to_datetime(raw["end_date"]),
+            "names": raw["names"].fillna(0).astype(int),
+            "turnover": turnover,
+            "cost_bps": costs,
+            "borrow_bps": raw["borrow_bps"].fillna(0.0),
+            "status": raw["status"],
+            "error": raw["error"],
+            "note": raw["note"],
+            "seconds": raw["seconds"],
+        }
+    )
+    parts = []
+    ok = raw[raw["status"] == "ok"]
+    for rec in ok.itertuples(index=False):
+        days = pd.to_datetime(json.loads(rec.days))
+        u = np.asarray(json.loads(rec.unhedged), dtype="float64")
+        h = np.asarray(json.loads(rec.hedge), dtype="float64")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "target": rec.target,
+                    "method": rec.method,
+                    "rebalance": pd.Timestamp(rec.rebalance),
+                    "day": days,
+                    "unhedged": u,
+                    "hedge": h,
+                    "hedged": u - h,
+                }
+            )
+        )
+    daily = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            columns=["target", "method", "rebalance", "day", "unhedged", "hedge", "hedged"]
+        )
+    )
+    return periods, daily
+
+
+def _trading(raw: pd.DataFrame, settings: BacktestSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Turnover (units of target notional) and transaction cost (bps) of each rebalance:
+    from the previous period's drifted holdings (none before the first) to the new basket."""
+    turnover = np.zeros(len(raw))
+    cost = np.zeros(len(raw))
+    prev_key, prev_end = None, {}
+    for i, rec in enumerate(raw.itertuples(index=False)):
+        key = (rec.target, rec.method)
+        if key != prev_key:
+            prev_end = {}
+        if rec.status != "ok":
+            turnover[i] = cost[i] = np.nan
+            prev_key, prev_end = key, {}
+            continue
+        start = json.loads(rec.weights_start)
+        inputs = json.loads(rec.cost_inputs)
+        total, bps = 0.0, 0.0
+        for name in set(start) | set(prev_end):
+            traded = abs(start.get(name, 0.0) - prev_end.get(name, 0.0))
+            total += traded
+            sigma, adv = inputs.get(name, [np.nan, np.nan])
+            impact = 0.0
+            if np.isfinite(sigma) and np.isfinite(adv) and adv > 0:
+                impact = (
+                    1e4
+                    * settings.impact_coefficient
+                    * sigma
+                    * np.sqrt(traded * settings.notional / adv)
+                )
+            bps += traded * (settings.half_spread_bps + impact)
+        turnover[i], cost[i] = total, bps
+        prev_key, prev_end = key, json.loads(rec.weights_end)
+    return turnover, cost
+
+
+# ---------------------------------------------------------------------- driver
+_WORKER_MARKETS: dict[str, MarketData] = {}
+_WORKER_MODELS: dict[str, Any] = {}
+
+
+def _remote_date(
+    home: str,
+    model_path: str | None,
+    date: pd.Timestamp,
+    nxt: pd.Timestamp,
+    targets: list[str],
+    config: BacktestConfig,
+) -> list[dict[str, Any]]:
+    """A dask task: one rebalance date, with the market and model cached per worker."""
+    market = _WORKER_MARKETS.get(home)
+    if market is None:
+        market = _WORKER_MARKETS[home] = MarketData(Store(home))
+    model = None
+    if model_path is not None:
+        model = _WORKER_MODELS.get(model_path)
+        if model is None:
+            from hedgekit.risk import FactorRiskModel
+
+            model = _WORKER_MODELS[model_path] = FactorRiskModel.load(model_path)
+    return run_date(market, date, nxt, targets, config, model)
+
+
+def _risk_model(market: MarketData, dates: pd.DatetimeIndex, run: BacktestRun, jobs: int) -> Any:
+    """A risk model covering every rebalance date with a year of history before the first:
+    the store's cached model when it does, else one fitted and saved in the run directory."""
+    from hedgekit.risk import FactorRiskModel, load_cached_model
+
+    def covers(model: Any) -> bool:
+        idx = model.factor_returns_.index
+        return bool(idx[-1] >= dates[-1] and (idx <= dates[0]).sum() >= _RISK_HISTORY_DAYS)
+
+    saved = run.directory / "risk_model"
+    if (saved / "model.json").exists():
+        model = FactorRiskModel.load(saved)
+        if covers(model):
+            return model
+    cached = load_cached_model(market)
+    if cached is not None and covers(cached):
+        cached.save(saved)
+        return cached
+    start = dates[0] - pd.DateOffset(years=2)
+    logger.info("fitting the risk model %s..%s for the backtest", start.date(), dates[-1].date())
+    model = FactorRiskModel(start, dates[-1], n_jobs=jobs).fit(market)
+    model.save(saved)
+    return model
+
+
+def run_backtest(
+    config: BacktestConfig,
+    market: MarketData,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestRun:
+    """Run (or resume) a walk-forward backtest into directory ``out``.
+
+    Parameters
+    ----------
+    config : BacktestConfig
+        Targets, dates, methods and settings.
+    market : MarketData
+        The data; hedges see only ``market.as_of(rebalance date)``.
+    out : path-like
+        Run directory: ``results.sqlite`` and the risk model (when the factor method runs).
+        Rerunning into it skips every (target, date, method) already recorded.
+    workers : int, optional
+        Run on a dask ``LocalCluster`` with this many single-threaded worker processes.
+    scheduler : str, optional
+        Address of a running dask scheduler (``tcp://host:8786``); the workers must see the
+        same data home path.
+    progress : callable, optional
+        Called with ``(dates done, dates total)``.
+
+    Returns
+    -------
+    BacktestRun
+        The run directory; read it with :func:`load_results`.
+    """
+    config.validate()
+    if workers is not None and scheduler is not None:
+        raise ConfigurationError("pass either workers or scheduler, not both")
+    if workers is not None and workers < 1:
+        raise ConfigurationError(f"workers={workers} must be >= 1")
+    run = BacktestRun(out, config)
+    unknown = [t for t in config.targets if t not in market._ticker_set]
+    if unknown:
+        raise ConfigurationError(
+            f"no prices for target(s) {', '.join(unknown[:10])}; check the tickers with "
+            "`hedgekit data resolve`"
+        )
+    dates = rebalance_dates(market, config.start, config.end, config.freq)
+    if len(dates) < 2:
+        raise ConfigurationError(
+            f"{config.start:%Y-%m-%d}..{config.end:%Y-%m-%d} holds {len(dates)} rebalance "
+            "date(s); a backtest needs at least one full holding period"
+        )
+    pairs = list(itertools.pairwise(dates))
+    done = run.done()
+    todo = []
+    for d, nxt in pairs:
+        key = f"{d:%Y-%m-%d}"
+        targets = [
+            t for t in config.targets if any((t, key, m) not in done for m in config.methods)
+        ]
+        if targets:
+            todo.append((d, nxt, targets))
+    total, finished = len(pairs), len(pairs) - len(todo)
+    if progress is not None:
+        progress(finished, total)
+    if not todo:
+        return run
+    model = None
+    if "factor" in config.methods:
+        model = _risk_model(market, dates[:-1], run, workers or 1)
+
+    def store(records: list[dict[str, Any]]) -> None:
+        nonlocal finished
+        keep = [r for r in records if (r["target"], r["rebalance"], r["method"]) not in done]
+        run.write(keep)
+        finished += 1
+        if progress is not None:
+            progress(finished, total)
+
+    if workers is None and scheduler is None:
+        for d, nxt, targets in todo:
+            store(run_date(market, d, nxt, targets, config, model))
+        return run
+
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        home = str(market.store.home)
+        model_path = str(run.directory / "risk_model") if model is not None else None
+        futures = [
+            client.submit(_remote_date, home, model_path, d, nxt, targets, config, pure=False)
+            for d, nxt, targets in todo
+        ]
+        for fut in as_completed(futures):
+            store(fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return run

@@ -1,0 +1,220 @@
+"""Walk-forward engine: point in time, holding arithmetic, baselines, resume, dask."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hedgekit import ConfigurationError
+from hedgekit.backtest._engine import (
+    BacktestConfig,
+    load_results,
+    rebalance_dates,
+    run_backtest,
+)
+from hedgekit.backtest._methods import METHODS, BacktestSettings, register_method
+from hedgekit.data import MarketData, Store, import_bundle
+from hedgekit.data._demo import demo_bundle_path
+
+ALL = ("returns", "factor", "spy", "spy_beta", "sector_etf", "peers", "top_corr")
+TARGETS = ("KSTD", "AMBY", "ARDN")
+
+
+def _config(methods=ALL, targets=TARGETS, start="2022-06-30", end="2022-09-30", **kw):
+    return BacktestConfig.create(targets, start, end, methods, **kw)
+
+
+@pytest.fixture(scope="module")
+def serial(demo_market, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    run_backtest(_config(), demo_market, out)
+    return out
+
+
+def _weights(out) -> pd.DataFrame:
+    con = sqlite3.connect(out / "results.sqlite")
+    try:
+        return pd.read_sql_query(
+            "SELECT target, rebalance, method, status, weights_start FROM periods "
+            "ORDER BY target, rebalance, method",
+            con,
+        )
+    finally:
+        con.close()
+
+
+def test_rebalance_dates(demo_market):
+    d = rebalance_dates(demo_market, "2022-06-30", "2022-09-30")
+    assert list(d.strftime("%Y-%m-%d")) == ["2022-06-30", "2022-07-29", "2022-08-31", "2022-09-30"]
+    q = rebalance_dates(demo_market, "2022-01-01", "2022-12-31", "quarterly")
+    assert list(q.month) == [3, 6, 9, 12]
+
+
+def test_every_method_runs_and_is_recorded(serial):
+    periods, daily = load_results(serial)
+    assert set(periods["method"]) == set(ALL)
+    assert (periods["status"] == "ok").all(), periods.loc[periods["status"] != "ok", "error"]
+    assert len(periods) == len(TARGETS) * len(ALL) * 3
+    # 3 holding periods of consecutive trading days, no gap, no overlap
+    one = daily[(daily["target"] == "KSTD") & (daily["method"] == "spy")]
+    assert one["day"].is_monotonic_increasing
+    assert one["day"].min() > pd.Timestamp("2022-06-30")
+    assert one["day"].max() == pd.Timestamp("2022-09-30")
+    np.testing.assert_allclose(daily["hedged"], daily["unhedged"] - daily["hedge"])
+    assert (periods["turnover"] > 0).all()
+
+
+def test_holding_arithmetic_against_prices(serial, demo_market):
+    """spy 1:1 held with fixed shares: the recorded series from adjusted closes by hand."""
+    _, daily = load_results(serial)
+    rows = daily[(daily["target"] == "AMBY") & (daily["method"] == "spy")]
+    rows = rows[rows["rebalance"] == pd.Timestamp("2022-07-29")]
+    view = demo_market.as_of("2022-08-31")
+    px = view.prices(["AMBY"], start="2022-07-29")["AMBY"]
+    spy = view.benchmark_prices("SPY", start="2022-07-29")["SPY"]
+    V = (px / px.iloc[0]).to_numpy()
+    H = (spy / spy.iloc[0]).to_numpy()
+    unhedged = V[1:] / V[:-1] - 1
+    hedge = (H[1:] - H[:-1]) / V[:-1]
+    np.testing.assert_allclose(rows["unhedged"], unhedged, atol=1e-12)
+    np.testing.assert_allclose(rows["hedge"], hedge, atol=1e-12)
+
+
+def test_baselines(serial, demo_market):
+    w = _weights(serial)
+    first = w[(w["target"] == "ARDN") & (w["rebalance"] == "2022-06-30")].set_index("method")
+    load = {m: json.loads(first.at[m, "weights_start"]) for m in first.index}
+    assert load["spy"] == {"SPY": 1.0}
+    view = demo_market.as_of("2022-06-30")
+    start = demo_market.calendar[demo_market.calendar <= pd.Timestamp("2022-06-30")][-252]
+    y = view.returns(["ARDN"], start=start)["ARDN"]
+    x = view.benchmark_returns("SPY", start=start)["SPY"].reindex(y.index)
+    beta = np.cov(y, x, ddof=1)[0, 1] / np.var(x, ddof=1)
+    assert load["spy_beta"]["SPY"] == pytest.approx(beta)
+    assert list(load["sector_etf"]) == ["XLK"]  # ARDN: Information Technology
+    sec = view.securities()
+    peers = load["peers"]
+    assert "ARDN" not in peers
+    assert set(sec.loc[list(peers), "gics_sub_industry"]) == {sec.at["ARDN", "gics_sub_industry"]}
+    assert sum(peers.values()) == pytest.approx(1.0)
+    top = load["top_corr"]
+    assert len(top) == 10
+    rets = view.returns(view.tradable(view.members()), start=start)
+    corr = rets.corr()["ARDN"].drop("ARDN").dropna()
+    assert set(top) == set(corr.nlargest(10).index)
+    for m in ("returns", "factor"):
+        assert sum(load[m].values()) == pytest.approx(1.0)
+        assert max(load[m].values()) <= 0.25 + 1e-9
+        assert len(load[m]) <= 10
+
+
+def test_no_method_sees_the_future(serial, tmp_path):
+    """Plant different prices after 2022-06-30 (x0.3..x3, a new member, a new description):
+    every method's basket on 2022-06-30 is unchanged."""
+    planted = tmp_path / "bundle"
+    shutil.copytree(demo_bundle_path(), planted)
+    px = pd.read_parquet(planted / "prices.parquet")
+    late = px["date"] > pd.Timestamp("2022-06-30")
+    rng = np.random.default_rng(7)
+    scale = rng.uniform(0.3, 3.0, late.sum())[:, None]
+    px.loc[late, ["open", "high", "low", "close", "adj_close"]] *= scale
+    px["volume"] = px["volume"].astype("float64")
+    px.loc[late, "volume"] *= rng.uniform(0.1, 10.0, late.sum())
+    px.to_parquet(planted / "prices.parquet")
+    store = Store(tmp_path / "home")
+    import_bundle(planted, store)
+    out = tmp_path / "planted"
+    config = _config(end="2022-07-29")
+    run_backtest(config, MarketData(store), out)
+    a = _weights(serial)
+    a = a[a["rebalance"] == "2022-06-30"].reset_index(drop=True)
+    b = _weights(out)
+    b = b[b["rebalance"] == "2022-06-30"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_resume_skips_recorded_work(demo_market, tmp_path):
+    calls = []
+
+    def counting(ctx):
+        calls.append((ctx.target, ctx.date))
+        return METHODS["spy"](ctx)
+
+    register_method("counting_spy", counting, replace=True)
+    try:
+        cfg = _config(methods=("counting_spy",), end="2022-08-31")
+        run_backtest(cfg, demo_market, tmp_path)
+        assert len(calls) == 2 * len(TARGETS)
+        run_backtest(_config(methods=("counting_spy",), end="2022-08-31"), demo_market, tmp_path)
+        assert len(calls) == 2 * len(TARGETS)  # nothing redone
+        # a new target is added to the same run: only its work is done
+        more = _config(methods=("counting_spy",), targets=(*TARGETS, "BFCM"), end="2022-08-31")
+        run_backtest(more, demo_market, tmp_path)
+        assert len(calls) == 2 * len(TARGETS) + 2
+    finally:
+        METHODS.pop("counting_spy")
+    other = _config(methods=("spy",), end="2022-08-31", freq="quarterly")
+    with pytest.raises(ConfigurationError, match="another --out directory"):
+        run_backtest(other, demo_market, tmp_path)
+
+
+def test_resume_after_kill(demo_store, tmp_path):
+    """kill -9 after the first date is written; the rerun keeps it and finishes the rest."""
+    out = tmp_path / "run"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from hedgekit.data import MarketData, Store
+        from hedgekit.backtest._engine import BacktestConfig, run_backtest
+        cfg = BacktestConfig.create({list(TARGETS)!r}, "2022-06-30", "2022-09-30", ["spy", "peers"])
+        def stop(done, total):
+            if done == 1:
+                os.kill(os.getpid(), signal.SIGKILL)
+        run_backtest(cfg, MarketData(Store({str(demo_store.home)!r})), {str(out)!r}, progress=stop)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr
+    first, _ = load_results(out)
+    assert set(first["rebalance"].dt.strftime("%Y-%m-%d")) == {"2022-06-30"}
+    cfg = BacktestConfig.create(TARGETS, "2022-06-30", "2022-09-30", ["spy", "peers"])
+    run_backtest(cfg, MarketData(demo_store), out)
+    full, _ = load_results(out)
+    assert len(full) == len(TARGETS) * 2 * 3
+    kept = full[full["rebalance"] == pd.Timestamp("2022-06-30")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, first.reset_index(drop=True))
+
+
+def test_dask_local_cluster_matches_serial(serial, demo_market, tmp_path):
+    pytest.importorskip("dask.distributed")
+    run_backtest(_config(), demo_market, tmp_path, workers=2)
+    a, da = load_results(serial)
+    b, db = load_results(tmp_path)
+    cols = ["target", "rebalance", "method", "names", "turnover", "cost_bps", "borrow_bps"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    pd.testing.assert_frame_equal(da, db)
+
+
+def test_config_errors(demo_market, tmp_path):
+    with pytest.raises(ConfigurationError, match="unknown method"):
+        BacktestConfig.create(["KSTD"], "2022-01-01", "2022-06-30", ["nope"])
+    with pytest.raises(ConfigurationError, match="must be before"):
+        BacktestConfig.create(["KSTD"], "2022-06-30", "2022-01-01")
+    with pytest.raises(ConfigurationError, match="no targets"):
+        BacktestConfig.create([], "2022-01-01", "2022-06-30")
+    with pytest.raises(ConfigurationError, match="cannot make a 100% hedge"):
+        BacktestConfig.create(
+            ["KSTD"], "2022-01-01", "2022-06-30", settings=BacktestSettings(max_weight=5)
+        )
+    with pytest.raises(ConfigurationError, match="no prices for target"):
+        run_backtest(_config(targets=("ZZZZ",)), demo_market, tmp_path)
+    with pytest.raises(ConfigurationError, match="at least one full holding period"):
+        run_backtest(_config(start="2022-06-30", end="2022-07-15"), demo_market, tmp_path / "x")
