@@ -1040,6 +1040,180 @@ def risk_show(
         console.print(f"[dim]{note}[/dim]")
 
 
+# --------------------------------------------------------------------------- backtest
+def resolve_targets(market, spec: str, end) -> list[str]:
+    """Targets of ``--targets``: a comma list, ``sp500`` (index members on ``end`` with
+    prices) or ``random:N[:SEED]`` (N of those, drawn with numpy's default_rng(SEED), seed
+    42 by default: the study's design)."""
+    import numpy as np
+
+    from hedgekit._errors import ConfigurationError
+
+    text = spec.strip()
+    key = text.lower()
+    if key in ("sp500", "spx", "s&p500"):
+        return sorted(market.as_of(end).members("SPX"))
+    if key.startswith("random:"):
+        parts = key.split(":")
+        try:
+            n = int(parts[1])
+            seed = int(parts[2]) if len(parts) > 2 else 42
+        except (IndexError, ValueError):
+            raise ConfigurationError(
+                f"--targets {spec!r}: write random:N or random:N:SEED, e.g. random:50:42"
+            ) from None
+        pool = sorted(market.as_of(end).members("SPX"))
+        if not 0 < n <= len(pool):
+            raise ConfigurationError(f"--targets {spec!r}: N must be in 1..{len(pool)}")
+        rng = np.random.default_rng(seed)
+        return sorted(str(t) for t in rng.choice(pool, size=n, replace=False))
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    return [market.resolve(t, end) for t in names]
+
+
+@app.command()
+def backtest(
+    targets: Annotated[
+        str, typer.Option(help="T1,T2,... | sp500 | random:N[:SEED] (S&P 500 members at --end).")
+    ],
+    start: Annotated[str, typer.Option(help="First rebalance month (its last trading day).")],
+    end: Annotated[str, typer.Option(help="Last day of the last holding period.")],
+    freq: Annotated[str, typer.Option(help="monthly or quarterly.")] = "monthly",
+    methods: Annotated[
+        str | None, typer.Option(help="Comma-separated methods (default: all registered).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write report.html, PNG plots and Parquet results here.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Run directory (results.sqlite; rerun to resume). Default: --report."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Run on a local dask cluster with N workers.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Run on a dask scheduler (tcp://host:8786).")
+    ] = None,
+    max_names: Annotated[int, typer.Option("--max-names", help="Names per basket.")] = 10,
+    max_weight: Annotated[float, typer.Option("--max-weight", help="Max % per name.")] = 25.0,
+    notional: Annotated[float, typer.Option(help="Position size in USD (costs, ADV).")] = 1e7,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Walk-forward backtest of hedge methods, out of sample, with a report."""
+    import shlex
+
+    import pandas as pd
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hedgekit._errors import ConfigurationError
+    from hedgekit.backtest import summarise, write_report
+    from hedgekit.backtest._engine import BacktestConfig, load_results, run_backtest
+    from hedgekit.backtest._methods import METHODS, BacktestSettings
+
+    market = _market(home)
+    end_ts = pd.Timestamp(end)
+    names = resolve_targets(market, targets, min(end_ts, market.end))
+    chosen = [m.strip() for m in methods.split(",")] if methods else list(METHODS)
+    settings = BacktestSettings(max_names=max_names, max_weight=max_weight, notional=notional)
+    config = BacktestConfig.create(names, start, end, chosen, freq=freq, settings=settings)
+    run_dir = out or report
+    if run_dir is None:
+        raise ConfigurationError("pass --report DIR (or --out DIR) to keep the results")
+    with Progress(
+        TextColumn("[bold]backtest[/bold] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} dates"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=as_json,
+    ) as bar:
+        task = bar.add_task(f"{len(names)} targets x {len(chosen)} methods", total=None)
+        run_backtest(
+            config,
+            market,
+            run_dir,
+            workers=workers,
+            scheduler=scheduler,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    periods, daily = load_results(run_dir)
+    periods = periods[periods["target"].isin(names) & periods["method"].isin(chosen)]
+    daily = daily[daily["target"].isin(names) & daily["method"].isin(chosen)]
+    first = periods["rebalance"].min()
+    sec = market.as_of(first).securities(names)
+    target_frame = pd.DataFrame(
+        {
+            "name": sec["name"],
+            "sector": sec["gics_sector"],
+            "sub_industry": sec["gics_sub_industry"],
+        }
+    )
+    limits = [
+        *(
+            ["synthetic demo market: every number is simulated"]
+            if market.is_synthetic
+            else [
+                "survivorship bias: the data holds only companies still listed when it was "
+                "pulled (2024), so targets and hedge candidates are survivors; results "
+                "overstate what could have been traded",
+                "fundamentals stop at FY2021 and market caps are approximate; before 2013 "
+                "GICS sectors are today's (flagged 'static')",
+            ]
+        ),
+        "hedges use only data known at each rebalance date; holding-period returns are "
+        "realised afterwards",
+    ]
+    summary = summarise(daily, periods)
+    if report is not None:
+        command = "hedgekit backtest " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        write_report(
+            daily,
+            periods,
+            target_frame,
+            report,
+            title=f"Walk-forward hedge backtest, {config.start:%Y-%m-%d} to {config.end:%Y-%m-%d}",
+            limits=limits,
+            command=command,
+        )
+    table = (
+        summary.groupby("method")[["risk_reduction_bps", "variance_reduction", "cost_bps"]]
+        .mean()
+        .sort_values("risk_reduction_bps", ascending=False)
+    )
+    failed = int((periods["status"] != "ok").sum())
+    if as_json:
+        _print_json(
+            {
+                "targets": len(names),
+                "periods": int(periods["rebalance"].nunique()),
+                "failed": failed,
+                "run_dir": str(run_dir),
+                "report": None if report is None else str(report / "report.html"),
+                "by_method": table.reset_index().to_dict("records"),
+            }
+        )
+        return
+    t = Table(title=f"Mean over {len(names)} targets, out of sample")
+    for col in ("method", "risk reduction (bps)", "variance reduction", "cost (bps/yr)"):
+        t.add_column(col, justify="left" if col == "method" else "right")
+    for method, row in table.iterrows():
+        t.add_row(
+            str(method),
+            _fmt(float(row["risk_reduction_bps"]), "bps"),
+            _fmt(float(row["variance_reduction"]), "pct"),
+            _fmt(float(row["cost_bps"]), "bps"),
+        )
+    console.print(t)
+    if failed:
+        console.print(f"[yellow]{failed} (target, date, method) hedges failed; see the report[/]")
+    for line in limits:
+        console.print(f"[dim]{line}[/dim]")
+    if report is not None:
+        console.print(f"report: {report / 'report.html'}")
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one red line (exit 2).
 

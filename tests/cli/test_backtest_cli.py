@@ -1,0 +1,61 @@
+"""``hedgekit backtest`` on the demo market: run, resume, report files, user errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from hedgekit import ConfigurationError
+from hedgekit.cli import app
+from hedgekit.cli._app import resolve_targets
+
+runner = CliRunner()
+
+
+def test_backtest_writes_the_report_and_resumes(demo_store, tmp_path):
+    args = [
+        "backtest", "--targets", "KSTD,AMBY", "--start", "2022-06-30", "--end", "2022-08-31",
+        "--methods", "returns,spy,peers", "--report", str(tmp_path / "rep"),
+        "--home", str(demo_store.home),
+    ]  # fmt: skip
+    res = runner.invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["targets"] == 2 and out["periods"] == 2 and out["failed"] == 0
+    assert {r["method"] for r in out["by_method"]} == {"returns", "spy", "peers"}
+    for name in ("report.html", "results.parquet", "daily.parquet", "cumulative.png"):
+        assert (tmp_path / "rep" / name).exists(), name
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "synthetic demo market" in html
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "Mean over 2 targets" in again.stdout
+
+
+def test_targets_spec(demo_market):
+    everyone = resolve_targets(demo_market, "sp500", demo_market.end)
+    assert len(everyone) == len(demo_market.as_of(demo_market.end).members())
+    a = resolve_targets(demo_market, "random:10", demo_market.end)
+    b = resolve_targets(demo_market, "random:10:42", demo_market.end)
+    assert a == b and len(a) == 10 and set(a) <= set(everyone)
+    assert resolve_targets(demo_market, "random:10:7", demo_market.end) != a
+    assert resolve_targets(demo_market, "kstd, ambY", demo_market.end) == ["KSTD", "AMBY"]
+    with pytest.raises(ConfigurationError, match="random:N"):
+        resolve_targets(demo_market, "random:x", demo_market.end)
+    with pytest.raises(ConfigurationError, match="N must be in"):
+        resolve_targets(demo_market, "random:1000", demo_market.end)
+
+
+def test_backtest_user_errors(demo_store, tmp_path):
+    base = ["backtest", "--start", "2022-06-30", "--end", "2022-08-31"]
+    home = ["--home", str(demo_store.home)]
+    res = runner.invoke(app, [*base, "--targets", "KSTD", *home])
+    assert isinstance(res.exception, ConfigurationError)
+    assert "--report DIR" in str(res.exception)
+    res = runner.invoke(
+        app, [*base, "--targets", "KSTD", "--methods", "magic", "--out", str(tmp_path), *home]
+    )
+    assert isinstance(res.exception, ConfigurationError)
+    assert "unknown method(s) magic" in str(res.exception)
