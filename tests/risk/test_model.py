@@ -190,3 +190,27 @@ def test_parallel_exposures_give_the_serial_model(real_market, monkeypatch):
     pd.testing.assert_frame_equal(serial.residuals_, parallel.residuals_)
     with pytest.raises(ConfigurationError, match="n_jobs=0"):
         FactorRiskModel("2022-06-30", "2022-10-31", n_jobs=0).fit(real_market)
+
+
+@pytest.mark.realdata
+def test_study_structure(real_market):
+    """The study's model: seven styles, equal weights, 2-year window, constant 15% specific."""
+    study = FactorRiskModel(
+        "2021-12-31",
+        "2022-06-30",
+        structure="styles",
+        weighting="equal",
+        constant_specific_risk=0.15,
+        covariance_method="window",
+    ).fit(real_market)
+    assert list(study.factor_returns_.columns) == list(STYLE_FACTORS)
+    assert list(study.exposures_.columns) == list(STYLE_FACTORS)
+    assert (study.specific_risk_ == 0.15).all()
+    fc = study.forecast_
+    risk = fc.risk_decomposition({"AAPL": 1.0})
+    assert risk["specific_volatility"] == pytest.approx(0.15)
+    assert 0.0 < risk["factor_volatility"] < 0.5
+    with pytest.raises(ConfigurationError, match="structure='fama'"):
+        FactorRiskModel("2021-12-31", "2022-06-30", structure="fama")._check_params()
+    with pytest.raises(ConfigurationError, match="weighting="):
+        FactorRiskModel("2021-12-31", "2022-06-30", weighting="cap")._check_params()

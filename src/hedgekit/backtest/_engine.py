@@ -43,7 +43,13 @@ import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError, HedgekitError
-from hedgekit.backtest._methods import METHODS, BacktestSettings, Hedge, HedgeContext
+from hedgekit.backtest._methods import (
+    METHODS,
+    STUDY_MODEL,
+    BacktestSettings,
+    Hedge,
+    HedgeContext,
+)
 from hedgekit.data._market import MarketData
 from hedgekit.data._store import Store
 from hedgekit.typing import DateLike, to_timestamp
@@ -183,10 +189,10 @@ def rebalance_dates(
     ``[start, end]``: each but the last starts a holding period that ends on the next."""
     s, e = to_timestamp(start, "start"), to_timestamp(end, "end")
     cal = market.calendar
-    ends = pd.Series(cal, index=cal).groupby(cal.to_period("M")).max()
-    ends = pd.DatetimeIndex(ends.to_numpy())
+    last = pd.Series(cal, index=cal).groupby(cal.to_period("M")).max()
+    ends = pd.DatetimeIndex(last.to_numpy())
     if freq == "quarterly":
-        ends = ends[ends.month % 3 == 0]
+        ends = ends[np.asarray(ends.month) % 3 == 0]
     return ends[(ends >= s) & (ends <= e)]
 
 
@@ -417,15 +423,15 @@ def load_results(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts = []
     ok = raw[raw["status"] == "ok"]
     for rec in ok.itertuples(index=False):
-        days = pd.to_datetime(json.loads(rec.days))
-        u = np.asarray(json.loads(rec.unhedged), dtype="float64")
-        h = np.asarray(json.loads(rec.hedge), dtype="float64")
+        days = pd.to_datetime(json.loads(str(rec.days)))
+        u = np.asarray(json.loads(str(rec.unhedged)), dtype="float64")
+        h = np.asarray(json.loads(str(rec.hedge)), dtype="float64")
         parts.append(
             pd.DataFrame(
                 {
                     "target": rec.target,
                     "method": rec.method,
-                    "rebalance": pd.Timestamp(rec.rebalance),
+                    "rebalance": pd.Timestamp(str(rec.rebalance)),
                     "day": days,
                     "unhedged": u,
                     "hedge": h,
@@ -448,7 +454,8 @@ def _trading(raw: pd.DataFrame, settings: BacktestSettings) -> tuple[np.ndarray,
     from the previous period's drifted holdings (none before the first) to the new basket."""
     turnover = np.zeros(len(raw))
     cost = np.zeros(len(raw))
-    prev_key, prev_end = None, {}
+    prev_key: tuple[Any, Any] | None = None
+    prev_end: dict[str, float] = {}
     for i, rec in enumerate(raw.itertuples(index=False)):
         key = (rec.target, rec.method)
         if key != prev_key:
@@ -457,8 +464,8 @@ def _trading(raw: pd.DataFrame, settings: BacktestSettings) -> tuple[np.ndarray,
             turnover[i] = cost[i] = np.nan
             prev_key, prev_end = key, {}
             continue
-        start = json.loads(rec.weights_start)
-        inputs = json.loads(rec.cost_inputs)
+        start = json.loads(str(rec.weights_start))
+        inputs = json.loads(str(rec.cost_inputs))
         total, bps = 0.0, 0.0
         for name in set(start) | set(prev_end):
             traded = abs(start.get(name, 0.0) - prev_end.get(name, 0.0))
@@ -474,7 +481,7 @@ def _trading(raw: pd.DataFrame, settings: BacktestSettings) -> tuple[np.ndarray,
                 )
             bps += traded * (settings.half_spread_bps + impact)
         turnover[i], cost[i] = total, bps
-        prev_key, prev_end = key, json.loads(rec.weights_end)
+        prev_key, prev_end = key, json.loads(str(rec.weights_end))
     return turnover, cost
 
 
@@ -485,47 +492,57 @@ _WORKER_MODELS: dict[str, Any] = {}
 
 def _remote_date(
     home: str,
-    model_path: str | None,
+    model_paths: dict[str, str],
     date: pd.Timestamp,
     nxt: pd.Timestamp,
     targets: list[str],
     config: BacktestConfig,
 ) -> list[dict[str, Any]]:
-    """A dask task: one rebalance date, with the market and model cached per worker."""
+    """A dask task: one rebalance date, with the market and models cached per worker."""
+    from hedgekit.risk import FactorRiskModel
+
     market = _WORKER_MARKETS.get(home)
     if market is None:
         market = _WORKER_MARKETS[home] = MarketData(Store(home))
-    model = None
-    if model_path is not None:
-        model = _WORKER_MODELS.get(model_path)
-        if model is None:
-            from hedgekit.risk import FactorRiskModel
+    models = {}
+    for role, path in model_paths.items():
+        if path not in _WORKER_MODELS:
+            _WORKER_MODELS[path] = FactorRiskModel.load(path)
+        models[role] = _WORKER_MODELS[path]
+    extras = {"study_model": models["study_model"]} if "study_model" in models else {}
+    return run_date(market, date, nxt, targets, config, models.get("risk_model"), extras)
 
-            model = _WORKER_MODELS[model_path] = FactorRiskModel.load(model_path)
-    return run_date(market, date, nxt, targets, config, model)
 
-
-def _risk_model(market: MarketData, dates: pd.DatetimeIndex, run: BacktestRun, jobs: int) -> Any:
+def _risk_model(
+    market: MarketData,
+    dates: pd.DatetimeIndex,
+    run: BacktestRun,
+    jobs: int,
+    role: str = "risk_model",
+    **params: Any,
+) -> Any:
     """A risk model covering every rebalance date with a year of history before the first:
-    the store's cached model when it does, else one fitted and saved in the run directory."""
+    saved in the run directory; for the default model the store's cached one when it covers
+    the dates, else one fitted here."""
     from hedgekit.risk import FactorRiskModel, load_cached_model
 
     def covers(model: Any) -> bool:
         idx = model.factor_returns_.index
         return bool(idx[-1] >= dates[-1] and (idx <= dates[0]).sum() >= _RISK_HISTORY_DAYS)
 
-    saved = run.directory / "risk_model"
+    saved = run.directory / role
     if (saved / "model.json").exists():
         model = FactorRiskModel.load(saved)
         if covers(model):
             return model
-    cached = load_cached_model(market)
-    if cached is not None and covers(cached):
-        cached.save(saved)
-        return cached
+    if not params:
+        cached = load_cached_model(market)
+        if cached is not None and covers(cached):
+            cached.save(saved)
+            return cached
     start = dates[0] - pd.DateOffset(years=2)
-    logger.info("fitting the risk model %s..%s for the backtest", start.date(), dates[-1].date())
-    model = FactorRiskModel(start, dates[-1], n_jobs=jobs).fit(market)
+    logger.info("fitting %s %s..%s for the backtest", role, start.date(), dates[-1].date())
+    model = FactorRiskModel(start, dates[-1], n_jobs=jobs, **params).fit(market)
     model.save(saved)
     return model
 
@@ -597,8 +614,16 @@ def run_backtest(
     if not todo:
         return run
     model = None
+    extras: dict[str, Any] = {}
+    model_paths: dict[str, str] = {}
     if "factor" in config.methods:
         model = _risk_model(market, dates[:-1], run, workers or 1)
+        model_paths["risk_model"] = str(run.directory / "risk_model")
+    if "factor_study" in config.methods:
+        extras["study_model"] = _risk_model(
+            market, dates[:-1], run, workers or 1, "study_model", **STUDY_MODEL
+        )
+        model_paths["study_model"] = str(run.directory / "study_model")
 
     def store(records: list[dict[str, Any]]) -> None:
         nonlocal finished
@@ -610,7 +635,7 @@ def run_backtest(
 
     if workers is None and scheduler is None:
         for d, nxt, targets in todo:
-            store(run_date(market, d, nxt, targets, config, model))
+            store(run_date(market, d, nxt, targets, config, model, extras))
         return run
 
     from dask.distributed import Client, LocalCluster, as_completed
@@ -629,9 +654,8 @@ def run_backtest(
         client = Client(scheduler)
     try:
         home = str(market.store.home)
-        model_path = str(run.directory / "risk_model") if model is not None else None
         futures = [
-            client.submit(_remote_date, home, model_path, d, nxt, targets, config, pure=False)
+            client.submit(_remote_date, home, model_paths, d, nxt, targets, config, pure=False)
             for d, nxt, targets in todo
         ]
         for fut in as_completed(futures):

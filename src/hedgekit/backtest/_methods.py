@@ -15,6 +15,10 @@ Built-in methods:
 ``returns_grid``   the same, lasso/ridge chosen by its walk-forward ``grid_search`` on a small
                    grid (``GRID_LASSO`` x ``GRID_RIDGE``, 3 folds)
 ``factor``         ``PerformanceHedge(method='factor')``: the risk model's active risk
+``factor_study``   the same optimiser on the concentrated-position study's model: seven
+                   styles only, equal-weight Huber regressions, a plain two-year covariance
+                   window, a constant 15% specific volatility (but point in time, unlike
+                   the study)
 ``spy``            SPY, 1:1 notional
 ``spy_beta``       SPY scaled by the target's OLS beta to SPY over the window
 ``sector_etf``     the SPDR sector fund of the target's sector on the date, 1:1 (SPY when the
@@ -189,8 +193,8 @@ def _returns(ctx: HedgeContext) -> Hedge:
 
 def _returns_grid(ctx: HedgeContext) -> Hedge:
     found = PerformanceHedge(_params(ctx), ctx.market).grid_search(GRID_LASSO, GRID_RIDGE, folds=3)
-    best = found.parameters
-    w = PerformanceHedge(best, ctx.market).weights()
+    best, c = found.parameters, found.best.constituents
+    w = (c["notional"] / found.best.diagnostics["portfolio_notional"]).rename("weight")
     return Hedge(stocks=w, note=f"lasso={best.lasso_weight}, ridge={best.ridge_weight}")
 
 
@@ -199,6 +203,24 @@ def _factor(ctx: HedgeContext) -> Hedge:
         raise ConfigurationError("the factor method needs a risk model; the engine fits one")
     engine = PerformanceHedge(_params(ctx, method="factor"), ctx.market, risk_model=ctx.risk_model)
     return Hedge(stocks=engine.weights())
+
+
+def _factor_study(ctx: HedgeContext) -> Hedge:
+    model = ctx.extras.get("study_model")
+    if model is None:
+        raise ConfigurationError("the factor_study method needs the study's risk model")
+    engine = PerformanceHedge(_params(ctx, method="factor"), ctx.market, risk_model=model)
+    return Hedge(stocks=engine.weights())
+
+
+#: the concentrated-position study's risk model (``factor_study``)
+STUDY_MODEL: dict[str, Any] = {
+    "structure": "styles",
+    "weighting": "equal",
+    "constant_specific_risk": 0.15,
+    "covariance_method": "window",
+    "window": 504,
+}
 
 
 def _window_returns(ctx: HedgeContext, names: list[str]) -> pd.DataFrame:
@@ -274,6 +296,7 @@ for _name, _fn in (
     ("returns", _returns),
     ("returns_grid", _returns_grid),
     ("factor", _factor),
+    ("factor_study", _factor_study),
     ("spy", _spy),
     ("spy_beta", _spy_beta),
     ("sector_etf", _sector_etf),

@@ -205,6 +205,16 @@ class FactorRiskModel:
         Most recent residual days used for specific risk.
     epsilon : float
         Huber threshold.
+    structure : {'barra', 'styles'}
+        ``'barra'`` (default): market, GICS sectors with the cap-weighted constraint, and the
+        seven styles. ``'styles'``: the concentrated-position study's model, the seven
+        styles only (each day's regression has an intercept, as scikit-learn's
+        ``HuberRegressor`` fits by default, but it is not a risk factor).
+    weighting : {'sqrt_cap', 'equal'}
+        Regression weights: square root of market cap (default) or equal (the study's).
+    constant_specific_risk : float, optional
+        Annualised specific volatility given to every stock instead of the EWMA estimate
+        (the study used 0.15); None (default) estimates it.
     volatility_regime_half_life : float, optional
         Half-life in days of USE4's volatility regime adjustment
         (:func:`~hedgekit.risk.volatility_regime_multiplier`): factor covariance and specific
@@ -256,6 +266,9 @@ class FactorRiskModel:
         specific_half_life: float = 84.0,
         specific_window: int = 252,
         epsilon: float = 1.35,
+        structure: str = "barra",
+        weighting: str = "sqrt_cap",
+        constant_specific_risk: float | None = None,
         volatility_regime_half_life: float | None = None,
         n_jobs: int | None = None,
     ) -> None:
@@ -269,6 +282,9 @@ class FactorRiskModel:
         self.specific_half_life = specific_half_life
         self.specific_window = specific_window
         self.epsilon = epsilon
+        self.structure = structure
+        self.weighting = weighting
+        self.constant_specific_risk = constant_specific_risk
         self.volatility_regime_half_life = volatility_regime_half_life
         self.n_jobs = n_jobs
 
@@ -286,6 +302,9 @@ class FactorRiskModel:
             "specific_half_life": self.specific_half_life,
             "specific_window": self.specific_window,
             "epsilon": self.epsilon,
+            "structure": self.structure,
+            "weighting": self.weighting,
+            "constant_specific_risk": self.constant_specific_risk,
             "volatility_regime_half_life": self.volatility_regime_half_life,
             "n_jobs": self.n_jobs,
         }
@@ -304,6 +323,17 @@ class FactorRiskModel:
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 2):
                 raise ConfigurationError(f"{name}={value!r} must be an integer >= 2")
+        if self.structure not in ("barra", "styles"):
+            raise ConfigurationError(
+                f"structure={self.structure!r} is not a model structure; use 'barra' or 'styles'"
+            )
+        if self.weighting not in ("sqrt_cap", "equal"):
+            raise ConfigurationError(f"weighting={self.weighting!r}; use 'sqrt_cap' or 'equal'")
+        csr = self.constant_specific_risk
+        if csr is not None and not (isinstance(csr, int | float) and csr > 0):
+            raise ConfigurationError(
+                f"constant_specific_risk={csr!r} must be None or a positive volatility"
+            )
         vra = self.volatility_regime_half_life
         if vra is not None and not (isinstance(vra, int | float) and vra > 0):
             raise ConfigurationError(
@@ -345,7 +375,11 @@ class FactorRiskModel:
         known = [market.securities["gics_sector"], market._classifications["gics_sector"]]
         sectors = sorted({str(s) for col in known for s in col.dropna().unique()})
         self.sectors_ = sectors
-        self.factors_ = ["market", *[_sector_factor(s) for s in sectors], *STYLE_FACTORS]
+        self.factors_ = (
+            ["market", *[_sector_factor(s) for s in sectors], *STYLE_FACTORS]
+            if self.structure == "barra"
+            else list(STYLE_FACTORS)
+        )
         self.exposure_history_: dict[pd.Timestamp, pd.DataFrame] = {}
         self.exposure_notes_: dict[pd.Timestamp, list[str]] = {}
         self.factor_returns_ = pd.DataFrame(columns=self.factors_, dtype="float64")
@@ -451,31 +485,37 @@ class FactorRiskModel:
         names = list(table.index)
         block = block.rename("date")
         sec = table["gics_sector"]
-        present = [s for s in self.sectors_ if bool((sec == s).any())]
-        dummies = np.stack([(sec == s).to_numpy(dtype="float64") for s in present], axis=1)
         styles = table[list(STYLE_FACTORS)].to_numpy(dtype="float64")
-        X = np.column_stack([np.ones(len(names)), dummies, styles])
-        X[sec.isna().to_numpy()] = np.nan  # unclassified stocks stay out of the regression
         cap = table["market_cap"].to_numpy(dtype="float64")
         if not (np.isfinite(cap) & (cap > 0)).any():
             cap = np.ones(len(names))  # no caps known (before 2013): equal weights
         cap = np.where(np.isfinite(cap) & (cap > 0), cap, np.nanmedian(cap[cap > 0]))
         rets = market.as_of(block[-1]).returns(names, start=block[0]).reindex(block)
         y = rets.to_numpy(dtype="float64")
-        fit = huber_irls(
-            X,
-            y,
-            np.broadcast_to(np.sqrt(cap), y.shape),
-            epsilon=self.epsilon,
-            constraint=(
-                "sum_to_zero",
-                list(range(1, 1 + len(present))),
-                np.broadcast_to(cap, y.shape),
-            ),
-        )
-        columns = ["market", *[_sector_factor(s) for s in present], *STYLE_FACTORS]
-        coef = pd.DataFrame(fit.coef, index=block, columns=columns)
-        coef = coef.reindex(columns=self.factors_, fill_value=0.0)
+        w = np.sqrt(cap) if self.weighting == "sqrt_cap" else np.ones(len(names))
+        if self.structure == "styles":
+            X = np.column_stack([np.ones(len(names)), styles])
+            fit = huber_irls(X, y, np.broadcast_to(w, y.shape), epsilon=self.epsilon)
+            coef = pd.DataFrame(fit.coef[:, 1:], index=block, columns=list(STYLE_FACTORS))
+        else:
+            present = [s for s in self.sectors_ if bool((sec == s).any())]
+            dummies = np.stack([(sec == s).to_numpy(dtype="float64") for s in present], axis=1)
+            X = np.column_stack([np.ones(len(names)), dummies, styles])
+            X[sec.isna().to_numpy()] = np.nan  # unclassified stocks stay out of the regression
+            fit = huber_irls(
+                X,
+                y,
+                np.broadcast_to(w, y.shape),
+                epsilon=self.epsilon,
+                constraint=(
+                    "sum_to_zero",
+                    list(range(1, 1 + len(present))),
+                    np.broadcast_to(cap, y.shape),
+                ),
+            )
+            columns = ["market", *[_sector_factor(s) for s in present], *STYLE_FACTORS]
+            coef = pd.DataFrame(fit.coef, index=block, columns=columns)
+            coef = coef.reindex(columns=self.factors_, fill_value=0.0)
         resid = pd.DataFrame(fit.residuals, index=block, columns=pd.Index(names, name="ticker"))
         n = pd.Series(np.isfinite(fit.residuals).sum(axis=1), index=block)
         return coef, resid, pd.Series(fit.r_squared, index=block), n
@@ -516,9 +556,7 @@ class FactorRiskModel:
             len(self.factor_returns_),
             repr(sorted(self.get_params().items())),
         )
-        cache: dict[tuple[Any, ...], RiskForecast] = self.__dict__.setdefault(
-            "_forecast_cache", {}
-        )
+        cache: dict[tuple[Any, ...], RiskForecast] = self.__dict__.setdefault("_forecast_cache", {})
         hit = cache.get(key)
         if hit is not None:
             return hit
@@ -555,11 +593,14 @@ class FactorRiskModel:
         names = list(table.index)
         resid = self.residuals_.loc[:when].iloc[-self.specific_window :].reindex(columns=names)
         caps = table["market_cap"].astype("float64")
-        spec = specific_risk(
-            resid.to_numpy(dtype="float64"),
-            caps.to_numpy(),
-            half_life=self.specific_half_life,
-        )
+        if self.constant_specific_risk is not None:
+            spec = np.full(len(names), float(self.constant_specific_risk))
+        else:
+            spec = specific_risk(
+                resid.to_numpy(dtype="float64"),
+                caps.to_numpy(),
+                half_life=self.specific_half_life,
+            )
         if self.volatility_regime_half_life is not None:
             hl = float(self.volatility_regime_half_life)
             recent = slice(-_VRA_WINDOW, None)
@@ -781,6 +822,9 @@ def _exposure_table(frame: ExposureFrame) -> pd.DataFrame:
 def _design(table: pd.DataFrame, sectors: list[str], factors: list[str]) -> pd.DataFrame:
     """Tickers x factors loadings (market 1, sector dummies, styles) of a stored table."""
     out = pd.DataFrame(0.0, index=table.index, columns=factors)
+    if "market" not in factors:  # the 'styles' structure
+        out[list(STYLE_FACTORS)] = table[list(STYLE_FACTORS)].to_numpy(dtype="float64")
+        return out
     out["market"] = 1.0
     sec = table["gics_sector"]
     for s in sectors:
