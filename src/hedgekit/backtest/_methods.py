@@ -19,6 +19,10 @@ Built-in methods:
                    styles only, equal-weight Huber regressions, a plain two-year covariance
                    window, a constant 15% specific volatility (but point in time, unlike
                    the study)
+``nlp``            the study's NLP hedge: equal weights over the ``max_names`` companies whose
+                   business descriptions are nearest the target's (descriptions dated after
+                   the rebalance date are flagged look-ahead in the data's early years)
+``hybrid``         the returns objective among the 50 nearest descriptions
 ``spy``            SPY, 1:1 notional
 ``spy_beta``       SPY scaled by the target's OLS beta to SPY over the window
 ``sector_etf``     the SPDR sector fund of the target's sector on the date, 1:1 (SPY when the
@@ -79,6 +83,8 @@ class BacktestSettings:
     half_spread_bps, impact_coefficient, borrow_bps : float
         Cost model: the performance hedge's (``docs/hedge.md``); borrow per year on every
         short name.
+    embedder : str
+        Text backend of the semantic methods (``'auto'``, ``'minilm'``, ``'tfidf'``...).
     """
 
     max_names: int = 10
@@ -89,6 +95,7 @@ class BacktestSettings:
     half_spread_bps: float = 5.0
     impact_coefficient: float = 1.0
     borrow_bps: float = 25.0
+    embedder: str = "auto"
 
     def validate(self) -> None:
         """Raise ConfigurationError naming a bad setting and its fix."""
@@ -223,6 +230,16 @@ STUDY_MODEL: dict[str, Any] = {
 }
 
 
+def _nlp(ctx: HedgeContext) -> Hedge:
+    params = _params(ctx, method="nlp", embedder=ctx.settings.embedder)
+    return Hedge(stocks=PerformanceHedge(params, ctx.market).weights())
+
+
+def _hybrid(ctx: HedgeContext) -> Hedge:
+    params = _params(ctx, method="hybrid", embedder=ctx.settings.embedder)
+    return Hedge(stocks=PerformanceHedge(params, ctx.market).weights())
+
+
 def _window_returns(ctx: HedgeContext, names: list[str]) -> pd.DataFrame:
     return ctx.view.returns(names, start=ctx.window_start())
 
@@ -297,6 +314,8 @@ for _name, _fn in (
     ("returns_grid", _returns_grid),
     ("factor", _factor),
     ("factor_study", _factor_study),
+    ("nlp", _nlp),
+    ("hybrid", _hybrid),
     ("spy", _spy),
     ("spy_beta", _spy_beta),
     ("sector_etf", _sector_etf),

@@ -36,6 +36,8 @@ class HedgeMethod(CaseInsensitiveEnum):
 
     RETURNS = "returns"  # tracking error over the observation window (Performance Hedger)
     FACTOR = "factor"  # active risk (factor plus specific) under the factor risk model
+    NLP = "nlp"  # the study's hedge: equal weights on the nearest semantic neighbours
+    HYBRID = "hybrid"  # tracking error over the window, among the nearest semantic neighbours
 
 
 class HedgeMetric(CaseInsensitiveEnum):
@@ -295,7 +297,15 @@ class PerformanceHedgeParameters:
     method : HedgeMethod
         Source of co-movement: ``'returns'`` (the Performance Hedger: sample covariance
         of the observation window) or ``'factor'`` (the factor risk model's forecast on the
-        hedge date: ``B F B' + diag(s^2)``; see ``docs/hedge.md``).
+        hedge date: ``B F B' + diag(s^2)``), ``'nlp'`` (equal weights over the
+        ``max_names`` candidates whose business descriptions are closest to the
+        portfolio's) or ``'hybrid'`` (the returns objective among the
+        ``semantic_candidates`` closest); see ``docs/hedge.md``.
+    semantic_candidates : int
+        Candidates the hybrid method keeps (nearest business descriptions first).
+    embedder : str
+        Text backend of the semantic methods: ``'auto'`` (MiniLM when the ``nlp`` extra is
+        installed, else TF-IDF), ``'minilm'``, ``'tfidf'`` or a sentence-transformers name.
     half_spread_bps, impact_coefficient, default_borrow_cost_bps : float
         Cost model: cost of trading a name = half spread + ``impact_coefficient * sigma_daily
         * sqrt(shares / ADV shares)``; borrow cost for names not on the hard-to-borrow list.
@@ -332,6 +342,8 @@ class PerformanceHedgeParameters:
     impact_coefficient: float = 1.0
     default_borrow_cost_bps: float = 25.0
     out_of_sample_days: int = 252
+    semantic_candidates: int = 50
+    embedder: str = "auto"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -431,6 +443,15 @@ class PerformanceHedgeParameters:
         _finite("default_borrow_cost_bps", self.default_borrow_cost_bps, lo=0.0)
         if not isinstance(self.out_of_sample_days, int) or self.out_of_sample_days < 0:
             raise ConfigurationError("out_of_sample_days must be a whole number >= 0")
+        sc = self.semantic_candidates
+        if not isinstance(sc, int) or isinstance(sc, bool) or sc < 2:
+            raise ConfigurationError(
+                f"semantic_candidates={sc!r} must be a whole number >= 2, e.g. 50"
+            )
+        if not isinstance(self.embedder, str) or not self.embedder.strip():
+            raise ConfigurationError(
+                f"embedder={self.embedder!r}; use 'auto', 'minilm', 'tfidf' or a model name"
+            )
         if self.exclusions is not None and not isinstance(self.exclusions, HedgeExclusions):
             raise ConfigurationError("exclusions must be a HedgeExclusions")
         if self.constraints is not None:

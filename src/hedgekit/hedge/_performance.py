@@ -117,6 +117,7 @@ class _Prepared:
     filters: CandidateFilter
     sampling: Sampling
     forecast: RiskForecast | None = None
+    semantic: pd.DataFrame | None = None  # candidates' similarity to the portfolio
 
 
 class PerformanceHedge:
@@ -345,6 +346,9 @@ class PerformanceHedge:
                 )
             inside = pd.Series(pd.Index(filt.names).isin(known), index=filt.names)
             filt.keep("not in the risk model on the hedge date", inside)
+        semantic = None
+        if p.hedge_method in (HedgeMethod.NLP, HedgeMethod.HYBRID):
+            semantic = self._semantic(market, view, portfolio["weight"], filt)
         names = filt.names
         if not names:
             raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
@@ -408,7 +412,54 @@ class PerformanceHedge:
             filters=filt,
             sampling=sampling,
             forecast=forecast,
+            semantic=None if semantic is None else semantic.reindex(names),
         )
+
+    def _semantic(
+        self,
+        market: MarketData,
+        view: PointInTimeData,
+        weights: pd.Series,
+        filt: CandidateFilter,
+    ) -> pd.DataFrame:
+        """Keep the candidates whose descriptions are nearest the portfolio's (the weighted
+        mean of its positions' unit vectors); returns their similarity and look-ahead flag."""
+        p = self.parameters
+        index = self._text_index(market, view)
+        outside = [t for t in weights.index if t not in index]
+        if outside:
+            raise DataError(
+                f"{', '.join(outside)} has no business description in the store; use "
+                "method='returns' or import descriptions (hedgekit data import-table)"
+            )
+        query = sum(float(w) * index.vector(t) for t, w in weights.items())
+        sims = index.similarities(np.asarray(query)).reindex(filt.names)
+        filt.keep("no business description", sims.notna())
+        k = (p.max_names or 10) if p.hedge_method is HedgeMethod.NLP else p.semantic_candidates
+        top = sims.reindex(filt.names).nlargest(k).index
+        filt.keep(
+            "not among the nearest semantic neighbours",
+            pd.Series(pd.Index(filt.names).isin(top), index=filt.names),
+        )
+        look = index.look_ahead.reindex(top).fillna(False).astype(bool)
+        return pd.DataFrame({"similarity": sims.reindex(top), "look_ahead": look})
+
+    def _text_index(self, market: MarketData, view: PointInTimeData) -> Any:
+        """Embedding index of the descriptions known on the hedge date (a later vintage,
+        flagged, for companies with none yet), cached on the market per date and backend."""
+        from hedgekit.text import EmbeddingIndex
+
+        key = (self.parameters.embedder, view.date)
+        cache: dict[Any, Any] = market.__dict__.setdefault("_text_index_cache", {})
+        hit = cache.get(key)
+        if hit is None:
+            hit = EmbeddingIndex.from_market(
+                market, view.date, embedder=self.parameters.embedder, allow_later=True
+            )
+            if len(cache) >= _UNIVERSE_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = hit
+        return hit
 
     def _risk_forecast(self, market: MarketData, view: PointInTimeData) -> RiskForecast:
         """The risk model's forecast on the hedge date (exposures computed on that date)."""
@@ -608,6 +659,17 @@ class PerformanceHedge:
             "ub_names": ub_names,
             "asset_names": list(prep.candidate_returns.columns),
         }
+        if params.hedge_method is HedgeMethod.NLP:
+            # the study's hedge: equal weights on the nearest neighbours, i.e. the feasible
+            # weights closest to h / n each (identical unless a cap or a band binds)
+            # caps, groups and ESG bounds hold; the return-deviation band does not (the
+            # basket is fixed by the text, not fitted to the window's returns)
+            n = len(prep.candidate_returns.columns)
+            eq = np.full(n, h / n)
+            constraints["A_ub"] = constraints["A_ub"][2:] if len(b_rows) > 2 else None
+            constraints["b_ub"] = constraints["b_ub"][2:] if len(b_rows) > 2 else None
+            constraints["ub_names"] = ub_names[2:] if len(b_rows) > 2 else None
+            return TrackingProblem(np.eye(n), eq, float(eq @ eq), **constraints)
         if prep.forecast is not None:
             # factor hedge: the model's covariance on the hedge date (window rows unused)
             B, F, spec, b, target_spec, cross = self._factor_terms(prep)
@@ -788,6 +850,19 @@ class PerformanceHedge:
         risk = self._risk_report(prep, w_real) if prep.forecast is not None else None
         if risk is not None:
             diagnostics["risk_model"] = risk["model"]
+        if prep.semantic is not None:
+            sem = prep.semantic
+            diagnostics["semantic"] = {
+                "embedder": p.embedder,
+                "candidates": len(sem),
+                "similarity": {str(t): float(v) for t, v in sem["similarity"].items()},
+                "look_ahead": int(sem["look_ahead"].sum()),
+            }
+            if sem["look_ahead"].any():
+                diagnostics.setdefault("warnings", []).append(
+                    f"{int(sem['look_ahead'].sum())} candidate descriptions are dated after "
+                    f"{prep.view.date:%Y-%m-%d} (the earliest vintage in the data): look-ahead"
+                )
         params = {k: v for k, v in asdict(p).items() if k not in ("initial_portfolio", "extra")}
         params["date"] = f"{prep.view.date:%Y-%m-%d}"
         return PerformanceHedgeResult(
