@@ -21,23 +21,37 @@ from hedgekit.risk._model import (
     load_cached_model,
 )
 from hedgekit.risk._regression import HuberFit, HuberRegression, huber_irls
+from hedgekit.risk._validation import (
+    BiasReport,
+    bias_statistic,
+    bias_statistics,
+    forecast_variant,
+    r_squared_by_year,
+    summarise_bias,
+)
 
 __all__ = [
     "STYLE_FACTORS",
+    "BiasReport",
     "ExposureFrame",
     "FactorRiskModel",
     "HuberFit",
     "HuberRegression",
     "RiskForecast",
+    "bias_statistic",
+    "bias_statistics",
     "cached_model_path",
     "compute_exposure_history",
     "compute_exposures",
     "ewma_weights",
     "factor_covariance",
+    "forecast_variant",
     "huber_irls",
     "industry_dummies",
     "load_cached_model",
+    "r_squared_by_year",
     "specific_risk",
+    "summarise_bias",
     "volatility_regime_multiplier",
     "window_covariance",
 ]

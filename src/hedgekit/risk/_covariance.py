@@ -36,6 +36,9 @@ import numpy.typing as npt
 
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
 
+#: returns at or below this size count as missing in the regime adjustment
+_ZERO_RETURN = 1e-12
+
 __all__ = [
     "ewma_weights",
     "factor_covariance",
@@ -208,6 +211,7 @@ def volatility_regime_multiplier(
     ----------
     returns : array-like of shape (n_periods, n_series)
         Factor returns or specific returns, oldest first; NaN where a series has none.
+        Returns of magnitude <= 1e-12 count as missing (factors without data).
     half_life : float
         Half-life in periods of the EWMA of the cross-sectional bias.
     half_life_vol : float
@@ -233,7 +237,9 @@ def volatility_regime_multiplier(
         raise ConfigurationError(f"weights has shape {v.shape}; expected ({k},)")
     v = np.where(np.isfinite(v) & (v > 0), v, 0.0)
     lam = 0.5 ** (1.0 / half_life_vol)
-    ok = np.isfinite(x)
+    # a series that is (numerically) zero, e.g. a factor without members or data, carries
+    # no information about the regime: its zeros count as missing
+    ok = np.isfinite(x) & (np.abs(x) > _ZERO_RETURN)
     sq = np.where(ok, x, 0.0) ** 2
     # each series' variance starts as the mean square of its first `warmup` observations
     seen = np.cumsum(ok, axis=0)

@@ -81,6 +81,8 @@ _FORMAT = 1
 _FILES = ("factor_returns", "residuals", "regression", "exposures", "forecast")
 #: most recent days the volatility regime adjustment reads (its weights fade long before)
 _VRA_WINDOW = 756
+#: a style whose within-sector variance is below this share of its variance is collinear
+_COLLINEAR_SHARE = 1e-6
 #: forecasts kept per model (a backtest asks for the same date once per target)
 _FORECAST_CACHE_SIZE = 16
 #: fewest month ends worth starting worker processes for
@@ -485,7 +487,7 @@ class FactorRiskModel:
         names = list(table.index)
         block = block.rename("date")
         sec = table["gics_sector"]
-        styles = table[list(STYLE_FACTORS)].to_numpy(dtype="float64")
+        styles = _drop_collinear_styles(table[list(STYLE_FACTORS)], sec)
         cap = table["market_cap"].to_numpy(dtype="float64")
         if not (np.isfinite(cap) & (cap > 0)).any():
             cap = np.ones(len(names))  # no caps known (before 2013): equal weights
@@ -493,14 +495,18 @@ class FactorRiskModel:
         rets = market.as_of(block[-1]).returns(names, start=block[0]).reindex(block)
         y = rets.to_numpy(dtype="float64")
         w = np.sqrt(cap) if self.weighting == "sqrt_cap" else np.ones(len(names))
+        # a style with no information that day (all zero: no data, or collinear with the
+        # sectors) stays out of the regression; its factor return is 0
+        live = [j for j in range(styles.shape[1]) if np.any(styles[:, j] != 0.0)]
+        live_styles = [STYLE_FACTORS[j] for j in live]
         if self.structure == "styles":
-            X = np.column_stack([np.ones(len(names)), styles])
+            X = np.column_stack([np.ones(len(names)), styles[:, live]])
             fit = huber_irls(X, y, np.broadcast_to(w, y.shape), epsilon=self.epsilon)
-            coef = pd.DataFrame(fit.coef[:, 1:], index=block, columns=list(STYLE_FACTORS))
+            coef = pd.DataFrame(fit.coef[:, 1:], index=block, columns=live_styles)
         else:
             present = [s for s in self.sectors_ if bool((sec == s).any())]
             dummies = np.stack([(sec == s).to_numpy(dtype="float64") for s in present], axis=1)
-            X = np.column_stack([np.ones(len(names)), dummies, styles])
+            X = np.column_stack([np.ones(len(names)), dummies, styles[:, live]])
             X[sec.isna().to_numpy()] = np.nan  # unclassified stocks stay out of the regression
             fit = huber_irls(
                 X,
@@ -513,9 +519,9 @@ class FactorRiskModel:
                     np.broadcast_to(cap, y.shape),
                 ),
             )
-            columns = ["market", *[_sector_factor(s) for s in present], *STYLE_FACTORS]
+            columns = ["market", *[_sector_factor(s) for s in present], *live_styles]
             coef = pd.DataFrame(fit.coef, index=block, columns=columns)
-            coef = coef.reindex(columns=self.factors_, fill_value=0.0)
+        coef = coef.reindex(columns=self.factors_, fill_value=0.0)
         resid = pd.DataFrame(fit.residuals, index=block, columns=pd.Index(names, name="ticker"))
         n = pd.Series(np.isfinite(fit.residuals).sum(axis=1), index=block)
         return coef, resid, pd.Series(fit.r_squared, index=block), n
@@ -553,6 +559,8 @@ class FactorRiskModel:
         key = (
             when,
             None if market is None else id(market),
+            id(self.factor_returns_),
+            id(self.residuals_),
             len(self.factor_returns_),
             repr(sorted(self.get_params().items())),
         )
@@ -808,6 +816,25 @@ def _exposure_worker(
         frame = compute_exposures(market, pd.Timestamp(date))
         out.append((pd.Timestamp(date), _exposure_table(frame), list(frame.notes)))
     return out
+
+
+def _drop_collinear_styles(styles: pd.DataFrame, sectors: pd.Series) -> np.ndarray:
+    """Styles as an array, with 0 for a style that sector membership explains entirely.
+
+    When almost no statement is known (early 2013 in the data), value and leverage are
+    sector-median fills: constant within each sector, hence collinear with the sector
+    dummies; the regression would split one return between the two arbitrarily. Such a
+    style gets exposure 0 that day (its factor return is then 0).
+    """
+    x = styles.to_numpy(dtype="float64").copy()
+    labels = sectors.astype(object).where(sectors.notna(), "__none__").to_numpy()
+    for j in range(x.shape[1]):
+        col = pd.Series(x[:, j])
+        total = float(((col - col.mean()) ** 2).sum())
+        within = float(((col - col.groupby(labels).transform("mean")) ** 2).sum())
+        if total > 0 and within <= _COLLINEAR_SHARE * total:
+            x[:, j] = 0.0
+    return x
 
 
 def _exposure_table(frame: ExposureFrame) -> pd.DataFrame:
