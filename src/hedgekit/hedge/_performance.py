@@ -336,6 +336,7 @@ class PerformanceHedge:
         filt.keep("incomplete history in the window", incomplete)
         forecast = None
         if p.hedge_method is HedgeMethod.FACTOR:
+            self._position_tickers = list(portfolio.index)
             forecast = self._risk_forecast(market, view)
             known = forecast.exposures.index
             outside = [t for t in portfolio.index if t not in known]
@@ -494,7 +495,8 @@ class PerformanceHedge:
                 )
                 model = FactorRiskModel(start, date).fit(market)
             self.risk_model = model
-        return model.forecast(date, market)
+        # positions outside the index join the model's cross-section on the date
+        return model.forecast(date, market, include=list(self._position_tickers))
 
     def _universe(
         self, market: MarketData, view: PointInTimeData, start: pd.Timestamp, sampling: Sampling

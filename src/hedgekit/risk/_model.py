@@ -44,6 +44,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -528,7 +529,10 @@ class FactorRiskModel:
 
     # ------------------------------------------------------------------ forecasts
     def forecast(
-        self, date: DateLike | None = None, market: MarketData | None = None
+        self,
+        date: DateLike | None = None,
+        market: MarketData | None = None,
+        include: Sequence[str] = (),
     ) -> RiskForecast:
         """The risk forecast at ``date``, from data dated on or before it only.
 
@@ -539,6 +543,11 @@ class FactorRiskModel:
         market : MarketData, optional
             When given, exposures are computed on ``date`` itself; otherwise those of the
             last month end on or before ``date`` are used (no market needed).
+        include : sequence of str
+            With ``market``: stocks to cover besides the index members trading on ``date``
+            (e.g. a position that is not an index member). They join the cross-section
+            whose exposures are standardised; a stock without residuals in the model gets
+            the mean specific risk of its size decile.
 
         Raises
         ------
@@ -559,6 +568,7 @@ class FactorRiskModel:
         key = (
             when,
             None if market is None else id(market),
+            tuple(sorted(include)) if market is not None else (),
             id(self.factor_returns_),
             id(self.residuals_),
             len(self.factor_returns_),
@@ -576,7 +586,12 @@ class FactorRiskModel:
             )
         notes: list[str] = []
         if market is not None:
-            frame = compute_exposures(market, when)
+            cross = None
+            if include:
+                view = market.as_of(when)
+                extra = [t for t in view.tradable(list(include))]
+                cross = list(dict.fromkeys([*view.tradable(view.members()), *extra]))
+            frame = compute_exposures(market, when, cross)
             table, expo_date = _exposure_table(frame), frame.date
             notes.extend(frame.notes)
         else:
