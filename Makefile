@@ -3,6 +3,10 @@
 #   make test   install hedgekit with its dev tools in .venv, lint, type-check and run the tests
 PYTHON ?= python3
 VENV ?= .venv
+# the CPU build of PyTorch for the nlp extra, installed first so that pip does not fetch a CUDA
+# build (on these machines `pip install torch==2.13.0` takes a local file; elsewhere it
+# downloads the CPU wheel from PyPI's index for your platform)
+TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
 .PHONY: demo test lint typecheck bench clean
@@ -16,6 +20,7 @@ $(VENV)/.installed: pyproject.toml $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(BIN)/python
+	$(BIN)/python -m pip install --quiet '$(TORCH)'
 	$(BIN)/python -m pip install --quiet -e '.[dev,yahoo]'
 	touch $@ $(VENV)/.installed
 

@@ -1,0 +1,191 @@
+"""``hedgekit serve`` and ``hedgekit keys ...``: run the hedging service, manage its API keys.
+
+Registered on the main Typer app on import (``hedgekit.cli`` imports this module).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from hedgekit._errors import ConfigurationError, HedgekitError
+from hedgekit.cli._app import HomeOption, _print_json, app, console, err_console
+
+if TYPE_CHECKING:
+    from hedgekit.server import KeyStore
+
+__all__ = ["keys_app", "serve"]
+
+keys_app = typer.Typer(help="Create, list and revoke the service's API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Service database (default: $HEDGEKIT_SERVER_DB or <data home>/server/hedgekit.db).",
+    ),
+]
+_INSTALL = "the server needs its extra: pip install 'hedgekit[server]'"
+
+
+def _key_store(home: Path | None, db: Path | None) -> KeyStore:
+    try:
+        from hedgekit.server import Database, KeyStore, default_db_path
+    except ImportError as exc:
+        raise HedgekitError(f"{_INSTALL} ({exc})") from None
+    return KeyStore(Database(db if db is not None else default_db_path(home)))
+
+
+# --------------------------------------------------------------------------- serve
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    home: HomeOption = None,
+    db: DbOption = None,
+    workers: Annotated[int, typer.Option(help="Hedge worker threads (jobs computed at once).")] = 1,
+    queue_size: Annotated[
+        int, typer.Option("--queue-size", help="Most jobs waiting; beyond it 503.")
+    ] = 100,
+    rate: Annotated[
+        float, typer.Option(help="Per-key requests per second (token bucket refill).")
+    ] = 10.0,
+    burst: Annotated[int, typer.Option(help="Per-key burst (token bucket size).")] = 60,
+    max_body: Annotated[
+        int, typer.Option("--max-body", help="Largest request body, bytes; beyond it 413.")
+    ] = 1_048_576,
+    max_attempts: Annotated[
+        int,
+        typer.Option("--max-attempts", help="Starts per job before a crash marks it failed."),
+    ] = 2,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin", help="Allow this browser origin (repeatable); none by default."
+        ),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(help="Import the embedded synthetic demo market if the data home is empty."),
+    ] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the hedging service (REST API, web page at /, OpenAPI docs at /docs).
+
+    One server per database: jobs left running by a crash are re-queued on the next start
+    (or failed after --max-attempts starts). Create an API key first with
+    `hedgekit keys create NAME`.
+    """
+    try:
+        import uvicorn
+
+        from hedgekit.server import ServerSettings, create_app
+    except ImportError as exc:
+        raise HedgekitError(f"{_INSTALL} ({exc})") from None
+    from hedgekit.data import Store
+
+    store = Store(home)
+    if not store.exists():
+        if not demo:
+            raise ConfigurationError(
+                f"no market data at {store.home}; import some (`hedgekit data import DIR`), "
+                "or pass --demo to serve the embedded synthetic demo market"
+            )
+        from hedgekit.data._demo import ensure_demo_store
+
+        ensure_demo_store(store)
+        err_console.print(f"[dim]imported the embedded demo market into {store.home}[/dim]")
+    settings = ServerSettings(
+        data_home=store.home,
+        db_path=db,
+        workers=workers,
+        queue_size=queue_size,
+        max_attempts=max_attempts,
+        rate_per_second=rate,
+        rate_burst=burst,
+        max_body_bytes=max_body,
+        cors_origins=tuple(cors_origin or ()),
+    )
+    application = create_app(settings)
+    settings_db = settings.database
+    level = "DEBUG" if log_level.lower() == "trace" else log_level.upper()
+    logging.getLogger("hedgekit").setLevel(level)
+    err_console.print(
+        f"hedgekit server on http://{host}:{port} (database {settings_db}, data {store.home})",
+        highlight=False,
+    )
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level=log_level,
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+# --------------------------------------------------------------------------- keys
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for, e.g. alice or risk-desk.")],
+    home: HomeOption = None,
+    db: DbOption = None,
+) -> None:
+    """Create an API key and print it once: it is stored hashed and cannot be shown again."""
+    keys = _key_store(home, db)
+    secret = keys.create(name)
+    err_console.print(
+        f"created key [bold]{name}[/bold] in {keys.db.path}; copy it now, it is not shown again:",
+        highlight=False,
+    )
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(
+    home: HomeOption = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the keys (name, first characters, dates, hedges owned); never the keys."""
+    keys = _key_store(home, db).list_keys()
+    if as_json:
+        _print_json(
+            [
+                {
+                    "name": k.name,
+                    "prefix": k.prefix,
+                    "created_at": k.created_at,
+                    "revoked_at": k.revoked_at,
+                    "hedges": k.hedges,
+                }
+                for k in keys
+            ]
+        )
+        return
+    if not keys:
+        console.print("no keys yet; create one with `hedgekit keys create NAME`")
+        return
+    table = Table(title="API keys")
+    for col in ("name", "key starts", "created (UTC)", "status", "hedges"):
+        table.add_column(col)
+    for k in keys:
+        status = "active" if k.active else f"revoked {k.revoked_at}"
+        table.add_row(k.name, k.prefix + "…", k.created_at, status, str(k.hedges))
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="Name of the key to revoke.")],
+    home: HomeOption = None,
+    db: DbOption = None,
+) -> None:
+    """Revoke a key: refused from the next request on (its hedges stay, unreachable)."""
+    key = _key_store(home, db).revoke(name)
+    console.print(f"revoked key {key.name} ({key.prefix}…) at {key.revoked_at}", highlight=False)
