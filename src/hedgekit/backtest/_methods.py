@@ -13,7 +13,7 @@ Built-in methods:
 ``returns``        :class:`~hedgekit.hedge.PerformanceHedge` (tracking error over the last
                    year of daily returns), ``max_names`` names, ``max_weight`` % cap
 ``returns_grid``   the same, lasso/ridge chosen by its walk-forward ``grid_search`` on a small
-                   grid (``GRID_LASSO`` x ``GRID_RIDGE``, 3 folds)
+                   grid (``GRID_LASSO`` x ``GRID_RIDGE``, ``GRID_FOLDS`` folds)
 ``factor``         ``PerformanceHedge(method='factor')``: the risk model's active risk
 ``factor_study``   the same optimiser on the concentrated-position study's model: seven
                    styles only, equal-weight Huber regressions, a plain two-year covariance
@@ -61,7 +61,9 @@ __all__ = [
 
 #: lasso and ridge weights tried by ``returns_grid``
 GRID_LASSO = (0.0, 0.1)
-GRID_RIDGE = (0.0, 0.1, 1.0)
+GRID_RIDGE = (0.0, 1.0)
+#: walk-forward folds of ``returns_grid``
+GRID_FOLDS = 2
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,9 @@ def _returns(ctx: HedgeContext) -> Hedge:
 
 
 def _returns_grid(ctx: HedgeContext) -> Hedge:
-    found = PerformanceHedge(_params(ctx), ctx.market).grid_search(GRID_LASSO, GRID_RIDGE, folds=3)
+    found = PerformanceHedge(_params(ctx), ctx.market).grid_search(
+        GRID_LASSO, GRID_RIDGE, folds=GRID_FOLDS
+    )
     best, c = found.parameters, found.best.constituents
     w = (c["notional"] / found.best.diagnostics["portfolio_notional"]).rename("weight")
     return Hedge(stocks=w, note=f"lasso={best.lasso_weight}, ridge={best.ridge_weight}")
