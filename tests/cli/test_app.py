@@ -128,3 +128,23 @@ def test_demo_uses_real_data_when_imported(real_store):
     assert [p["ticker"] for p in out["portfolio"]] == ["WDC"]
     assert "WDC" not in {c["identifier"] for c in out["constituents"]}
     assert out["statistics"]["in_sample.Hedge"]["variance_reduction"] > 0.3
+
+
+def test_peers_and_text_eval_commands(demo_store):
+    """``hedgekit peers`` and ``hedgekit text eval`` on the demo market's descriptions."""
+    from hedgekit.cli import app as cli_app
+
+    home = ["--home", str(demo_store.home)]
+    res = CliRunner().invoke(
+        cli_app, ["peers", "KSTD", "--date", "2023-12-29", "--embedder", "tfidf", "--json", *home]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["ticker"] == "KSTD" and len(out["peers"]) == 10
+    assert all(p["ticker"] != "KSTD" for p in out["peers"])
+    res = CliRunner().invoke(
+        cli_app,
+        ["text", "eval", "--date", "2022-12-30", "--embedders", "tfidf", "--window", "126", *home],
+    )
+    assert res.exit_code == 0, res.output
+    assert "tfidf" in res.stdout
