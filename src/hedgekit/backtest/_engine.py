@@ -648,6 +648,7 @@ def run_backtest(
             processes=True,
             dashboard_address=None,
             host="127.0.0.1",
+            silence_logs=logging.WARNING,
         )
         client = Client(cluster)
     else:
