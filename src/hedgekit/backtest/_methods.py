@@ -87,6 +87,10 @@ class BacktestSettings:
         short name.
     embedder : str
         Text backend of the semantic methods (``'auto'``, ``'minilm'``, ``'tfidf'``...).
+    max_return_deviation : float, optional
+        The performance hedge's in-sample return band, in percent; None (default) switches
+        it off: a walk-forward test measures risk, and the band makes hedges of stocks with
+        extreme past returns (TSLA in 2020) infeasible.
     """
 
     max_names: int = 10
@@ -98,6 +102,7 @@ class BacktestSettings:
     impact_coefficient: float = 1.0
     borrow_bps: float = 25.0
     embedder: str = "auto"
+    max_return_deviation: float | None = None
 
     def validate(self) -> None:
         """Raise ConfigurationError naming a bad setting and its fix."""
@@ -191,6 +196,9 @@ def _params(ctx: HedgeContext, **kw: Any) -> PerformanceHedgeParameters:
         half_spread_bps=s.half_spread_bps,
         impact_coefficient=s.impact_coefficient,
         default_borrow_cost_bps=s.borrow_bps,
+        max_return_deviation=(
+            s.max_return_deviation if s.max_return_deviation is not None else 1e6
+        ),
         out_of_sample_days=0,
         **kw,
     )
