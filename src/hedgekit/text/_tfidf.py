@@ -13,6 +13,9 @@ from hedgekit.text._base import stable_hash as _hash
 
 __all__ = ["TfidfSvdEmbedder"]
 
+#: up to this many texts the SVD is computed exactly from the texts' Gram matrix
+_EXACT_MAX_TEXTS = 5000
+
 
 class TfidfSvdEmbedder(Embedder):
     """Latent semantic analysis: TF-IDF, truncated SVD, unit rows. No torch needed.
@@ -41,14 +44,18 @@ class TfidfSvdEmbedder(Embedder):
     stop_words : str or None
         ``'english'`` (scikit-learn's list) or None.
     random_state : int
-        Seed of the randomized SVD: the same texts always give the same vectors.
+        Seed of the randomized SVD used above 5,000 texts: the same texts always give the
+        same vectors.
 
     Notes
     -----
     ``X = tfidf(texts)`` (l2-normalised rows), ``Z = X V_k`` with ``V_k`` the top-``k`` right
-    singular vectors of ``X`` (scikit-learn ``TruncatedSVD``, randomized, 7 iterations), and
-    the rows of ``Z`` are scaled to unit norm. The sign of an SVD axis is arbitrary but fixed
-    by ``random_state``; cosines do not depend on it.
+    singular vectors of ``X``, and the rows of ``Z`` are scaled to unit norm. Up to 5,000
+    texts ``Z = U_k S_k`` is computed exactly from the eigen-decomposition of the Gram
+    matrix ``X X'`` (500 descriptions: ~0.03 s; scikit-learn's randomized ``TruncatedSVD``
+    took ~3 s and, with 256 of ~500 axes, moved cosines by up to 0.13); above, with
+    scikit-learn ``TruncatedSVD`` (randomized, 7 iterations, ``random_state``). The sign of
+    an SVD axis is arbitrary; it is fixed deterministically, and cosines do not depend on it.
 
     Examples
     --------
@@ -158,9 +165,27 @@ class TfidfSvdEmbedder(Embedder):
             ) from exc
         n_fit = min(k, X.shape[0] - 1, X.shape[1] - 1)
         out = np.zeros((len(items), k), dtype=np.float64)
-        if n_fit >= 1:
+        if n_fit < 1:  # one usable term: the (normalised) tf-idf column itself
+            out[:, :1] = X[:, :1].toarray()
+        elif X.shape[0] <= _EXACT_MAX_TEXTS:
+            out[:, :n_fit] = _svd_scores_exact(X, n_fit)
+        else:
             svd = TruncatedSVD(n_components=n_fit, n_iter=7, random_state=self.random_state)
             out[:, :n_fit] = svd.fit_transform(X)
-        else:  # one usable term: the (normalised) tf-idf column itself
-            out[:, :1] = X[:, :1].toarray()
         return l2_normalize(out)
+
+
+def _svd_scores_exact(X: Any, k: int) -> np.ndarray:
+    """``U_k S_k`` of the SVD ``X = U S V'`` from the Gram matrix ``X X' = U S^2 U'``.
+
+    Equal to ``X V_k`` (what ``TruncatedSVD.fit_transform`` returns), exact, and fast when
+    texts are few (a dense n x n eigen-decomposition). Each axis's sign is fixed so that
+    its largest absolute entry is positive (deterministic output).
+    """
+    gram = np.asarray((X @ X.T).toarray(), dtype=np.float64)
+    values, vectors = np.linalg.eigh(gram)
+    order = np.argsort(values, kind="stable")[::-1][:k]
+    u = vectors[:, order]
+    signs = np.sign(u[np.argmax(np.abs(u), axis=0), np.arange(u.shape[1])])
+    signs[signs == 0] = 1.0
+    return np.asarray(u * signs * np.sqrt(np.clip(values[order], 0.0, None)))

@@ -1,0 +1,173 @@
+"""evaluate_embeddings: the metrics, and the rule that no classification label reaches the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hedgekit import ConfigurationError
+from hedgekit.text import (
+    ChunkingConfig,
+    SentenceTransformerEmbedder,
+    company_documents,
+    cosine_silhouette,
+    embed_documents,
+    evaluate_embeddings,
+)
+
+LEVELS = ("gics_sector", "gics_industry_group", "gics_industry", "gics_sub_industry")
+
+
+def test_cosine_silhouette_matches_scikit_learn():
+    metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is not installed")
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(4, 12))
+    labels = rng.integers(0, 4, size=80)
+    labels[0] = 5  # a singleton cluster scores 0 in both
+    x = centres[labels % 4] + rng.normal(scale=0.8, size=(80, 12))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ref = metrics.silhouette_score(x, labels, metric="cosine")
+    assert cosine_silhouette(x, labels) == pytest.approx(ref, abs=1e-9)
+    with pytest.raises(ConfigurationError, match="needs 2 to n_samples - 1 distinct labels"):
+        cosine_silhouette(x, np.zeros(80))
+
+
+def _label_leaks(market, as_of, texts, tickers, name_header):
+    """Check every text sent to the model; returns the number checked."""
+    view = market.as_of(as_of)
+    sec = view.securities(tickers)
+    desc = view.descriptions(tickers)
+    checked = 0
+    for text in texts:
+        ticker = next(t for t in tickers if f"({t}): " in text)
+        raw = desc.at[ticker, "text"]
+        name = desc.at[ticker, "name"]
+        header = f"{name} ({ticker}): " if name_header else f"{ticker}: "
+        assert text.startswith(header), text[:80]
+        body = text[len(header) :]
+        assert body in raw  # nothing but the description follows the header
+        labels = [sec.at[ticker, c] for c in LEVELS] + [
+            desc.at[ticker, c] for c in ("sector", "industry")
+        ]
+        for label in labels:
+            if not isinstance(label, str) or not label:
+                continue
+            if label.lower() in header.lower():  # only possible through the company's own name
+                assert label.lower() in str(name).lower(), (ticker, label)
+            if label.lower() not in raw.lower():  # a label absent from the description ...
+                assert label.lower() not in text.lower(), (ticker, label)  # ... never appears
+        checked += 1
+    return checked
+
+
+def test_evaluation_refuses_a_classification_header(demo_market):
+    for field in ("gics_sector", "gics_sub_industry", "industry", "sector"):
+        config = ChunkingConfig(header=("name", field))
+        with pytest.raises(ConfigurationError, match=rf"\['{field}'\] put classification labels"):
+            evaluate_embeddings(demo_market, "tfidf", as_of="2021-06-30", chunking=config)
+
+
+def test_the_text_sent_to_the_model_holds_no_classification_label(demo_market, hash_embedder):
+    spy = hash_embedder()
+    config = ChunkingConfig(24, 4, header=("name", "ticker"))
+    table = evaluate_embeddings(
+        demo_market, spy, as_of="2021-06-30", k=5, chunking=config, cache=False
+    )
+    assert table.loc["hash-v1", "n_companies"] > 80
+    tickers = list(demo_market.as_of("2021-06-30").descriptions().index)
+    assert _label_leaks(demo_market, "2021-06-30", spy.seen, tickers, True) == len(spy.seen)
+    # the check can fail: a header with the sub-industry puts "Biotechnology" into the text
+    docs, _ = company_documents(
+        demo_market.as_of("2021-06-30"), ["AMBY"], fields=("name", "gics_sub_industry")
+    )
+    assert "biotechnology" not in docs[0].text.lower()
+    leaky = hash_embedder()
+    embed_documents(docs, leaky, ChunkingConfig(header=("name", "gics_sub_industry")))
+    assert all("gics sub industry: Biotechnology" in t for t in leaky.seen)
+
+
+@pytest.mark.realdata
+def test_no_label_leak_on_the_real_descriptions(real_market, hash_embedder):
+    spy = hash_embedder()
+    config = ChunkingConfig(64, 16, header=("name", "ticker"))
+    evaluate_embeddings(
+        real_market, spy, as_of="2022-12-01", k=5, chunking=config, cache=False, window=60
+    )
+    have = set(real_market.tickers)
+    tickers = [t for t in real_market.as_of("2022-12-01").descriptions().index if t in have]
+    assert len(spy.seen) > 1000
+    assert _label_leaks(real_market, "2022-12-01", spy.seen, tickers, True) == len(spy.seen)
+
+
+def test_evaluation_table_on_the_demo_market(demo_market, hash_embedder):
+    table = evaluate_embeddings(
+        demo_market,
+        ["tfidf", hash_embedder()],
+        as_of="2021-06-30",
+        k=5,
+        cache=False,
+        returns_window="after",
+    )
+    assert table.index.tolist() == ["tfidf-svd256", "hash-v1"]
+    assert (table["status"] == "ok").all()
+    for col in ("silhouette_sector", "silhouette_sub_industry"):
+        assert table[col].between(-1, 1).all()
+    for col in (
+        "knn_top1_sub_industry",
+        "knn_majority_sub_industry",
+        "precision_at_k_sub_industry",
+    ):
+        assert table[col].between(0, 1).all()
+    assert (table["n_scored"] <= table["n_companies"]).all()
+    # the random baseline is the same draw for every backend
+    assert table["corr_random"].nunique() == 1 and table["corr_sub_industry"].nunique() == 1
+    assert table.attrs["returns_start"] > pd.Timestamp("2021-06-30")
+    assert table.attrs["n_returns"] == 252 and table.attrs["look_ahead_companies"] == 0
+    # the synthetic market's descriptions carry its industry structure: TF-IDF finds it
+    assert table.loc["tfidf-svd256", "knn_top1_sub_industry"] > 0.5
+    assert table.loc["tfidf-svd256", "corr_semantic"] > table.loc["tfidf-svd256", "corr_random"]
+
+
+def test_an_unavailable_backend_is_reported_not_raised(demo_market, tmp_path):
+    broken = tmp_path / "no-such-model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{")
+    pytest.importorskip("sentence_transformers", reason="sentence-transformers is not installed")
+    table = evaluate_embeddings(
+        demo_market,
+        ["tfidf", SentenceTransformerEmbedder(broken)],
+        as_of="2021-06-30",
+        cache=False,
+        skip_unavailable=True,
+        returns_window="before",
+    )
+    assert table.loc["no-such-model", "status"].startswith("not run: cannot load")
+    assert np.isnan(table.loc["no-such-model", "corr_semantic"])
+    assert table.loc["tfidf-svd256", "status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"returns_window": "during"}, r"returns_window='during' must be 'after'"),
+        ({"k": 0}, r"k=0 must be a positive integer"),
+        ({"min_coverage": 0}, r"min_coverage=0 must be in \(0, 1\]"),
+        ({"k": 500}, r"need more than k \+ 1 = 501"),
+    ],
+)
+def test_evaluation_parameter_errors(demo_market, kwargs, match):
+    with pytest.raises((ConfigurationError, ValueError), match=match):
+        evaluate_embeddings(demo_market, "tfidf", as_of="2021-06-30", cache=False, **kwargs)
+
+
+@pytest.mark.realdata
+def test_tfidf_evaluation_on_real_data_beats_random(real_market):
+    table = evaluate_embeddings(
+        real_market, "tfidf", as_of="2022-12-01", returns_window="before", cache=False
+    )
+    row = table.loc["tfidf-svd256"]
+    assert row["n_companies"] > 450
+    assert row["knn_top1_sub_industry"] > 0.45
+    assert row["corr_semantic"] > row["corr_random"] + 0.1
+    assert table.attrs["returns_end"] <= pd.Timestamp("2022-12-01")
