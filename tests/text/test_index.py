@@ -171,3 +171,18 @@ def test_real_point_in_time_vintages(real_market, hash_embedder):
     with pytest.warns(UserWarning, match="look-ahead"):
         peers = semantic_peers(real_market, "WDC", "2021-06-30", k=2, index=early)
     assert peers.attrs["look_ahead"] is True and peers["look_ahead"].all()
+
+
+def test_combine_averages_the_cosines():
+    from hedgekit.text import EmbeddingIndex
+
+    rng = np.random.default_rng(0)
+    a = EmbeddingIndex(["A", "B", "C", "D"], rng.normal(size=(4, 5)), embedder="x")
+    b = EmbeddingIndex(["B", "A", "C", "E"], rng.normal(size=(4, 3)), embedder="y")
+    both = EmbeddingIndex.combine([a, b])
+    assert both.tickers == ("A", "B", "C")
+    assert both.embedder == "x+y"
+    expected = (a.similarities("A")[["A", "B", "C"]] + b.similarities("A")[["A", "B", "C"]]) / 2
+    np.testing.assert_allclose(both.similarities("A").to_numpy(), expected.to_numpy(), atol=1e-6)
+    with pytest.raises(ConfigurationError, match="at least one"):
+        EmbeddingIndex.combine([])

@@ -275,10 +275,17 @@ def evaluate_embeddings(
         label = spec.name if isinstance(spec, Embedder) else os.fspath(spec)
         row: dict[str, Any] = {"backend": label, "status": "ok"}
         try:
-            emb = get_embedder(spec)
-            label = row["backend"] = emb.name
+            # 'a+b': the backends' unit vectors concatenated (cosine = mean of the cosines)
+            specs = spec.split("+") if isinstance(spec, str) and "+" in spec else [spec]
             t0 = time.perf_counter()
-            result = embed_documents(docs, emb, config, store_cache)
+            parts, dims = [], []
+            for one in specs:
+                emb = get_embedder(one.strip() if isinstance(one, str) else one)
+                vec = embed_documents(docs, emb, config, store_cache).vectors
+                parts.append(vec.astype(np.float64) / np.sqrt(len(specs)))
+                dims.append(emb.name)
+            label = row["backend"] = "+".join(dims)
+            vectors = np.hstack(parts)
             seconds = time.perf_counter() - t0
         except HedgekitError as exc:
             if not skip_unavailable:
@@ -287,7 +294,7 @@ def evaluate_embeddings(
             row["status"] = f"not run: {exc}"
             rows.append(row)
             continue
-        index = EmbeddingIndex(tickers, result.vectors, embedder=emb.name)
+        index = EmbeddingIndex(tickers, vectors, embedder=label)
         idx, sims = index.top_k(k)
         same = sub[idx] == sub[:, None]
         majority = np.empty(n, dtype=object)

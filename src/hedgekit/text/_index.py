@@ -25,7 +25,7 @@ from hedgekit.data import MarketData, PointInTimeData
 from hedgekit.text._base import Embedder, l2_normalize
 from hedgekit.text._cache import EmbeddingCache
 from hedgekit.text._chunking import ChunkingConfig, Document, HeaderField
-from hedgekit.text._factory import get_embedder
+from hedgekit.text._factory import get_embedder, nlp_available
 from hedgekit.text._pipeline import embed_documents
 from hedgekit.typing import DateLike, to_timestamp
 
@@ -202,7 +202,9 @@ class EmbeddingIndex:
         as_of : date-like
             Descriptions: the latest vintage on or before it (see ``allow_later``).
         embedder : Embedder or str
-            A backend or a name for :func:`get_embedder` (default ``'minilm'``).
+            A backend or a name for :func:`get_embedder` (default ``'minilm'``);
+            ``'a+b'`` combines backends (:meth:`combine`); ``'auto'`` is ``'minilm+tfidf'``
+            with the ``nlp`` extra installed, else ``'tfidf'``.
         universe : str or iterable of str, optional
             None: every company with a description and a price in the 5 trading days up to
             ``as_of``; an index name (``'SPX'``): its members on ``as_of``; or tickers.
@@ -228,6 +230,28 @@ class EmbeddingIndex:
         DataError
             No description is known for any company of the universe.
         """
+        if isinstance(embedder, str) and embedder.strip().lower() == "auto":
+            # the best backend on the development window (docs/text.md): MiniLM and TF-IDF
+            # combined; TF-IDF alone without the nlp extra
+            embedder = "minilm+tfidf" if nlp_available() else "tfidf"
+        if isinstance(embedder, str) and "+" in embedder:
+            parts = [p.strip() for p in embedder.split("+") if p.strip()]
+            return cls.combine(
+                [
+                    cls.from_market(
+                        market,
+                        as_of,
+                        embedder=part,
+                        universe=universe,
+                        include=include,
+                        chunking=chunking,
+                        cache=cache,
+                        allow_later=allow_later,
+                        source=source,
+                    )
+                    for part in parts
+                ]
+            )
         backend = get_embedder(embedder)
         config = chunking if chunking is not None else ChunkingConfig()
         view = market.as_of(as_of)
@@ -436,6 +460,31 @@ class EmbeddingIndex:
         v = self._vectors.astype(np.float64)
         labels = pd.Index(self._tickers, name="ticker")
         return pd.DataFrame(v @ v.T, index=labels, columns=labels.rename(None))
+
+    @classmethod
+    def combine(cls, indexes: Sequence[EmbeddingIndex]) -> EmbeddingIndex:
+        """One index from several backends: each company's unit vectors concatenated and
+        scaled by ``1 / sqrt(n)``, so its cosine similarity is the mean of the backends'.
+
+        Only companies present in every index are kept. ``embedder='minilm+tfidf'`` in
+        :meth:`from_market` builds one this way.
+        """
+        if not indexes:
+            raise ConfigurationError("combine needs at least one index")
+        first = indexes[0]
+        names = [t for t in first.tickers if all(t in other for other in indexes[1:])]
+        if not names:
+            raise DataError("the indexes have no company in common; nothing to combine")
+        scale = 1.0 / np.sqrt(len(indexes))
+        vectors = np.hstack([ix.subset(names).vectors.astype(np.float64) for ix in indexes])
+        return cls(
+            names,
+            vectors * scale,
+            info=first.info.reindex(pd.Index(names, name="ticker")),
+            as_of=first.as_of,
+            embedder="+".join(ix.embedder for ix in indexes),
+            fingerprint="+".join(ix.fingerprint for ix in indexes),
+        )
 
     def subset(self, tickers: Iterable[str]) -> EmbeddingIndex:
         """A new index restricted to ``tickers`` (each must be present)."""
