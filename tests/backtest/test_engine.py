@@ -218,3 +218,16 @@ def test_config_errors(demo_market, tmp_path):
         run_backtest(_config(targets=("ZZZZ",)), demo_market, tmp_path)
     with pytest.raises(ConfigurationError, match="at least one full holding period"):
         run_backtest(_config(start="2022-06-30", end="2022-07-15"), demo_market, tmp_path / "x")
+
+
+def test_semantic_methods_run(demo_market, tmp_path):
+    settings = BacktestSettings(embedder="tfidf")
+    cfg = _config(methods=("nlp", "hybrid"), end="2022-07-29", settings=settings)
+    run_backtest(cfg, demo_market, tmp_path)
+    w = _weights(tmp_path)
+    assert (w["status"] == "ok").all()
+    for rec in w.itertuples():
+        basket = json.loads(rec.weights_start)
+        assert rec.target not in basket
+        assert sum(basket.values()) == pytest.approx(1.0)
+        assert len(basket) <= 10
