@@ -148,3 +148,21 @@ def test_peers_and_text_eval_commands(demo_store):
     )
     assert res.exit_code == 0, res.output
     assert "tfidf" in res.stdout
+
+
+def test_cluster_command(demo_store, tmp_path):
+    from hedgekit.cli import app as cli_app
+
+    png = tmp_path / "map.png"
+    res = CliRunner().invoke(
+        cli_app,
+        [
+            "cluster", "--home", str(demo_store.home), "--embedder", "tfidf",
+            "--min-cluster-size", "5", "--png", str(png), "--json",
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert png.exists()
+    assert out["embedder"]
+    assert "scores" in out

@@ -1164,6 +1164,65 @@ def text_eval(
     console.print(t)
 
 
+@app.command()
+def cluster(
+    date: Annotated[
+        str | None, typer.Option(help="As-of date (default: the data's last date).")
+    ] = None,
+    embedder: EmbedderOption = "auto",
+    png: Annotated[Path | None, typer.Option(help="Write the 2-D map as PNG here.")] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Write the interactive 2-D map (HTML) here.")
+    ] = None,
+    min_cluster_size: Annotated[
+        int, typer.Option("--min-cluster-size", help="HDBSCAN's smallest cluster.")
+    ] = 8,
+    seed: Annotated[int, typer.Option(help="UMAP seed.")] = 42,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """UMAP + HDBSCAN clusters of the business descriptions, with ARI against GICS."""
+    from hedgekit.text import cluster_market
+
+    market = _market(home)
+    when = date or f"{market.end:%Y-%m-%d}"
+    with console.status("embedding and clustering..."):
+        result = cluster_market(
+            market,
+            when,
+            embedder,
+            png=png,
+            html=html,
+            min_cluster_size=min_cluster_size,
+            seed=seed,
+        )
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    console.print(
+        f"{len(result.labels)} companies on {when} ({result.embedder}, {result.reducer}): "
+        f"{result.n_clusters} clusters, {result.noise_share:.0%} noise"
+    )
+    sc = Table(title="Agreement with GICS")
+    sc.add_column("reference")
+    for col in result.scores.columns:
+        sc.add_column(str(col), justify="right")
+    for ref, row in result.scores.iterrows():
+        sc.add_row(str(ref), *[_fmt(v) for v in row.to_numpy()])
+    console.print(sc)
+    summary = result.summary()
+    t = Table(title="Clusters (largest first)")
+    t.add_column("cluster", justify="right")
+    for col in summary.columns:
+        t.add_column(str(col))
+    for c, row in summary.iterrows():
+        t.add_row(str(c), *[_fmt(v) for v in row.to_numpy()])
+    console.print(t)
+    for path in (png, html):
+        if path is not None:
+            console.print(f"wrote {path}")
+
+
 # --------------------------------------------------------------------------- backtest
 def resolve_targets(market, spec: str, end) -> list[str]:
     """Targets of ``--targets``: a comma list, ``sp500`` (index members on ``end`` with

@@ -24,6 +24,15 @@ from hedgekit.text._chunking import (
     make_header,
     pool_chunks,
 )
+from hedgekit.text._cluster import (
+    AIExperimentResult,
+    ClusterResult,
+    ai_experiment,
+    class_tfidf,
+    cluster_agreement,
+    cluster_embeddings,
+    cluster_market,
+)
 from hedgekit.text._evaluation import cosine_silhouette, evaluate_embeddings
 from hedgekit.text._factory import EMBEDDER_NAMES, get_embedder, nlp_available
 from hedgekit.text._index import EmbeddingIndex, company_documents, semantic_peers
@@ -46,9 +55,11 @@ __all__ = [
     "EMBEDDER_NAMES",
     "NOMIC_MODEL",
     "NOMIC_PREFIXES",
+    "AIExperimentResult",
     "CacheEntry",
     "Chunk",
     "ChunkingConfig",
+    "ClusterResult",
     "Document",
     "EmbeddedDocuments",
     "Embedder",
@@ -59,7 +70,12 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "Task",
     "TfidfSvdEmbedder",
+    "ai_experiment",
     "chunk_document",
+    "class_tfidf",
+    "cluster_agreement",
+    "cluster_embeddings",
+    "cluster_market",
     "company_documents",
     "cosine_silhouette",
     "default_cache_dir",

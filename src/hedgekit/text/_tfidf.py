@@ -146,7 +146,7 @@ class TfidfSvdEmbedder(Embedder):
         except ImportError as exc:
             raise MissingDependencyError(
                 "the TF-IDF backend needs scikit-learn; install it with "
-                "`pip install 'hedgekit[text]'` (or `pip install scikit-learn`)"
+                "`pip install scikit-learn` (a dependency of hedgekit)"
             ) from exc
         vectorizer = TfidfVectorizer(
             ngram_range=self.ngram_range,
