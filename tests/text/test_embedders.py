@@ -214,9 +214,9 @@ def test_missing_packaged_model_names_the_extra(monkeypatch):
         _ = SentenceTransformerEmbedder().fingerprint
 
 
-def test_missing_scikit_learn_names_the_extra(monkeypatch):
+def test_missing_scikit_learn_names_the_fix(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.feature_extraction.text", None)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'hedgekit\[text\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install scikit-learn"):
         TfidfSvdEmbedder().embed(["a b", "c d"])
 
 
