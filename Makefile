@@ -28,8 +28,8 @@ demo: $(VENV)/.installed
 	$(BIN)/hedgekit demo
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts notebooks
+	$(BIN)/ruff format --check src tests benchmarks scripts notebooks
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

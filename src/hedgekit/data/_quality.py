@@ -1318,22 +1318,20 @@ def plot_coverage(report: QualityReport, path: str | os.PathLike[str]) -> None:
         matplotlib is not installed.
     """
     try:
-        import matplotlib
+        # a Figure, not pyplot: the caller's backend (e.g. Jupyter's inline) is untouched
+        from matplotlib.figure import Figure
     except ImportError:
         raise ConfigurationError(
             "plotting needs matplotlib: pip install 'hedgekit[plot]' (or matplotlib)"
         ) from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     daily = report.daily
     spikes = report.prices.frames["spikes"]
     years = range(report.start.year, report.end.year + 1)
     per_year = spikes.groupby(pd.DatetimeIndex(spikes["date"]).year).size().reindex(years)
     per_year = per_year.fillna(0).astype(int)
-    fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(10, 7), gridspec_kw={"height_ratios": [2, 1]}, constrained_layout=True
-    )
+    fig = Figure(figsize=(10, 7), constrained_layout=True)
+    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [2, 1]})
     top.plot(daily.index, daily["priced"], label="names with a price", lw=1.2)
     if daily["members"].any():
         top.plot(daily.index, daily["members"], label="index members", lw=1.0, color="grey")
@@ -1349,4 +1347,3 @@ def plot_coverage(report: QualityReport, path: str | os.PathLike[str]) -> None:
     bottom.tick_params(axis="x", labelrotation=90, labelsize=8)
     bottom.grid(alpha=0.3, axis="y")
     fig.savefig(os.fspath(path), dpi=110)
-    plt.close(fig)

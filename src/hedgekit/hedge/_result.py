@@ -122,21 +122,19 @@ class PerformanceHedgeResult:
         """Save a PNG: cumulative performance of the three legs (in and out of sample) and
         the rolling correlation of portfolio and hedge. Needs matplotlib."""
         try:
-            import matplotlib
+            # a Figure, not pyplot: the caller's backend (e.g. Jupyter's inline) is untouched
+            from matplotlib.figure import Figure
         except ImportError:  # pragma: no cover - exercised only without matplotlib
             from hedgekit._errors import ConfigurationError
 
             raise ConfigurationError(
                 "plotting needs matplotlib: pip install 'hedgekit[plot]'"
             ) from None
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
         perf = self.get_backtest_performance()
         corr = self.get_backtest_correlation(window)
-        fig, (top, bottom) = plt.subplots(
-            2, 1, figsize=(10, 7), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
-        )
+        fig = Figure(figsize=(10, 7))
+        top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
         labels = {"portfolio": "portfolio", "hedge": "hedge (short basket)", "hedged": "hedged"}
         for col, label in labels.items():
             top.plot(perf.index, perf[col], label=label)
@@ -158,7 +156,6 @@ class PerformanceHedgeResult:
         fig.tight_layout()
         out = Path(path)
         fig.savefig(out, dpi=110)
-        plt.close(fig)
         return out
 
     # ------------------------------------------------------------------ export
