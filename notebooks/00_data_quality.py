@@ -106,9 +106,7 @@ plt.show()
 from IPython.display import Image  # noqa: E402
 
 png = Path(tempfile.mkdtemp(prefix="hedgekit-quality-")) / "coverage.png"
-backend = plt.get_backend()
 plot_coverage(report, png)
-plt.switch_backend(backend)  # plot_coverage switches matplotlib to Agg; keep inline plots
 Image(filename=str(png))
 
 # %% [markdown]

@@ -166,9 +166,7 @@ plt.show()
 
 # %%
 out_dir = Path(tempfile.mkdtemp(prefix="hedgekit-tour-"))
-backend = plt.get_backend()
 png = result.plot(out_dir / "hedge.png")
-plt.switch_backend(backend)  # result.plot switches matplotlib to Agg; keep inline plots
 print(png, png.stat().st_size, "bytes")
 
 # %% [markdown]
