@@ -336,8 +336,7 @@ class PerformanceHedge:
         filt.keep("incomplete history in the window", incomplete)
         forecast = None
         if p.hedge_method is HedgeMethod.FACTOR:
-            self._position_tickers = list(portfolio.index)
-            forecast = self._risk_forecast(market, view)
+            forecast = self._risk_forecast(market, view, list(portfolio.index))
             known = forecast.exposures.index
             outside = [t for t in portfolio.index if t not in known]
             if outside:
@@ -462,7 +461,9 @@ class PerformanceHedge:
             cache[key] = hit
         return hit
 
-    def _risk_forecast(self, market: MarketData, view: PointInTimeData) -> RiskForecast:
+    def _risk_forecast(
+        self, market: MarketData, view: PointInTimeData, positions: list[str]
+    ) -> RiskForecast:
         """The risk model's forecast on the hedge date (exposures computed on that date)."""
         date = view.date
 
@@ -496,7 +497,7 @@ class PerformanceHedge:
                 model = FactorRiskModel(start, date).fit(market)
             self.risk_model = model
         # positions outside the index join the model's cross-section on the date
-        return model.forecast(date, market, include=list(self._position_tickers))
+        return model.forecast(date, market, include=positions)
 
     def _universe(
         self, market: MarketData, view: PointInTimeData, start: pd.Timestamp, sampling: Sampling
