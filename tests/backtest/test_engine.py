@@ -231,3 +231,30 @@ def test_semantic_methods_run(demo_market, tmp_path):
         assert rec.target not in basket
         assert sum(basket.values()) == pytest.approx(1.0)
         assert len(basket) <= 10
+
+
+@pytest.mark.realdata
+def test_sector_etf_without_a_sector_falls_back_to_spy(real_market):
+    from hedgekit.backtest import HedgeContext
+
+    view = real_market.as_of("2018-12-31")
+    assert view.securities(["JEF"])["gics_sector"].isna().all()  # unclassified on the date
+    hedge = METHODS["sector_etf"](HedgeContext(real_market, view, "JEF", BacktestSettings()))
+    assert list(hedge.etfs.index) == ["SPY"]
+    assert "no GICS sector" in hedge.note
+
+
+def test_a_broken_method_is_recorded_not_fatal(demo_market, tmp_path):
+    def broken(ctx):
+        raise TypeError("boolean value of NA is ambiguous")
+
+    register_method("broken", broken, replace=True)
+    try:
+        run_backtest(_config(methods=("broken", "spy"), end="2022-07-29"), demo_market, tmp_path)
+    finally:
+        METHODS.pop("broken")
+    periods, _ = load_results(tmp_path)
+    bad = periods[periods["method"] == "broken"]
+    assert (bad["status"] == "failed").all()
+    assert bad["error"].str.startswith("internal error (TypeError)").all()
+    assert (periods.loc[periods["method"] == "spy", "status"] == "ok").all()

@@ -313,6 +313,9 @@ def run_date(
                 )
             except HedgekitError as exc:
                 rec.update(status="failed", error=str(exc))
+            except Exception as exc:  # a bug in one method must not stop a long run
+                logger.exception("%s on %s for %s failed", method, rec["rebalance"], target)
+                rec.update(status="failed", error=f"internal error ({type(exc).__name__}): {exc}")
             rec["seconds"] = time.perf_counter() - began
             out.append(rec)
     return out

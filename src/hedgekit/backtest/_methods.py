@@ -281,6 +281,8 @@ def _spy_beta(ctx: HedgeContext) -> Hedge:
 
 def _sector_etf(ctx: HedgeContext) -> Hedge:
     sector = ctx.view.securities([ctx.target])["gics_sector"].iloc[0]
+    if pd.isna(sector):
+        return Hedge(etfs=pd.Series({"SPY": 1.0}), note="no GICS sector on the date: SPY")
     fund = next((etf for etf, s in SECTOR_ETFS.items() if s == sector), None)
     if fund is not None:
         rets = _etf_returns(ctx, fund)
