@@ -1325,7 +1325,9 @@ def backtest(
     periods = periods[periods["target"].isin(names) & periods["method"].isin(chosen)]
     daily = daily[daily["target"].isin(names) & daily["method"].isin(chosen)]
     first = periods["rebalance"].min()
-    sec = market.as_of(first).securities(names)
+    # by ticker as stored, not resolved again: on an early date an old ticker can alias another
+    # company's (IR was Trane's before 2020)
+    sec = market.as_of(first).securities().reindex(names)
     target_frame = pd.DataFrame(
         {
             "name": sec["name"],
