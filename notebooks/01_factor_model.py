@@ -22,9 +22,7 @@
 
 # %%
 # %matplotlib inline
-import atexit
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -32,28 +30,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from hedgekit.data import MarketData, Store, import_bundle
-from hedgekit.data._demo import demo_bundle_path
+from hedgekit.data import open_market
 
 DATA = os.environ.get("HEDGEKIT_NOTEBOOK_DATA", "demo")
-
-
-def open_market(data: str) -> MarketData:
-    """``demo``, a bundle directory (imported into a temporary store) or a data home."""
-    if data == "demo":
-        bundle = demo_bundle_path()
-    else:
-        path = Path(data).expanduser()
-        if not any((path / f"prices.{ext}").exists() for ext in ("parquet", "csv")):
-            return MarketData(Store(path))
-        bundle = path
-    home = tempfile.mkdtemp(prefix="hedgekit-notebook-")
-    atexit.register(shutil.rmtree, home, ignore_errors=True)  # removed when the kernel exits
-    store = Store(home)
-    import_bundle(bundle, store)
-    return MarketData(store)
-
-
 market = open_market(DATA)
 print(market)
 

@@ -793,3 +793,16 @@ def test_generator_rejects_bad_sizes(
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_open_market_demo_bundle_or_home(demo_store):
+    from hedgekit.data import open_market
+    from hedgekit.data._demo import demo_bundle_path
+
+    demo = open_market("demo")
+    assert demo.is_synthetic
+    assert demo.store.home != demo_store.home  # a temporary store of its own
+    from_bundle = open_market(demo_bundle_path())
+    assert list(from_bundle.tickers) == list(demo.tickers)
+    home = open_market(demo_store.home)  # a data home is opened, not imported
+    assert home.store.home == demo_store.home

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hedgekit.data._bundle import BUNDLE_FILES, ImportReport, import_bundle
+from hedgekit.data._demo import open_market
 from hedgekit.data._market import (
     INDEX_ALIASES,
     MarketData,
@@ -33,6 +34,7 @@ __all__ = [
     "import_bundle",
     "import_list",
     "import_table",
+    "open_market",
     "plot_coverage",
     "pull",
 ]
