@@ -22,10 +22,8 @@ The price checks run on the wide (dates x tickers) panels of
 from __future__ import annotations
 
 import logging
-import math
 import os
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -34,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hedgekit._errors import ConfigurationError
+from hedgekit._json import jsonable as _jsonable
 from hedgekit.data._market import MarketData
 from hedgekit.data._schema import TABLES
 from hedgekit.typing import CaseInsensitiveEnum
@@ -203,31 +202,6 @@ class QualityReport:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _jsonable(value: Any) -> Any:
-    """A JSON-ready scalar: ISO dates, None for NaN/NaT/NA, Python numbers."""
-    if value is None:
-        return None
-    if isinstance(value, StrEnum):
-        return str(value)
-    if isinstance(value, (pd.Timestamp, np.datetime64)):
-        ts = pd.Timestamp(value)
-        if pd.isna(ts):
-            return None
-        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value if isinstance(value, str) else str(value)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError
+from hedgekit._json import jsonable as _jsonable
 from hedgekit.data import MarketData, PointInTimeData
 from hedgekit.text._base import Embedder, MissingDependencyError
 from hedgekit.text._evaluation import _one_per_issuer, cosine_silhouette
@@ -156,23 +157,6 @@ def _check_int(name: str, value: object, minimum: int, example: int) -> int:
             f"{name}={value!r} must be an integer >= {minimum}, e.g. {example}"
         )
     return int(value)
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain Python values for JSON (NaN -> None)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
-    if isinstance(value, float | np.floating):
-        return None if not np.isfinite(value) else float(value)
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    return value
 
 
 def _import_umap() -> Any | None:
