@@ -301,6 +301,15 @@ def test_grid_search(demo_market):
         [0.0], [0.0, 1.0], metric="correlation", folds=2
     )
     assert corr.metric.value == "correlation"
+    # the walk-forward engine's fast path picks the same pair and the hedge of `weights()`
+    engine = PerformanceHedge(_params(max_names=None, max_weight=100), demo_market)
+    w, chosen = engine.grid_weights([0.0, 1.0], [0.0, 1.0], folds=3)
+    assert (chosen.lasso_weight, chosen.ridge_weight) == (
+        found.parameters.lasso_weight,
+        found.parameters.ridge_weight,
+    )
+    again = PerformanceHedge(chosen, demo_market).weights()
+    pd.testing.assert_series_equal(w, again)
 
 
 def test_future_prices_do_not_move_the_hedge(demo_market, tmp_path):

@@ -518,3 +518,78 @@ def test_real_data_fast_within_half_a_percent_of_exhaustive(real_market, target)
     _check_invariants(best, X.to_numpy(), y, cons)
     assert fast.tracking_error <= best.tracking_error * 1.005
     assert seconds < 0.5
+
+
+# ---------------------------------------------------------------------- swap pruning
+def _engine(problem: TrackingProblem):
+    from hedgekit.optimize._tracking import _Engine
+
+    problem.validate()
+    return _Engine(problem, deadline=float("inf"))
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(("ridge", "lasso"), [(0.0, 0.0), (1e-4, 0.0), (0.0, 1e-5)])
+def test_swap_bounds_never_exceed_the_refit(seed, ridge, lasso):
+    """Every swap's bound is below the objective of its exact refit (all constraints)."""
+    X, y, cons = _small(seed)
+    cons = {**cons, "ridge": cons.get("ridge", 0.0) + ridge, "lasso": lasso}
+    eng = _engine(TrackingProblem.from_returns(X, y, **cons))
+    fit = eng.fit_support(np.arange(min(eng.K, 3)))
+    bounds = eng.swap_bounds(fit)
+    if fit.viol > eng.feas_tol:
+        assert bounds is None
+        return
+    assert bounds is not None and bounds.shape == (fit.idx.size, eng.n)
+    for i in range(fit.idx.size):
+        for j in np.setdiff1d(np.arange(eng.n), fit.idx):
+            trial = fit.idx.copy()
+            trial[i] = j
+            refit = eng.fit_support(trial)
+            if refit.viol <= eng.feas_tol:
+                assert bounds[i, j] <= refit.obj + 1e-12 * eng.obj_scale
+
+
+@pytest.mark.parametrize("method", ["fast", "exhaustive"])
+def test_pruning_changes_no_answer(method, monkeypatch):
+    """Skipping the swaps the bounds rule out leaves every solution as it was, with fewer QPs."""
+    from hedgekit.optimize._tracking import _Engine
+
+    problems = [
+        TrackingProblem.from_returns(*_returns(s, 60, 150), max_names=8, upper=0.3)
+        for s in range(4)
+    ]
+    problems += [TrackingProblem.from_returns(*_small(s)[:2], **_small(s)[2]) for s in range(4)]
+    pruned = [solve_tracking(p, method=method) for p in problems]
+    monkeypatch.setattr(_Engine, "swap_bounds", lambda self, fit: None)
+    plain = [solve_tracking(p, method=method) for p in problems]
+    for a, b in zip(pruned, plain, strict=True):
+        np.testing.assert_array_equal(a.support, b.support)
+        np.testing.assert_allclose(a.weights, b.weights, atol=1e-12)
+    assert sum(a.evaluations for a in pruned) < 0.5 * sum(b.evaluations for b in plain)
+
+
+def test_presolve_drops_rows_that_cannot_bind():
+    """A return band wider than any hedge can reach and a group as wide as the budget are
+    dropped before solving; the answer equals the problem without them."""
+    X, y = _returns(3, 40, 120)
+    mu = X.mean(axis=0) * 252
+    loose = TrackingProblem.from_returns(
+        X,
+        y,
+        max_names=6,
+        upper=0.4,
+        A_ub=np.vstack([mu, -mu]),
+        b_ub=np.array([1e6, 1e6]),
+        ub_names=["above", "below"],
+        groups=(GroupBound("all", np.arange(40), 0.0, 1.0),),
+    )
+    bare = TrackingProblem.from_returns(X, y, max_names=6, upper=0.4)
+    assert _engine(loose).m == 0
+    tight = TrackingProblem.from_returns(
+        X, y, max_names=6, upper=0.4, A_ub=mu[None, :], b_ub=np.array([float(np.median(mu))])
+    )
+    assert _engine(tight).m == 1
+    a, b = solve_tracking(loose), solve_tracking(bare)
+    np.testing.assert_array_equal(a.support, b.support)
+    np.testing.assert_allclose(a.weights, b.weights, atol=1e-12)

@@ -93,6 +93,9 @@ def test_forecast_is_point_in_time(real_risk_model, real_market):
     pd.testing.assert_frame_equal(long_fc.exposures, short_fc.exposures)
     pd.testing.assert_frame_equal(long_fc.factor_covariance, short_fc.factor_covariance)
     pd.testing.assert_series_equal(long_fc.specific_risk, short_fc.specific_risk)
+    # a position of index members shares the cross-section's forecast (one cache entry)
+    member = str(long_fc.exposures.index[0])
+    assert real_risk_model.forecast(D, real_market, include=[member]) is long_fc
     # without a market, the month-end exposures are used
     month_end = real_risk_model.forecast("2022-07-15")
     assert month_end.exposures_date == pd.Timestamp("2022-06-30")

@@ -209,11 +209,9 @@ def _returns(ctx: HedgeContext) -> Hedge:
 
 
 def _returns_grid(ctx: HedgeContext) -> Hedge:
-    found = PerformanceHedge(_params(ctx), ctx.market).grid_search(
+    w, best = PerformanceHedge(_params(ctx), ctx.market).grid_weights(
         GRID_LASSO, GRID_RIDGE, folds=GRID_FOLDS
     )
-    best, c = found.parameters, found.best.constituents
-    w = (c["notional"] / found.best.diagnostics["portfolio_notional"]).rename("weight")
     return Hedge(stocks=w, note=f"lasso={best.lasso_weight}, ridge={best.ridge_weight}")
 
 

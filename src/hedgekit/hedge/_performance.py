@@ -191,9 +191,41 @@ class PerformanceHedge:
         returns. The best pair is refitted on the whole window.
         """
         metric = HedgeMetric(metric)
+        prep = self._prepare()
+        grid, best_params = self._grid(prep, lasso_weights, ridge_weights, metric, folds, progress)
+        best = PerformanceHedge(best_params, self._market(), risk_model=self.risk_model).calculate()
+        return GridSearchResult(best=best, parameters=best_params, grid=grid, metric=metric)
+
+    def grid_weights(
+        self,
+        lasso_weights: Sequence[float] = (0.0, 0.01, 0.1, 1.0),
+        ridge_weights: Sequence[float] = (0.0, 0.01, 0.1, 1.0),
+        *,
+        metric: HedgeMetric | str = HedgeMetric.TRACKING_ERROR,
+        folds: int = 4,
+    ) -> tuple[pd.Series, PerformanceHedgeParameters]:
+        """:meth:`grid_search` without the result tables: the chosen pair's hedge weights
+        (as :meth:`weights`) and its parameters. For walk-forward engines."""
+        prep = self._prepare()
+        _, best_params = self._grid(
+            prep, lasso_weights, ridge_weights, HedgeMetric(metric), folds, None
+        )
+        w, _ = self._solve(prep, best_params, rows=None)
+        out = pd.Series(w, index=pd.Index(prep.candidate_returns.columns, name="ticker"))
+        return out[out > 1e-10].rename("weight"), best_params
+
+    def _grid(
+        self,
+        prep: _Prepared,
+        lasso_weights: Sequence[float],
+        ridge_weights: Sequence[float],
+        metric: HedgeMetric,
+        folds: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> tuple[pd.DataFrame, PerformanceHedgeParameters]:
+        """Score every (lasso, ridge) pair out of fold; the grid and the best pair."""
         if folds < 2:
             raise ConfigurationError(f"folds={folds}: use at least 2 walk-forward folds")
-        prep = self._prepare()
         n = len(prep.target_returns)
         edges = np.linspace(0, n, folds + 2).astype(int)
         if np.diff(edges).min() < 5:
@@ -247,8 +279,7 @@ class PerformanceHedge:
             lasso_weight=float(best_row["lasso_weight"]),
             ridge_weight=float(best_row["ridge_weight"]),
         )
-        best = PerformanceHedge(best_params, self._market(), risk_model=self.risk_model).calculate()
-        return GridSearchResult(best=best, parameters=best_params, grid=grid, metric=metric)
+        return grid, best_params
 
     # ------------------------------------------------------------------ preparation
     def _market(self) -> MarketData:

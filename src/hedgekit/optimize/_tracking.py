@@ -514,13 +514,28 @@ class _Engine:
                 lo.append(-math.inf)
                 hi.append(float(b[i]))
                 names.append(str(p.ub_names[i]) if p.ub_names is not None else f"A_ub row {i}")
-        self.M = np.array(rows).reshape(len(rows), n)
-        self.lo = np.array(lo)
-        self.hi = np.array(hi)
-        self.row_names = names
-        self.m = len(rows)
+        M = np.array(rows).reshape(len(rows), n)
+        # presolve: a row that no weights in [0, caps] summing to the budget can violate
+        # (a disabled return band, a group bound wider than the budget) is dropped
+        top = np.max(M, axis=1, initial=-math.inf) * self.budget
+        bottom = np.min(M, axis=1, initial=math.inf) * self.budget
+        margin = 1e-9 * self.budget * (1.0 + np.max(np.abs(M), axis=1, initial=0.0))
+        live = (top > np.array(hi, dtype="float64") + margin) | (
+            bottom < np.array(lo, dtype="float64") - margin
+        )
+        self.M = M[live]
+        self.lo = np.array(lo, dtype="float64")[live]
+        self.hi = np.array(hi, dtype="float64")[live]
+        self.row_names = [name for name, keep in zip(names, live, strict=True) if keep]
+        self.m = int(self.M.shape[0])
         self.evaluations = 0
         self.deadline = deadline
+        self._ones_cache: dict[int, np.ndarray] = {}
+        # smallest log penalty of weights summing to the budget under the caps (it is
+        # concave, so the minimum fills the largest caps first): a floor for swap_bounds
+        caps = np.sort(self.ub)[::-1]
+        filled = np.minimum(caps, np.maximum(self.budget - (np.cumsum(caps) - caps), 0.0))
+        self.penalty_floor = float(np.log1p(filled / self.eps).sum()) if n else 0.0
         #: stop reweighting when no weight moves more than this (tightened for the answer)
         self.mm_tol = 1e-6 * self.budget
         try:
@@ -540,6 +555,13 @@ class _Engine:
         if self.lasso:
             val += self.lasso * float(np.log1p(np.maximum(w, 0.0) / self.eps).sum())
         return val
+
+    def _ones(self, k: int) -> np.ndarray:
+        """The budget row for ``k`` columns (cached: the solver reads it only)."""
+        row = self._ones_cache.get(k)
+        if row is None:
+            row = self._ones_cache[k] = np.ones((1, k))
+        return row
 
     def violation(self, idx: np.ndarray, w: np.ndarray) -> float:
         v = abs(float(w.sum()) - self.budget)
@@ -573,9 +595,9 @@ class _Engine:
         else:
             used = np.zeros(0, dtype=int)
             empty_ok = True
-            A = np.ones((1, k))
-            bu = np.concatenate([ub, [self.budget]])
-            bl = np.concatenate([lb, [self.budget]])
+            A = self._ones(k)
+            bu = np.append(ub, self.budget)
+            bl = np.append(lb, self.budget)
         if empty_ok and (lb <= ub).all() and float(ub.sum()) >= self.budget - self.feas_tol:
             sense = np.zeros(k + A.shape[0], dtype=np.int32)
             sense[k] = 5
@@ -584,7 +606,8 @@ class _Engine:
                 x = np.minimum(np.maximum(x, lb), ub)
                 lam = np.zeros(1 + self.m)
                 lam[0] = info["lam"][k]
-                lam[1 + used] = info["lam"][k + 1 :]
+                if self.m:
+                    lam[1 + used] = info["lam"][k + 1 :]
                 # fval = x'(S + ridge + tiny)x - 2c'x + lin'x; the true objective from it
                 obj = float(fval) - self.tiny * float(x @ x)
                 if lin is not None:
@@ -725,11 +748,11 @@ class _Engine:
         work = set(order[:size].tolist())
         caps = np.cumsum(self.ub[order])
         work |= set(order[: int(np.searchsorted(caps, self.budget)) + 1].tolist())
-        for gi, g in enumerate(self.p.groups):
-            if self.lo[gi] > 0:
+        for g in self.p.groups:
+            if g.lower > 0:
                 mem = np.asarray(g.members, dtype=int)
                 mem = mem[np.argsort(-self.c[mem])]
-                need = int(np.searchsorted(np.cumsum(self.ub[mem]), self.lo[gi])) + 1
+                need = int(np.searchsorted(np.cumsum(self.ub[mem]), g.lower)) + 1
                 work |= set(mem[: max(need, 3)].tolist())
         tol = 1e-10 * self.grad_scale
         # linearised log penalty; at w = 0 it is a constant under the budget: drop it
@@ -838,17 +861,15 @@ class _Engine:
                 order = np.argpartition(flat, m - 1)[:m]
                 order = order[np.argsort(flat[order])]
                 order = order[np.isfinite(flat[order])]
-            best = self._try_swaps(fit, order, first=full)
+            bounds = self.swap_bounds(fit)
+            best = self._try_swaps(fit, order, bounds, first=full)
             if best is None and not full and pool is not None:
-                # second chance: every swap with the pool (relaxation names, best reduced costs)
-                dd = d.copy()
-                dd[supp] = np.inf
-                cols = np.union1d(pool, np.argsort(dd)[:0])
-                cols = cols[~np.isin(cols, supp)]
+                # second chance: every swap with the pool (the relaxation's names)
+                cols = pool[~np.isin(pool, supp)]
                 sub = (np.arange(k)[:, None] * self.n + cols[None, :]).ravel()
                 sub = sub[np.argsort(flat[sub], kind="stable")]
                 sub = sub[~np.isin(sub, order)]
-                best = self._try_swaps(fit, sub, first=True)
+                best = self._try_swaps(fit, sub, bounds, first=True)
             if best is None:
                 break
             fit = best
@@ -856,14 +877,81 @@ class _Engine:
                 return fit, False
         return fit, True
 
-    def _try_swaps(self, fit: _Fit, order: np.ndarray, *, first: bool) -> _Fit | None:
+    def swap_bounds(self, fit: _Fit) -> np.ndarray | None:
+        """Lower bounds on the objective after each swap, shape ``(k, n)`` (or None).
+
+        Entry ``(i, j)`` bounds the refit objective of the support with its ``i``-th name
+        replaced by candidate ``j`` from below: the quadratic part minimised under the
+        budget alone (no bounds, rows or minimum weights: a relaxation, so never above the
+        refit), in closed form, plus the smallest value the log penalty takes on weights
+        that sum to the budget under the caps. A swap whose bound is not below the best
+        objective so far cannot improve, so the search skips its QP and finds the same
+        answer. None when the fit is infeasible (ranked by violation, not objective).
+
+        Notes
+        -----
+        For a support with matrix ``Q = S + ridge I`` and cross ``c``, the minimum of
+        ``w'Qw - 2c'w`` subject to ``1'w = B`` is ``-c'Q^{-1}c + (1'Q^{-1}c - B)^2 /
+        1'Q^{-1}1``. With ``P`` the inverse over the support without name ``i``, adding
+        candidate ``j`` (column ``q_j``) updates each ``x'Q^{-1}y`` by
+        ``(x_j - q_j'Px)(y_j - q_j'Py) / s_j`` with the Schur complement
+        ``s_j = S_jj + ridge - q_j'Pq_j``.
+        """
+        if fit.viol > self.feas_tol or fit.idx.size == 0:
+            return None
+        supp = fit.idx
+        k, n = supp.size, self.n
+        rest = np.array([np.delete(supp, i) for i in range(k)]).reshape(k, k - 1)
+        q = self.S[rest]  # (k, k-1, n): covariances of the kept names with everyone
+        c_r = self.c[rest]
+        if k > 1:
+            Qr = self.S[rest[:, :, None], rest[:, None, :]] + self.ridge * np.eye(k - 1)
+            try:
+                P = np.linalg.inv(Qr)
+            except np.linalg.LinAlgError:
+                return None
+            Pc = np.einsum("kab,kb->ka", P, c_r)
+            P1 = P.sum(axis=2)
+            base_cc = np.einsum("ka,ka->k", c_r, Pc)
+            base_c1 = Pc.sum(axis=1)
+            base_11 = P1.sum(axis=1)
+            G = np.matmul(P, q)  # (k, k-1, n)
+            s_j = self.diag[None, :] - np.einsum("kan,kan->kn", q, G)
+            u_c = self.c[None, :] - np.einsum("ka,kan->kn", Pc, q)
+            u_1 = 1.0 - np.einsum("ka,kan->kn", P1, q)
+        else:
+            base_cc = base_c1 = base_11 = np.zeros(1)
+            s_j = self.diag[None, :].copy()
+            u_c = self.c[None, :].copy()
+            u_1 = np.ones((1, n))
+        # a newcomer (nearly) collinear with the kept names: no useful bound
+        degenerate = s_j <= 1e-9 * np.maximum(self.diag[None, :], 1e-300)
+        s_j = np.where(degenerate, 1.0, s_j)
+        cc = base_cc[:, None] + u_c**2 / s_j
+        c1 = base_c1[:, None] + u_c * u_1 / s_j
+        oo = base_11[:, None] + u_1**2 / s_j
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = -cc + (c1 - self.budget) ** 2 / oo
+        bound = np.where(degenerate | ~np.isfinite(bound) | (oo <= 0), -np.inf, bound)
+        return bound + self.lasso * self.penalty_floor
+
+    def _try_swaps(
+        self, fit: _Fit, order: np.ndarray, bounds: np.ndarray | None, *, first: bool
+    ) -> _Fit | None:
         """Refit the swaps ``order`` (flat positions ``i * n + j``); the best improvement.
 
-        With ``first=True`` the first improvement is returned.
+        With ``first=True`` the first improvement is returned. A swap whose lower bound
+        (:meth:`swap_bounds`) cannot beat the reference is skipped without a QP.
         """
         best: _Fit | None = None
         supp = fit.idx
+        flat_bounds = None if bounds is None else bounds.ravel()
+        margin = 1e-9 * self.obj_scale
         for count, pos in enumerate(order):
+            if flat_bounds is not None:
+                ref = fit if best is None else best
+                if flat_bounds[pos] > ref.obj + margin:
+                    continue
             i, j = divmod(int(pos), self.n)
             trial = supp.copy()
             trial[i] = j

@@ -565,10 +565,19 @@ class FactorRiskModel:
                 f"date={when:%Y-%m-%d} is after the model's last day {last:%Y-%m-%d}; "
                 "update the model first (FactorRiskModel.update or `hedgekit risk build`)"
             )
+        base: list[str] = []
+        extra: list[str] = []
+        if market is not None and include:
+            # stocks of the default cross-section add nothing: one cache entry serves
+            # every position made of index members
+            view = market.as_of(when)
+            base = view.tradable(view.members())
+            known = set(base)
+            extra = [t for t in view.tradable(list(include)) if t not in known]
         key = (
             when,
             None if market is None else id(market),
-            tuple(sorted(include)) if market is not None else (),
+            tuple(sorted(extra)),
             id(self.factor_returns_),
             id(self.residuals_),
             len(self.factor_returns_),
@@ -586,11 +595,7 @@ class FactorRiskModel:
             )
         notes: list[str] = []
         if market is not None:
-            cross = None
-            if include:
-                view = market.as_of(when)
-                extra = [t for t in view.tradable(list(include))]
-                cross = list(dict.fromkeys([*view.tradable(view.members()), *extra]))
+            cross = list(dict.fromkeys([*base, *extra])) if extra else None
             frame = compute_exposures(market, when, cross)
             table, expo_date = _exposure_table(frame), frame.date
             notes.extend(frame.notes)
