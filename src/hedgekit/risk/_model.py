@@ -572,8 +572,8 @@ class FactorRiskModel:
             # every position made of index members
             view = market.as_of(when)
             base = view.tradable(view.members())
-            known = set(base)
-            extra = [t for t in view.tradable(list(include)) if t not in known]
+            in_base = set(base)
+            extra = [t for t in view.tradable(list(include)) if t not in in_base]
         key = (
             when,
             None if market is None else id(market),
