@@ -197,67 +197,111 @@ def rebalance_dates(
 
 
 # ---------------------------------------------------------------------- one rebalance date
-def _holding(
-    market: MarketData, date: pd.Timestamp, nxt: pd.Timestamp, target: str, hedge: Hedge
-) -> dict[str, Any]:
-    """Simulate a basket held with fixed shares over ``(date, nxt]``."""
-    cal = market.calendar
-    days = cal[(cal > date) & (cal <= nxt)]
-    later = market.as_of(nxt)  # deliberately after the rebalance date: evaluation only
-    stocks = [t for t in hedge.stocks.index if t != target]
-    rets = later.returns([target, *stocks], start=days[0]).reindex(days)
-    missing = int(rets.isna().sum().sum())
-    r_t = rets[target].fillna(0.0).to_numpy()
-    legs = [rets[stocks].fillna(0.0)] if stocks else []
-    weights = [hedge.stocks.reindex(stocks).to_numpy(dtype="float64")] if stocks else []
-    etfs = list(hedge.etfs.index)
-    if etfs:
-        er = later.benchmark_returns(etfs, start=days[0]).reindex(days)
-        missing += int(er.isna().sum().sum())
-        legs.append(er.fillna(0.0))
-        weights.append(hedge.etfs.to_numpy(dtype="float64"))
-    V = np.cumprod(1.0 + r_t)
-    V_prev = np.concatenate([[1.0], V[:-1]])
-    if legs:
-        R = np.column_stack([leg.to_numpy() for leg in legs])
-        w0 = np.concatenate(weights)
-        H = w0 * np.cumprod(1.0 + R, axis=0)
-        H_prev = np.vstack([w0, H[:-1]])
-        hedge_pnl = (H - H_prev).sum(axis=1) / V_prev
-        w_end = H[-1] / V[-1]
-        names = [*stocks, *etfs]
-    else:
-        hedge_pnl = np.zeros(len(days))
-        w_end, names = np.zeros(0), []
-    return {
-        "end_date": f"{days[-1]:%Y-%m-%d}",
-        "days": [f"{d:%Y-%m-%d}" for d in days],
-        "unhedged": r_t.tolist(),
-        "hedge": hedge_pnl.tolist(),
-        "weights_end": dict(zip(names, map(float, w_end), strict=True)),
-        "missing_returns": missing,
-    }
+class _Period:
+    """One holding period's prices, read once for every target and method of the date.
 
+    The returns over ``(date, nxt]`` (evaluation only: after the rebalance date) and the
+    cost inputs on ``date`` of every index member and target are read in one call each;
+    a name outside them (a method's own pick) is read when asked for. Each column is
+    computed on its own, so the values equal per-hedge reads.
+    """
 
-def _cost_inputs(market: MarketData, date: pd.Timestamp, hedge: Hedge) -> dict[str, list[float]]:
-    """Daily volatility (63 days) and 20-day dollar ADV of each instrument on ``date``."""
-    view = market.as_of(date)
-    out: dict[str, list[float]] = {}
-    stocks = list(hedge.stocks.index)
-    if stocks:
-        vol = view.returns(stocks, window=63).std(ddof=1)
-        adv = view.adv(stocks, window=_ADV_DAYS)
-        for t in stocks:
-            out[t] = [float(vol.get(t, np.nan)), float(adv.get(t, np.nan))]
-    etfs = list(hedge.etfs.index)
-    if etfs:
-        px = view.benchmark_prices(etfs, start=date - pd.Timedelta(days=120), end=date)
-        volume = market._bench_panels["volume"].reindex(index=px.index, columns=etfs)
+    def __init__(
+        self, market: MarketData, date: pd.Timestamp, nxt: pd.Timestamp, names: Sequence[str]
+    ) -> None:
+        cal = market.calendar
+        self.market = market
+        self.days = cal[(cal > date) & (cal <= nxt)]
+        self.view = market.as_of(date)
+        self._later = market.as_of(nxt)  # deliberately after the rebalance date
+        self._stocks = pd.DataFrame(index=self.days)
+        self._etfs = pd.DataFrame(index=self.days)
+        self._costs: dict[str, list[float]] = {}
+        self.stock_returns(names)
+        self._stock_costs(names)
+
+    def stock_returns(self, names: Sequence[str]) -> pd.DataFrame:
+        """Daily returns of ``names`` over the period (NaN where a name has no price)."""
+        missing = [t for t in dict.fromkeys(names) if t not in self._stocks.columns]
+        if missing:
+            got = self._later.returns(missing, start=self.days[0]).reindex(self.days)
+            self._stocks = pd.concat([self._stocks, got], axis=1)
+        return self._stocks[list(names)]
+
+    def etf_returns(self, names: Sequence[str]) -> pd.DataFrame:
+        """Daily returns of benchmark funds over the period."""
+        missing = [t for t in dict.fromkeys(names) if t not in self._etfs.columns]
+        if missing:
+            got = self._later.benchmark_returns(missing, start=self.days[0]).reindex(self.days)
+            self._etfs = pd.concat([self._etfs, got], axis=1)
+        return self._etfs[list(names)]
+
+    def _stock_costs(self, names: Sequence[str]) -> None:
+        names = [t for t in dict.fromkeys(names) if t not in self._costs]
+        if not names:
+            return
+        vol = self.view.returns(names, window=63).std(ddof=1)
+        adv = self.view.adv(names, window=_ADV_DAYS)
+        for t in names:
+            self._costs[t] = [float(vol.get(t, np.nan)), float(adv.get(t, np.nan))]
+
+    def _etf_costs(self, names: list[str]) -> None:
+        names = [t for t in names if f"etf:{t}" not in self._costs]
+        if not names:
+            return
+        date = self.view.date
+        px = self.view.benchmark_prices(names, start=date - pd.Timedelta(days=120), end=date)
+        volume = self.market._bench_panels["volume"].reindex(index=px.index, columns=names)
         vol = px.pct_change(fill_method=None).iloc[-63:].std(ddof=1)
         adv = (px * volume).iloc[-_ADV_DAYS:].mean()
-        for t in etfs:
-            out[t] = [float(vol.get(t, np.nan)), float(adv.get(t, np.nan))]
-    return out
+        for t in names:
+            self._costs[f"etf:{t}"] = [float(vol.get(t, np.nan)), float(adv.get(t, np.nan))]
+
+    def cost_inputs(self, hedge: Hedge) -> dict[str, list[float]]:
+        """Daily volatility (63 days) and 20-day dollar ADV of each instrument on the date."""
+        stocks, etfs = list(hedge.stocks.index), list(hedge.etfs.index)
+        self._stock_costs(stocks)
+        self._etf_costs(etfs)
+        out = {t: self._costs[t] for t in stocks}
+        out.update({t: self._costs[f"etf:{t}"] for t in etfs})
+        return out
+
+    def holding(self, target: str, hedge: Hedge) -> dict[str, Any]:
+        """Simulate a basket held with fixed shares over the period."""
+        days = self.days
+        stocks = [t for t in hedge.stocks.index if t != target]
+        rets = self.stock_returns([target, *stocks])
+        missing = int(rets.isna().sum().sum())
+        r_t = rets[target].fillna(0.0).to_numpy()
+        legs = [rets[stocks].fillna(0.0)] if stocks else []
+        weights = [hedge.stocks.reindex(stocks).to_numpy(dtype="float64")] if stocks else []
+        etfs = list(hedge.etfs.index)
+        if etfs:
+            er = self.etf_returns(etfs)
+            missing += int(er.isna().sum().sum())
+            legs.append(er.fillna(0.0))
+            weights.append(hedge.etfs.to_numpy(dtype="float64"))
+        V = np.cumprod(1.0 + r_t)
+        V_prev = np.concatenate([[1.0], V[:-1]])
+        if legs:
+            R = np.column_stack([leg.to_numpy() for leg in legs])
+            w0 = np.concatenate(weights)
+            H = w0 * np.cumprod(1.0 + R, axis=0)
+            H_prev = np.vstack([w0, H[:-1]])
+            hedge_pnl = (H - H_prev).sum(axis=1) / V_prev
+            w_end = H[-1] / V[-1]
+            names = [*stocks, *etfs]
+        else:
+            hedge_pnl = np.zeros(len(days))
+            w_end, names = np.zeros(0), []
+        return {
+            "end_date": f"{days[-1]:%Y-%m-%d}",
+            "days": [f"{d:%Y-%m-%d}" for d in days],
+            "unhedged": r_t.tolist(),
+            "hedge": hedge_pnl.tolist(),
+            "weights_end": dict(zip(names, map(float, w_end), strict=True)),
+            "missing_returns": missing,
+        }
 
 
 def run_date(
@@ -273,6 +317,8 @@ def run_date(
     view = market.as_of(date)
     tradable = set(view.tradable(list(targets)))
     settings = config.settings
+    members = view.tradable(view.members(settings.universe))
+    period = _Period(market, date, nxt, [*members, *sorted(tradable)])
     out = []
     for target in targets:
         ctx = HedgeContext(market, view, target, settings, risk_model, dict(extras or {}))
@@ -290,7 +336,7 @@ def run_date(
                 if target not in tradable:
                     raise DataError(f"{target} has no price on {date:%Y-%m-%d}")
                 hedge = METHODS[method](ctx)
-                held = _holding(market, date, nxt, target, hedge)
+                held = period.holding(target, hedge)
                 borrow = float(
                     (hedge.stocks.abs().sum() + hedge.etfs.abs().sum())
                     * settings.borrow_bps
@@ -307,7 +353,7 @@ def run_date(
                         **{k: float(v) for k, v in hedge.stocks.items()},
                         **{k: float(v) for k, v in hedge.etfs.items()},
                     },
-                    cost_inputs=_cost_inputs(market, date, hedge),
+                    cost_inputs=period.cost_inputs(hedge),
                     borrow_bps=borrow,
                     note=note,
                 )

@@ -321,8 +321,8 @@ class TrackingProblem:
                 f"covariance has a negative variance {S[i, i]:.3g} for {self._name(i)}; "
                 "it must be positive semi-definite"
             )
-        if n:
-            asym = float(np.max(np.abs(S - S.T)))
+        if n and not np.array_equal(S, S.T):
+            asym = float(np.max(np.abs(S - np.ascontiguousarray(S.T))))
             if asym > 1e-8 * max(float(np.max(np.abs(S))), 1e-300):
                 raise ConfigurationError(
                     f"covariance is not symmetric (max |S - S'| = {asym:.3g}); pass (S + S.T) / 2"
@@ -531,6 +531,9 @@ class _Engine:
         self.evaluations = 0
         self.deadline = deadline
         self._ones_cache: dict[int, np.ndarray] = {}
+        self._loo_cache: dict[int, np.ndarray] = {}
+        self._shift = 2.0 * (self.ridge + self.tiny)  # on the QP Hessian's diagonal
+        self._budget_row = np.array([self.budget])
         # smallest log penalty of weights summing to the budget under the caps (it is
         # concave, so the minimum fills the largest caps first): a floor for swap_bounds
         caps = np.sort(self.ub)[::-1]
@@ -556,6 +559,16 @@ class _Engine:
             val += self.lasso * float(np.log1p(np.maximum(w, 0.0) / self.eps).sum())
         return val
 
+    def _leave_one_out(self, k: int) -> np.ndarray:
+        """Positions ``0..k-1`` without each one in turn, shape ``(k, k-1)`` (cached)."""
+        pos = self._loo_cache.get(k)
+        if pos is None:
+            full = np.arange(k)
+            pos = self._loo_cache[k] = np.array(
+                [np.delete(full, i) for i in range(k)], dtype=int
+            ).reshape(k, k - 1)
+        return pos
+
     def _ones(self, k: int) -> np.ndarray:
         """The budget row for ``k`` columns (cached: the solver reads it only)."""
         row = self._ones_cache.get(k)
@@ -578,11 +591,11 @@ class _Engine:
         k = idx.shape[0]
         Q = self.S.take(idx, 0).take(idx, 1)
         H = 2.0 * Q
-        H.flat[:: k + 1] += 2.0 * (self.ridge + self.tiny)
-        f = -2.0 * self.c[idx]
+        H.ravel()[:: k + 1] += self._shift
+        f = -2.0 * self.c.take(idx)
         if lin is not None:
-            f = f + lin
-        ub = self.ub[idx]
+            f += lin
+        ub = self.ub.take(idx)
         if self.m:
             Mk = self.M[:, idx]
             nonzero = np.any(Mk != 0.0, axis=1)
@@ -596,8 +609,8 @@ class _Engine:
             used = np.zeros(0, dtype=int)
             empty_ok = True
             A = self._ones(k)
-            bu = np.append(ub, self.budget)
-            bl = np.append(lb, self.budget)
+            bu = np.concatenate((ub, self._budget_row))
+            bl = np.concatenate((lb, self._budget_row))
         if empty_ok and (lb <= ub).all() and float(ub.sum()) >= self.budget - self.feas_tol:
             sense = np.zeros(k + A.shape[0], dtype=np.int32)
             sense[k] = 5
@@ -614,7 +627,8 @@ class _Engine:
                     obj -= float(lin @ x)
                 if self.lasso:
                     obj += self.lasso * float(np.log1p(x / self.eps).sum())
-                return _Fit(idx, x, obj, self.violation(idx, x), lam)
+                viol = self.violation(idx, x) if self.m else abs(float(x.sum()) - self.budget)
+                return _Fit(idx, x, obj, viol, lam)
         return self._elastic(idx, lb, H, f, Q)
 
     def _elastic(
@@ -646,9 +660,11 @@ class _Engine:
         lam = np.asarray(info["lam"][nv:], dtype="float64").copy()
         return _Fit(idx, w, self.objective(idx, w, Q), self.violation(idx, w), lam)
 
-    def convex_fit(self, idx: np.ndarray, lb: np.ndarray) -> _Fit:
-        """QP fit on ``idx``; with ``lasso > 0``, iteratively reweighted (see Notes)."""
-        fit = self.qp(idx, lb, None)
+    def convex_fit(self, idx: np.ndarray, lb: np.ndarray, start: np.ndarray | None = None) -> _Fit:
+        """QP fit on ``idx``; with ``lasso > 0``, iteratively reweighted (see Notes) from the
+        lasso-free fit, or from the weights ``start`` (length ``n``) when given."""
+        lin0 = None if start is None or not self.lasso else self.lasso / (self.eps + start[idx])
+        fit = self.qp(idx, lb, lin0)
         if not self.lasso:
             return fit
         for _ in range(100):
@@ -663,11 +679,12 @@ class _Engine:
                 break
         return fit
 
-    def fit_support(self, idx: np.ndarray) -> _Fit:
-        """Best fit on (a subset of) ``idx`` honouring the semi-continuous minimum weights."""
+    def fit_support(self, idx: np.ndarray, start: np.ndarray | None = None) -> _Fit:
+        """Best fit on (a subset of) ``idx`` honouring the semi-continuous minimum weights;
+        ``start`` (length ``n``) warm-starts the lasso reweighting."""
         idx = np.sort(idx)  # callers pass distinct indices
         zeros = np.zeros(idx.shape[0])
-        fit = self.convex_fit(idx, zeros)
+        fit = self.convex_fit(idx, zeros, start)
         if not self.has_min:
             return self._compact(fit)
         # chain A: drop the names below their minimum weight, refit, repeat
@@ -833,9 +850,15 @@ class _Engine:
                 cand = np.argsort(dd)[: (self.n if full else (10 if self.lasso else 3))]
                 improved = False
                 for j in cand:
-                    if not np.isfinite(dd[j]) or (dd[j] >= -tol and not full and not self.lasso):
+                    # (with the lasso the refit starts from the current weights, so a name
+                    # whose reduced cost is not negative would stay at zero)
+                    if not np.isfinite(dd[j]) or (dd[j] >= -tol and not full):
                         break
-                    new = self.fit_support(np.append(supp, j))
+                    start = None
+                    if self.lasso and not full:
+                        start = np.zeros(self.n)
+                        start[supp] = fit.w
+                    new = self.fit_support(np.append(supp, j), start)
                     if self.better(new, fit):
                         fit, improved = new, True
                         break
@@ -901,7 +924,7 @@ class _Engine:
             return None
         supp = fit.idx
         k, n = supp.size, self.n
-        rest = np.array([np.delete(supp, i) for i in range(k)]).reshape(k, k - 1)
+        rest = supp[self._leave_one_out(k)]  # (k, k-1): the support without each name
         q = self.S[rest]  # (k, k-1, n): covariances of the kept names with everyone
         c_r = self.c[rest]
         if k > 1:
@@ -955,7 +978,13 @@ class _Engine:
             i, j = divmod(int(pos), self.n)
             trial = supp.copy()
             trial[i] = j
-            new = self.fit_support(trial)
+            start = None
+            if self.lasso:
+                # the newcomer takes the leaver's weight: the reweighting starts there
+                start = np.zeros(self.n)
+                start[supp] = fit.w
+                start[j], start[supp[i]] = fit.w[i], 0.0
+            new = self.fit_support(trial, start)
             if self.better(new, fit if best is None else best):
                 best = new
                 if first:
