@@ -573,7 +573,7 @@ def _risk_model(
     """A risk model covering every rebalance date with a year of history before the first:
     saved in the run directory; for the default model the store's cached one when it covers
     the dates, else one fitted here."""
-    from hedgekit.risk import FactorRiskModel, load_cached_model
+    from hedgekit.risk import FactorRiskModel, cached_model_path, load_cached_model
 
     def covers(model: Any) -> bool:
         idx = model.factor_returns_.index
@@ -584,15 +584,23 @@ def _risk_model(
         model = FactorRiskModel.load(saved)
         if covers(model):
             return model
-    if not params:
-        cached = load_cached_model(market)
-        if cached is not None and covers(cached):
-            cached.save(saved)
-            return cached
+    # the store's cache: `hedgekit risk build` makes 'default'; other models are kept
+    # under their role after the first backtest fits them
+    name = "default" if not params else role
+    cached = load_cached_model(market, name)
+    if (
+        cached is not None
+        and covers(cached)
+        and all(cached.get_params().get(k) == v for k, v in params.items())
+    ):
+        cached.save(saved)
+        return cached
     start = dates[0] - pd.DateOffset(years=2)
     logger.info("fitting %s %s..%s for the backtest", role, start.date(), dates[-1].date())
     model = FactorRiskModel(start, dates[-1], n_jobs=jobs, **params).fit(market)
     model.save(saved)
+    if params:
+        model.save(cached_model_path(market, name))
     return model
 
 

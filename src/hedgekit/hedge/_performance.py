@@ -32,7 +32,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -234,15 +234,28 @@ class PerformanceHedge:
                 "use fewer folds, a longer window or a shorter sampling period"
             )
         pairs = [(float(a), float(b)) for a in lasso_weights for b in ridge_weights]
+        # one problem per fold (its covariance), the pair's penalties set on it
+        plain = self.parameters.replace(lasso_weight=0.0, ridge_weight=0.0)
+        fold_problems: dict[int, TrackingProblem] = {}
+        h = self.parameters.stock_budget
+        regularise = self.parameters.hedge_method is not HedgeMethod.NLP
         rows = []
         for i, (lasso, ridge) in enumerate(pairs):
-            params = self.parameters.replace(lasso_weight=lasso, ridge_weight=ridge)
             oof_target, oof_hedge, costs = [], [], []
             for k in range(1, folds + 1):
                 fit = np.arange(edges[0], edges[k])
                 test = np.arange(edges[k], edges[k + 1])
+                if k not in fold_problems:
+                    fold_problems[k] = self._problem(prep, plain, fit)
+                problem = fold_problems[k]
+                if regularise:
+                    # the scale of _problem: the candidates' mean variance
+                    scale = float(np.mean(np.diag(problem.covariance)))
+                    problem = replace(
+                        problem, ridge=ridge * scale / max(h, 1e-12) ** 2, lasso=lasso * scale
+                    )
                 try:
-                    w, _ = self._solve(prep, params, rows=fit)
+                    w = solve_tracking(problem, method="fast").weights
                 except InfeasibleError:
                     break
                 R = prep.candidate_returns.to_numpy()
@@ -944,9 +957,9 @@ class PerformanceHedge:
             predicted["factor_volatility"] ** 2 / predicted["total_volatility"] ** 2
         )
         exposures = pd.DataFrame(
-            {"portfolio": b, "hedge": h, "hedged": hedged}, index=fc.exposures.columns
+            {"portfolio": b, "hedge": h, "hedged": hedged},
+            index=fc.exposures.columns.rename("factor"),  # a new index: the forecast is shared
         )
-        exposures.index.name = "factor"
         fb, fh = float(b @ F @ b), float(h @ F @ h)
         model = self.risk_model
         idx = model.factor_returns_.index

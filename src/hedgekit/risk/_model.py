@@ -77,6 +77,8 @@ logger = logging.getLogger(__name__)
 
 #: fewest days of factor returns a forecast needs
 MIN_FORECAST_DAYS = 60
+#: exposure frames kept per market (both backtest models read the same date)
+_EXPOSURE_CACHE_SIZE = 4
 #: layout version of a saved model directory
 _FORMAT = 1
 _FILES = ("factor_returns", "residuals", "regression", "exposures", "forecast")
@@ -596,7 +598,14 @@ class FactorRiskModel:
         notes: list[str] = []
         if market is not None:
             cross = list(dict.fromkeys([*base, *extra])) if extra else None
-            frame = compute_exposures(market, when, cross)
+            # exposures depend on the data and the date only: models share them
+            shared = market.__dict__.setdefault("_exposure_cache", {})
+            frame = shared.get((when, tuple(extra)))
+            if frame is None:
+                frame = compute_exposures(market, when, cross)
+                if len(shared) >= _EXPOSURE_CACHE_SIZE:
+                    shared.pop(next(iter(shared)))
+                shared[(when, tuple(extra))] = frame
             table, expo_date = _exposure_table(frame), frame.date
             notes.extend(frame.notes)
         else:
