@@ -1186,7 +1186,13 @@ def solve_tracking(
        quadratic part; the log penalty is unchanged by such a move). The ``2 K + 10``
        best-ranked swaps are refitted and the best improvement kept, until none
        improves; then every swap with the relaxation's names is refitted (first
-       improvement), and the search goes on while that helps.
+       improvement), and the search goes on while that helps. A swap is skipped without
+       its QP when a closed-form lower bound on its refit (the quadratic part under the
+       budget alone, plus the smallest log penalty the caps allow) is not below the best
+       objective so far: it could not be taken, so the answer is the one the search finds
+       without the bounds, with a fraction of the QPs. With ``lasso > 0`` a refit's
+       reweighting starts from the current weights (the newcomer taking the leaver's
+       weight), and a name is added only when its reduced cost is negative.
 
     The best of the starts is returned. ``'exhaustive'`` runs the same from the same
     starts plus ``starts`` random supports, and continues each from its fast local
