@@ -222,19 +222,21 @@ class _Period:
 
     def stock_returns(self, names: Sequence[str]) -> pd.DataFrame:
         """Daily returns of ``names`` over the period (NaN where a name has no price)."""
-        missing = [t for t in dict.fromkeys(names) if t not in self._stocks.columns]
-        if missing:
-            got = self._later.returns(missing, start=self.days[0]).reindex(self.days)
-            self._stocks = pd.concat([self._stocks, got], axis=1)
+        self._stocks = self._extend(self._stocks, names, self._later.returns)
         return self._stocks[list(names)]
 
     def etf_returns(self, names: Sequence[str]) -> pd.DataFrame:
         """Daily returns of benchmark funds over the period."""
-        missing = [t for t in dict.fromkeys(names) if t not in self._etfs.columns]
-        if missing:
-            got = self._later.benchmark_returns(missing, start=self.days[0]).reindex(self.days)
-            self._etfs = pd.concat([self._etfs, got], axis=1)
+        self._etfs = self._extend(self._etfs, names, self._later.benchmark_returns)
         return self._etfs[list(names)]
+
+    def _extend(
+        self, frame: pd.DataFrame, names: Sequence[str], read: Callable[..., pd.DataFrame]
+    ) -> pd.DataFrame:
+        missing = [t for t in dict.fromkeys(names) if t not in frame.columns]
+        if not missing:
+            return frame
+        return pd.concat([frame, read(missing, start=self.days[0]).reindex(self.days)], axis=1)
 
     def _stock_costs(self, names: Sequence[str]) -> None:
         names = [t for t in dict.fromkeys(names) if t not in self._costs]
