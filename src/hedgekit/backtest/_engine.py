@@ -322,8 +322,9 @@ def run_date(
     members = view.tradable(view.members(settings.universe))
     period = _Period(market, date, nxt, [*members, *sorted(tradable)])
     out = []
+    shared: dict[str, Any] = {}  # what the date's targets share; never crosses dates
     for target in targets:
-        ctx = HedgeContext(market, view, target, settings, risk_model, dict(extras or {}))
+        ctx = HedgeContext(market, view, target, settings, risk_model, dict(extras or {}), shared)
         for method in config.methods:
             began = time.perf_counter()
             rec: dict[str, Any] = {
@@ -471,31 +472,38 @@ def load_results(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             "seconds": raw["seconds"],
         }
     )
-    parts = []
     ok = raw[raw["status"] == "ok"]
-    for rec in ok.itertuples(index=False):
-        days = pd.to_datetime(json.loads(str(rec.days)))
-        u = np.asarray(json.loads(str(rec.unhedged)), dtype="float64")
-        h = np.asarray(json.loads(str(rec.hedge)), dtype="float64")
-        parts.append(
-            pd.DataFrame(
-                {
-                    "target": rec.target,
-                    "method": rec.method,
-                    "rebalance": pd.Timestamp(str(rec.rebalance)),
-                    "day": days,
-                    "unhedged": u,
-                    "hedge": h,
-                    "hedged": u - h,
-                }
-            )
+    columns = ["target", "method", "rebalance", "day", "unhedged", "hedge", "hedged"]
+    if ok.empty:
+        return periods, pd.DataFrame(columns=columns)
+    # one concatenation of every period's days (hundreds of thousands of periods at index
+    # scale): the keys repeated by each period's length, the few distinct days parsed once
+    days = [json.loads(str(s)) for s in ok["days"]]
+    lengths = np.fromiter(map(len, days), dtype=np.int64, count=len(days))
+    codes, distinct = pd.factorize(np.concatenate(days) if lengths.sum() else np.array([], str))
+    u = np.asarray(
+        list(itertools.chain.from_iterable(map(json.loads, ok["unhedged"].astype(str)))),
+        dtype="float64",
+    )
+    h = np.asarray(
+        list(itertools.chain.from_iterable(map(json.loads, ok["hedge"].astype(str)))),
+        dtype="float64",
+    )
+    if not (len(u) == len(h) == len(codes)):
+        raise DataError(
+            f"{path} is corrupt: daily records of unequal lengths; rerun the backtest "
+            "into a new directory"
         )
-    daily = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(
-            columns=["target", "method", "rebalance", "day", "unhedged", "hedge", "hedged"]
-        )
+    daily = pd.DataFrame(
+        {
+            "target": np.repeat(ok["target"].to_numpy(), lengths),
+            "method": np.repeat(ok["method"].to_numpy(), lengths),
+            "rebalance": np.repeat(pd.to_datetime(ok["rebalance"]).to_numpy(), lengths),
+            "day": pd.to_datetime(distinct, format="%Y-%m-%d")[codes],
+            "unhedged": u,
+            "hedge": h,
+            "hedged": u - h,
+        }
     )
     return periods, daily
 

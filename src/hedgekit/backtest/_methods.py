@@ -39,7 +39,7 @@ Register more with :func:`register_method` (the semantic-peer methods do).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +131,9 @@ class HedgeContext:
     settings: BacktestSettings
     risk_model: Any | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: what every target of the date shares (members, their returns), filled on first use;
+    #: the engine passes one dict per rebalance date, so nothing crosses dates
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def date(self) -> pd.Timestamp:
@@ -143,12 +146,40 @@ class HedgeContext:
         pos = int(cal.searchsorted(self.date, side="right"))
         return pd.Timestamp(cal[max(pos - self.settings.window_days, 0)])
 
+    def _memo(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self.shared:
+            self.shared[key] = make()
+        return self.shared[key]
+
+    def members(self) -> list[str]:
+        """Index members trading on the date (computed once per date)."""
+        view = self.view
+        return list(
+            self._memo("members", lambda: view.tradable(view.members(self.settings.universe)))
+        )
+
     def candidates(self) -> list[str]:
         """Index members trading on the date, the target and its share classes excluded."""
-        view = self.view
         own = set(self.market.share_classes.get(self.target, frozenset({self.target})))
-        names = view.tradable(view.members(self.settings.universe))
-        return [t for t in names if t not in own]
+        return [t for t in self.members() if t not in own]
+
+    def window_returns(self, names: Sequence[str]) -> pd.DataFrame:
+        """Daily returns over the learning window; the members' read once per date."""
+        panel = self._memo("member_returns", lambda: _window_returns(self, self.members()))
+        have = [t for t in names if t in panel.columns]
+        other = [t for t in names if t not in panel.columns]
+        if not other:
+            return panel[list(names)]
+        extra = _window_returns(self, other)
+        return pd.concat([panel[have], extra], axis=1)[list(names)]
+
+    def classification(self, names: Sequence[str]) -> pd.DataFrame:
+        """GICS labels on the date (``view.securities``); the members' read once per date."""
+        table = self._memo("member_securities", lambda: self.view.securities(self.members()))
+        other = [t for t in names if t not in table.index]
+        if other:
+            table = pd.concat([table, self.view.securities(other)])
+        return table.loc[list(names)]
 
 
 @dataclass(frozen=True)
@@ -255,7 +286,10 @@ def _window_returns(ctx: HedgeContext, names: list[str]) -> pd.DataFrame:
 
 
 def _etf_returns(ctx: HedgeContext, etf: str) -> pd.Series:
-    return ctx.view.benchmark_returns(etf, start=ctx.window_start())[etf]
+    return ctx._memo(
+        f"etf_returns:{etf}",
+        lambda: ctx.view.benchmark_returns(etf, start=ctx.window_start())[etf],
+    )
 
 
 def _beta(y: pd.Series, x: pd.Series) -> float:
@@ -272,13 +306,13 @@ def _spy(ctx: HedgeContext) -> Hedge:
 
 
 def _spy_beta(ctx: HedgeContext) -> Hedge:
-    y = _window_returns(ctx, [ctx.target])[ctx.target]
+    y = ctx.window_returns([ctx.target])[ctx.target]
     beta = _beta(y, _etf_returns(ctx, "SPY"))
     return Hedge(etfs=pd.Series({"SPY": beta}), note=f"beta {beta:.2f}")
 
 
 def _sector_etf(ctx: HedgeContext) -> Hedge:
-    sector = ctx.view.securities([ctx.target])["gics_sector"].iloc[0]
+    sector = ctx.classification([ctx.target])["gics_sector"].iloc[0]
     if pd.isna(sector):
         return Hedge(etfs=pd.Series({"SPY": 1.0}), note="no GICS sector on the date: SPY")
     fund = next((etf for etf, s in SECTOR_ETFS.items() if s == sector), None)
@@ -291,7 +325,7 @@ def _sector_etf(ctx: HedgeContext) -> Hedge:
 
 def _peers(ctx: HedgeContext) -> Hedge:
     names = ctx.candidates()
-    sec = ctx.view.securities([ctx.target, *names])
+    sec = ctx.classification([ctx.target, *names])
     mine = sec.loc[ctx.target]
     for level in ("gics_sub_industry", "gics_industry", "gics_industry_group", "gics_sector"):
         label = mine[level]
@@ -299,7 +333,7 @@ def _peers(ctx: HedgeContext) -> Hedge:
             continue
         same = sec.loc[names, level].eq(label).fillna(False).to_numpy(dtype=bool)
         peers = [t for t, hit in zip(names, same, strict=True) if hit]
-        rets = _window_returns(ctx, peers) if peers else pd.DataFrame()
+        rets = ctx.window_returns(peers) if peers else pd.DataFrame()
         peers = [t for t in peers if rets[t].notna().mean() >= 0.9]
         if len(peers) >= 2:
             w = pd.Series(1.0 / len(peers), index=pd.Index(peers, name="ticker"))
@@ -309,7 +343,7 @@ def _peers(ctx: HedgeContext) -> Hedge:
 
 def _top_corr(ctx: HedgeContext) -> Hedge:
     names = ctx.candidates()
-    rets = _window_returns(ctx, [ctx.target, *names])
+    rets = ctx.window_returns([ctx.target, *names])
     full = rets.columns[rets.notna().all().to_numpy()]
     if ctx.target not in full:
         raise DataError(f"{ctx.target} has no full window of returns on {ctx.date:%Y-%m-%d}")
