@@ -258,3 +258,25 @@ def test_a_broken_method_is_recorded_not_fatal(demo_market, tmp_path):
     assert (bad["status"] == "failed").all()
     assert bad["error"].str.startswith("internal error (TypeError)").all()
     assert (periods.loc[periods["method"] == "spy", "status"] == "ok").all()
+
+
+def test_shared_reads_match_direct_reads(real_market):
+    """The per-date memo returns what the view returns, for members and for other names."""
+    from hedgekit.backtest import HedgeContext
+
+    view = real_market.as_of("2019-06-28")
+    settings = BacktestSettings()
+    shared: dict = {}
+    ctx = HedgeContext(real_market, view, "AAPL", settings, shared=shared)
+    members = view.tradable(view.members("SPX"))
+    outsider = next(t for t in ("LULU", "JEF", "ODFL") if t not in members)  # not in SPX then
+    names = ["AAPL", "MSFT", outsider]
+    assert ctx.candidates() == [t for t in members if t != "AAPL"]
+    direct = view.returns(names, start=ctx.window_start())
+    pd.testing.assert_frame_equal(ctx.window_returns(names), direct, check_freq=False)
+    pd.testing.assert_frame_equal(ctx.classification(names), view.securities(names))
+    assert {"members", "member_returns", "member_securities"} <= set(shared)
+    # a second target of the same date reuses the memo; a new date starts empty
+    other = HedgeContext(real_market, view, "MSFT", settings, shared=shared)
+    assert other.window_returns(["MSFT"]) is not None and len(shared) == 3
+    assert HedgeContext(real_market, view, "MSFT", settings).shared == {}
