@@ -276,7 +276,7 @@ def test_shared_reads_match_direct_reads(real_market):
     pd.testing.assert_frame_equal(ctx.window_returns(names), direct, check_freq=False)
     pd.testing.assert_frame_equal(ctx.classification(names), view.securities(names))
     assert {"members", "member_returns", "member_securities"} <= set(shared)
-    # a second target of the same date reuses the memo; a new date starts empty
+    # a second target of the same date reuses the memo; a context of its own starts empty
     other = HedgeContext(real_market, view, "MSFT", settings, shared=shared)
     assert other.window_returns(["MSFT"]) is not None and len(shared) == 3
     assert HedgeContext(real_market, view, "MSFT", settings).shared == {}
