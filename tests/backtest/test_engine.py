@@ -280,3 +280,43 @@ def test_shared_reads_match_direct_reads(real_market):
     other = HedgeContext(real_market, view, "MSFT", settings, shared=shared)
     assert other.window_returns(["MSFT"]) is not None and len(shared) == 3
     assert HedgeContext(real_market, view, "MSFT", settings).shared == {}
+
+
+def test_load_results_daily_rows_and_a_corrupt_record(serial, tmp_path):
+    """One daily row per recorded day, keyed like its period; unequal arrays are a DataError."""
+    from hedgekit import DataError
+
+    _, daily = load_results(serial)
+    con = sqlite3.connect(serial / "results.sqlite")
+    try:
+        raw = pd.read_sql_query(
+            "SELECT target, rebalance, method, days, unhedged, hedge FROM periods "
+            "WHERE status = 'ok'",
+            con,
+        )
+    finally:
+        con.close()
+    assert len(daily) == sum(len(json.loads(d)) for d in raw["days"])
+    row = raw.iloc[len(raw) // 2]
+    got = daily[
+        (daily["target"] == row["target"])
+        & (daily["method"] == row["method"])
+        & (daily["rebalance"] == pd.Timestamp(row["rebalance"]))
+    ]
+    assert [f"{d:%Y-%m-%d}" for d in got["day"]] == json.loads(row["days"])
+    np.testing.assert_allclose(got["unhedged"], json.loads(row["unhedged"]))
+    np.testing.assert_allclose(
+        got["hedged"], got["unhedged"] - np.asarray(json.loads(row["hedge"]))
+    )
+
+    broken = tmp_path / "broken"
+    shutil.copytree(serial, broken)
+    con = sqlite3.connect(broken / "results.sqlite")
+    with con:
+        con.execute(
+            "UPDATE periods SET hedge = '[0.0]' WHERE target = ? AND rebalance = ? AND method = ?",
+            (row["target"], row["rebalance"], row["method"]),
+        )
+    con.close()
+    with pytest.raises(DataError, match="unequal lengths"):
+        load_results(broken)
