@@ -322,7 +322,9 @@ def run_date(
     members = view.tradable(view.members(settings.universe))
     period = _Period(market, date, nxt, [*members, *sorted(tradable)])
     out = []
-    shared: dict[str, Any] = {}  # what the date's targets share; never crosses dates
+    # what the date's targets share (HedgeContext.shared), seeded with the members read
+    # above; one dict per date, so nothing crosses dates
+    shared: dict[str, Any] = {"members": members}
     for target in targets:
         ctx = HedgeContext(market, view, target, settings, risk_model, dict(extras or {}), shared)
         for method in config.methods:
