@@ -10,8 +10,11 @@ future prices and checks every registered method.
 Built-in methods:
 
 ================== ==========================================================================
-``returns``        :class:`~hedgekit.hedge.PerformanceHedge` (tracking error over the last
-                   year of daily returns), ``max_names`` names, ``max_weight`` % cap
+``default``        :class:`~hedgekit.hedge.PerformanceHedge` exactly as the library builds
+                   it by default (its default estimator, see :mod:`hedgekit.estimate`),
+                   ``max_names`` names, ``max_weight`` % cap
+``returns``        the same with ``estimator='sample'``: tracking error over the sample
+                   covariance of the last year of daily returns (Marquee's hedger)
 ``returns_grid``   the same, lasso/ridge chosen by its walk-forward ``grid_search`` on a small
                    grid (``GRID_LASSO`` x ``GRID_RIDGE``, ``GRID_FOLDS`` folds)
 ``factor``         ``PerformanceHedge(method='factor')``: the risk model's active risk
@@ -22,7 +25,7 @@ Built-in methods:
 ``nlp``            the study's NLP hedge: equal weights over the ``max_names`` companies whose
                    business descriptions are nearest the target's (descriptions dated after
                    the rebalance date are flagged look-ahead in the data's early years)
-``hybrid``         the returns objective among the 50 nearest descriptions
+``hybrid``         the library's default estimator among the 50 nearest descriptions
 ``spy``            SPY, 1:1 notional
 ``spy_beta``       SPY scaled by the target's OLS beta to SPY over the window
 ``sector_etf``     the SPDR sector fund of the target's sector on the date, 1:1 (SPY when the
@@ -235,12 +238,17 @@ def _params(ctx: HedgeContext, **kw: Any) -> PerformanceHedgeParameters:
     )
 
 
-def _returns(ctx: HedgeContext) -> Hedge:
+def _default(ctx: HedgeContext) -> Hedge:
     return Hedge(stocks=PerformanceHedge(_params(ctx), ctx.market).weights())
 
 
+def _returns(ctx: HedgeContext) -> Hedge:
+    params = _params(ctx, estimator="sample")
+    return Hedge(stocks=PerformanceHedge(params, ctx.market).weights())
+
+
 def _returns_grid(ctx: HedgeContext) -> Hedge:
-    w, best = PerformanceHedge(_params(ctx), ctx.market).grid_weights(
+    w, best = PerformanceHedge(_params(ctx, estimator="sample"), ctx.market).grid_weights(
         GRID_LASSO, GRID_RIDGE, folds=GRID_FOLDS
     )
     return Hedge(stocks=w, note=f"lasso={best.lasso_weight}, ridge={best.ridge_weight}")
@@ -356,6 +364,7 @@ def _top_corr(ctx: HedgeContext) -> Hedge:
 
 
 for _name, _fn in (
+    ("default", _default),
     ("returns", _returns),
     ("returns_grid", _returns_grid),
     ("factor", _factor),

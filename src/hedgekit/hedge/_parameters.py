@@ -17,6 +17,7 @@ import pandas as pd
 
 from hedgekit._errors import ConfigurationError
 from hedgekit.data._market import Sampling
+from hedgekit.estimate import get_estimator
 from hedgekit.typing import CaseInsensitiveEnum, DateLike, to_timestamp
 
 __all__ = [
@@ -301,6 +302,14 @@ class PerformanceHedgeParameters:
         ``max_names`` candidates whose business descriptions are closest to the
         portfolio's) or ``'hybrid'`` (the returns objective among the
         ``semantic_candidates`` closest); see ``docs/hedge.md``.
+    estimator : str or covariance estimator
+        How the ``'returns'`` and ``'hybrid'`` methods estimate co-movement: a name of
+        :data:`hedgekit.estimate.ESTIMATORS` (``'default'``, ``'sample'``, ``'ewma'``,
+        ``'ledoit_wolf'``, ...) or any scikit-learn covariance estimator. ``'sample'`` is
+        Marquee's behaviour: the sample covariance of the observation window. Other
+        estimators fit the history they ask for (their ``lookback``, which may be longer than
+        the observation window; the window still sets the in-sample statistics and the
+        return-deviation band). See ``docs/hedge.md``.
     semantic_candidates : int
         Candidates the hybrid method keeps (nearest business descriptions first).
     embedder : str
@@ -338,6 +347,7 @@ class PerformanceHedgeParameters:
     lasso_weight: float = 0.0
     ridge_weight: float = 0.0
     method: HedgeMethod | str = HedgeMethod.RETURNS
+    estimator: Any = "default"
     half_spread_bps: float = 5.0
     impact_coefficient: float = 1.0
     default_borrow_cost_bps: float = 25.0
@@ -403,6 +413,7 @@ class PerformanceHedgeParameters:
                 )
         self.sampling  # noqa: B018
         self.hedge_method  # noqa: B018
+        get_estimator(self.estimator)
         _finite("max_leverage", self.max_leverage, lo=0.0, hi=1000.0)
         if self.max_leverage == 0:
             raise ConfigurationError("max_leverage=0 means no hedge; use a positive percentage")
@@ -458,6 +469,13 @@ class PerformanceHedgeParameters:
             if not isinstance(self.constraints, HedgeConstraints):
                 raise ConfigurationError("constraints must be a HedgeConstraints")
             self.constraints.validate()
+
+    @property
+    def estimator_name(self) -> str:
+        """The estimator as text: its name, or the object's repr."""
+        if isinstance(self.estimator, str):
+            return self.estimator.strip().lower().replace("-", "_")
+        return repr(self.estimator)
 
     def replace(self, **changes: Any) -> PerformanceHedgeParameters:
         """A copy with some parameters changed (the original is never mutated)."""

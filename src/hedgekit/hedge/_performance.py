@@ -45,6 +45,7 @@ from hedgekit._errors import (
     InsufficientHistoryError,
 )
 from hedgekit.data._market import MarketData, PointInTimeData, Sampling
+from hedgekit.estimate import TrackingMoments, get_estimator, lookback_of, tracking_moments
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._universe import (
@@ -118,6 +119,7 @@ class _Prepared:
     sampling: Sampling
     forecast: RiskForecast | None = None
     semantic: pd.DataFrame | None = None  # candidates' similarity to the portfolio
+    moments: TrackingMoments | None = None  # the estimator's (S, c, target variance)
 
 
 class PerformanceHedge:
@@ -426,6 +428,25 @@ class PerformanceHedge:
             adv_usd, close = adv_usd.reindex(names), close.reindex(names)
             adv_shares, daily_vol = adv_shares.reindex(names), daily_vol.reindex(names)
             borrow = borrow.reindex(names)
+        moments = None
+        if p.hedge_method in (HedgeMethod.RETURNS, HedgeMethod.HYBRID):
+            estimator = get_estimator(p.estimator)
+            fit_target, fit_cands = self._fit_history(
+                view, lookback_of(estimator), sampling, target_returns, portfolio, cand_rets
+            )
+            short_history = fit_cands.columns[fit_cands.isna().any().to_numpy()]
+            if len(short_history):
+                filt.drop("incomplete history in the estimator's lookback", short_history)
+                keep = ~pd.Index(names).isin(short_history)
+                names = [n for n, k in zip(names, keep, strict=True) if k]
+                if not names:
+                    raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
+                upper = upper[keep]
+                cand_rets, sec = cand_rets[names], sec.reindex(names)
+                adv_usd, close = adv_usd.reindex(names), close.reindex(names)
+                adv_shares, daily_vol = adv_shares.reindex(names), daily_vol.reindex(names)
+                borrow = borrow.reindex(names)
+            moments = tracking_moments(estimator, fit_target, fit_cands[names].to_numpy())
         groups = self._groups(market, view, sec, names, H)
         esg = p.constraints.esg if p.constraints is not None else ()
         esg_rows = tuple(
@@ -457,7 +478,43 @@ class PerformanceHedge:
             sampling=sampling,
             forecast=forecast,
             semantic=None if semantic is None else semantic.reindex(names),
+            moments=moments,
         )
+
+    def _fit_history(
+        self,
+        view: PointInTimeData,
+        lookback: int | None,
+        sampling: Sampling,
+        target_returns: pd.Series,
+        portfolio: pd.DataFrame,
+        cand_rets: pd.DataFrame,
+    ) -> tuple[np.ndarray, pd.DataFrame]:
+        """The rows the estimator fits on: its ``lookback`` most recent returns (the
+        observation window when it has none or asks for fewer), cut to the rows on which
+        every position has a return; candidates keep their gaps (the caller drops them)."""
+        window = len(target_returns)
+        if lookback is None or lookback <= window:
+            n = window if lookback is None else lookback
+            return target_returns.to_numpy()[-n:], cand_rets.iloc[-n:]
+        cal = self._market().calendar
+        pos = int(cal.searchsorted(view.date, side="right"))
+        per = {Sampling.DAILY: 1, Sampling.WEEKLY: 5, Sampling.MONTHLY: 21}[sampling]
+        first = pd.Timestamp(cal[max(pos - lookback * per - per, 0)])
+        pos_rets = view.returns(list(portfolio.index), start=first, sampling=sampling)
+        pos_rets = pos_rets.iloc[-lookback:]
+        # the longest recent run on which every position has a return
+        complete = pos_rets.notna().all(axis=1).to_numpy()
+        gaps = np.flatnonzero(~complete)
+        if len(gaps):
+            pos_rets = pos_rets.iloc[gaps[-1] + 1 :]
+        if len(pos_rets) < window:  # cannot happen: the window is complete
+            pos_rets = view.returns(list(portfolio.index), start=target_returns.index[0])
+        weights = portfolio["weight"].reindex(pos_rets.columns).to_numpy()
+        target = pos_rets.to_numpy() @ weights
+        names = list(cand_rets.columns)
+        cands = view.returns(names, start=pos_rets.index[0], sampling=sampling)
+        return target, cands.reindex(pos_rets.index)
 
     def _semantic(
         self,
@@ -733,6 +790,17 @@ class PerformanceHedge:
                 lasso=params.lasso_weight * scale,
                 **constraints,
             )
+        if rows is None and prep.moments is not None:
+            m = prep.moments
+            scale = float(np.mean(np.diag(m.covariance)))
+            return TrackingProblem(
+                m.covariance,
+                m.cross,
+                m.target_variance,
+                ridge=params.ridge_weight * scale / max(h, 1e-12) ** 2,
+                lasso=params.lasso_weight * scale,
+                **constraints,
+            )
         scale = float(np.mean(R.var(axis=0, ddof=1)))
         return TrackingProblem.from_returns(
             R,
@@ -910,7 +978,12 @@ class PerformanceHedge:
                     f"{int(sem['look_ahead'].sum())} candidate descriptions are dated after "
                     f"{prep.view.date:%Y-%m-%d} (the earliest vintage in the data): look-ahead"
                 )
-        params = {k: v for k, v in asdict(p).items() if k not in ("initial_portfolio", "extra")}
+        params = {
+            k: v
+            for k, v in asdict(p).items()
+            if k not in ("initial_portfolio", "extra", "estimator")
+        }
+        params["estimator"] = p.estimator_name
         params["date"] = f"{prep.view.date:%Y-%m-%d}"
         return PerformanceHedgeResult(
             date=prep.view.date,
