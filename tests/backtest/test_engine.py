@@ -60,9 +60,9 @@ def test_rebalance_dates(demo_market):
 
 def test_every_method_runs_and_is_recorded(serial):
     periods, daily = load_results(serial)
-    assert set(periods["method"]) == set(ALL)
+    assert set(periods["method"]) == {*ALL, "bound"}  # the perfect-foresight bound by default
     assert (periods["status"] == "ok").all(), periods.loc[periods["status"] != "ok", "error"]
-    assert len(periods) == len(TARGETS) * len(ALL) * 3
+    assert len(periods) == len(TARGETS) * (len(ALL) + 1) * 3
     # 3 holding periods of consecutive trading days, no gap, no overlap
     one = daily[(daily["target"] == "KSTD") & (daily["method"] == "spy")]
     assert one["day"].is_monotonic_increasing
@@ -118,7 +118,8 @@ def test_baselines(serial, demo_market):
 
 def test_no_method_sees_the_future(serial, tmp_path):
     """Plant different prices after 2022-06-30 (x0.3..x3, a new member, a new description):
-    every method's basket on 2022-06-30 is unchanged."""
+    every method's basket on 2022-06-30 is unchanged; only the perfect-foresight bound,
+    which looks ahead by design, changes."""
     planted = tmp_path / "bundle"
     shutil.copytree(demo_bundle_path(), planted)
     px = pd.read_parquet(planted / "prices.parquet")
@@ -138,6 +139,10 @@ def test_no_method_sees_the_future(serial, tmp_path):
     a = a[a["rebalance"] == "2022-06-30"].reset_index(drop=True)
     b = _weights(out)
     b = b[b["rebalance"] == "2022-06-30"].reset_index(drop=True)
+    bound_a, bound_b = (w[w["method"] == "bound"] for w in (a, b))
+    assert len(bound_a) == len(TARGETS)
+    assert (bound_a["weights_start"].to_numpy() != bound_b["weights_start"].to_numpy()).all()
+    a, b = (w[w["method"] != "bound"].reset_index(drop=True) for w in (a, b))
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -188,7 +193,7 @@ def test_resume_after_kill(demo_store, tmp_path):
     cfg = BacktestConfig.create(TARGETS, "2022-06-30", "2022-09-30", ["spy", "peers"])
     run_backtest(cfg, MarketData(demo_store), out)
     full, _ = load_results(out)
-    assert len(full) == len(TARGETS) * 2 * 3
+    assert len(full) == len(TARGETS) * 3 * 3  # spy, peers and the bound
     kept = full[full["rebalance"] == pd.Timestamp("2022-06-30")].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept, first.reset_index(drop=True))
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from hedgekit.backtest._engine import (
+from hedgekit.backtest._bound import perfect_foresight_hedge, perfect_foresight_solution
+from hedgekit.backtest._config import (
+    BOUND,
     BacktestConfig,
-    BacktestRun,
-    load_results,
+    hold_schedule,
+    parse_hold,
     rebalance_dates,
-    run_backtest,
 )
+from hedgekit.backtest._engine import run_backtest
 from hedgekit.backtest._methods import (
     METHODS,
     BacktestSettings,
@@ -17,22 +19,30 @@ from hedgekit.backtest._methods import (
     register_method,
 )
 from hedgekit.backtest._metrics import (
-    DAILY_COLUMNS,
-    PERIOD_COLUMNS,
-    SUMMARY_COLUMNS,
     PairedComparison,
     by_group,
     by_method,
     compare,
     compare_all,
-    summarise,
     winners,
 )
 from hedgekit.backtest._report import REPORT_FILES, write_report
+from hedgekit.backtest._results import BacktestRun, load_results
+from hedgekit.backtest._summary import (
+    DAILY_COLUMNS,
+    MOMENT_COLUMNS,
+    PERIOD_COLUMNS,
+    SUMMARY_COLUMNS,
+    record_moments,
+    select_dates,
+    summarise,
+)
 
 __all__ = [
+    "BOUND",
     "DAILY_COLUMNS",
     "METHODS",
+    "MOMENT_COLUMNS",
     "PERIOD_COLUMNS",
     "REPORT_FILES",
     "SUMMARY_COLUMNS",
@@ -46,10 +56,16 @@ __all__ = [
     "by_method",
     "compare",
     "compare_all",
+    "hold_schedule",
     "load_results",
+    "parse_hold",
+    "perfect_foresight_hedge",
+    "perfect_foresight_solution",
     "rebalance_dates",
+    "record_moments",
     "register_method",
     "run_backtest",
+    "select_dates",
     "summarise",
     "winners",
     "write_report",

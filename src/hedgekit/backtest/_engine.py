@@ -1,21 +1,33 @@
 """Walk-forward backtest engine: every method, every target, every rebalance date, out of sample.
 
-For each rebalance date ``d`` (the last trading day of each month) and each target, every
-method builds its hedge from ``market.as_of(d)`` only. The basket is then **held with fixed
-shares** from the close of ``d`` to the close of the next rebalance date ``d'``: bought at
-``d`` as weights ``w_i`` of the target's notional, each leg drifts with its own price, with
-no trading inside the period. With ``V_t`` the target's value (1 at ``d``) and ``H_it`` the
-value of short leg ``i`` (``w_i`` at ``d``), the daily records are, per unit of the target's
-value at the previous close:
+For each rebalance date ``d`` (the last trading day of each month, or quarter) and each
+target, every method builds its hedge from ``market.as_of(d)`` only. The basket is then
+**held with fixed shares** from the close of ``d`` to the close of the hold's last day
+``d'``: bought at ``d`` as weights ``w_i`` of the target's notional, each leg drifts with
+its own price, with no trading inside the hold. With ``V_t`` the target's value (1 at
+``d``) and ``H_it`` the value of short leg ``i`` (``w_i`` at ``d``), the daily records
+are, per unit of the target's value at the previous close:
 
 - ``unhedged_t = V_t / V_{t-1} - 1`` (the target's return);
 - ``hedge_t = sum_i (H_it - H_i,t-1) / V_{t-1}`` (P&L of the long equivalent of the basket);
 - ``hedged_t = unhedged_t - hedge_t``.
 
-A missing return inside a holding period (a name that stopped trading) counts as 0 and
-the period notes it. At ``d'`` the drifted weights ``H_i,d' / V_d'`` are the holdings the
-next basket trades from: turnover and transaction costs come from that difference (the
-first period trades the whole basket in); borrow costs accrue on the held notional.
+A missing return inside a hold (a name that stopped trading) counts as 0 and the record
+notes it. Each record also stores its return moments (:func:`~hedgekit.backtest.
+record_moments`), from which the metrics pool without the daily arrays.
+
+The hold's last day ``d'`` depends on the protocol (``BacktestConfig.hold_months``):
+
+- rebalance (1): ``d'`` is the next rebalance date, and the drifted weights
+  ``H_i,d' / V_d'`` are the holdings the next basket trades from: turnover and
+  transaction costs come from that difference (the first period trades the whole
+  basket in);
+- set and forget (N > 1): ``d'`` is the month end N month ends after ``d``; holds
+  overlap and each is traded in from nothing.
+
+Borrow costs accrue on the held notional. With ``BacktestConfig.bound`` each (target,
+date) also gets the perfect-foresight bound (:mod:`hedgekit.backtest._bound`), fitted on
+the hold's own returns and held the same way.
 
 Results are written to a SQLite file per run directory, one row per (target, rebalance
 date, method), each date's batch in one transaction, so a killed run resumes where it
@@ -27,15 +39,10 @@ are identical to the serial run.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import itertools
-import json
 import logging
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +50,23 @@ import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError, HedgekitError
+from hedgekit.backtest._bound import perfect_foresight_hedge
+from hedgekit.backtest._config import (
+    BOUND,
+    BacktestConfig,
+    hold_schedule,
+    rebalance_dates,
+)
 from hedgekit.backtest._methods import (
     METHODS,
     STUDY_MODEL,
-    BacktestSettings,
     Hedge,
     HedgeContext,
 )
+from hedgekit.backtest._results import BacktestRun, load_results
+from hedgekit.backtest._summary import record_moments
 from hedgekit.data._market import MarketData
 from hedgekit.data._store import Store
-from hedgekit.typing import DateLike, to_timestamp
 
 __all__ = [
     "BacktestConfig",
@@ -64,136 +78,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS periods (
-    target TEXT NOT NULL,
-    rebalance TEXT NOT NULL,
-    method TEXT NOT NULL,
-    end_date TEXT,
-    status TEXT NOT NULL,
-    error TEXT,
-    note TEXT,
-    names INTEGER,
-    weights_start TEXT,
-    weights_end TEXT,
-    cost_inputs TEXT,
-    borrow_bps REAL,
-    days TEXT,
-    unhedged TEXT,
-    hedge TEXT,
-    seconds REAL,
-    PRIMARY KEY (target, rebalance, method)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 _RISK_HISTORY_DAYS = 252
 _ADV_DAYS = 20
-
-
-@dataclass(frozen=True)
-class BacktestConfig:
-    """What to run.
-
-    Parameters
-    ----------
-    targets : sequence of str
-        Tickers to hedge (each is hedged alone, as a single-stock position).
-    start, end : date-like
-        The first rebalance is the last trading day of ``start``'s month; every holding
-        period ends on or before ``end``.
-    methods : sequence of str
-        Names in :data:`~hedgekit.backtest.METHODS`.
-    freq : {'monthly', 'quarterly'}
-        Rebalance frequency.
-    settings : BacktestSettings
-        Basket size, weight cap, learning window, notional and costs.
-    """
-
-    targets: tuple[str, ...]
-    start: pd.Timestamp
-    end: pd.Timestamp
-    methods: tuple[str, ...] = ("returns", "factor", "spy", "spy_beta", "sector_etf", "peers")
-    freq: str = "monthly"
-    settings: BacktestSettings = field(default_factory=BacktestSettings)
-
-    @classmethod
-    def create(
-        cls,
-        targets: Iterable[str],
-        start: DateLike,
-        end: DateLike,
-        methods: Iterable[str] | None = None,
-        freq: str = "monthly",
-        settings: BacktestSettings | None = None,
-    ) -> BacktestConfig:
-        """Build and validate a config (dates parsed, names normalised)."""
-        config = cls(
-            targets=tuple(dict.fromkeys(str(t).strip().upper() for t in targets if str(t).strip())),
-            start=to_timestamp(start, "start"),
-            end=to_timestamp(end, "end"),
-            methods=tuple(
-                dict.fromkeys(
-                    str(m).strip().lower()
-                    for m in (methods if methods is not None else cls.methods)
-                    if str(m).strip()
-                )
-            ),
-            freq=str(freq).strip().lower(),
-            settings=settings or BacktestSettings(),
-        )
-        config.validate()
-        return config
-
-    def validate(self) -> None:
-        """Raise ConfigurationError naming a bad value and its fix."""
-        if not self.targets:
-            raise ConfigurationError("no targets; pass tickers, 'sp500' or 'random:50'")
-        if self.start >= self.end:
-            raise ConfigurationError(
-                f"start={self.start:%Y-%m-%d} must be before end={self.end:%Y-%m-%d}"
-            )
-        if not self.methods:
-            raise ConfigurationError(f"no methods; choose from {', '.join(METHODS)}")
-        unknown = [m for m in self.methods if m not in METHODS]
-        if unknown:
-            raise ConfigurationError(
-                f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}"
-            )
-        if self.freq not in ("monthly", "quarterly"):
-            raise ConfigurationError(f"freq={self.freq!r}; use 'monthly' or 'quarterly'")
-        self.settings.validate()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the run directory's identity)."""
-        return {
-            "targets": list(self.targets),
-            "start": f"{self.start:%Y-%m-%d}",
-            "end": f"{self.end:%Y-%m-%d}",
-            "methods": list(self.methods),
-            "freq": self.freq,
-            "settings": dataclasses.asdict(self.settings),
-        }
-
-    def fingerprint(self) -> str:
-        """Hash of everything but targets and methods (a run can grow in both)."""
-        d = self.to_dict()
-        d.pop("targets")
-        d.pop("methods")
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def rebalance_dates(
-    market: MarketData, start: DateLike, end: DateLike, freq: str = "monthly"
-) -> pd.DatetimeIndex:
-    """Month ends (last trading day of each month; of each quarter with ``'quarterly'``) in
-    ``[start, end]``: each but the last starts a holding period that ends on the next."""
-    s, e = to_timestamp(start, "start"), to_timestamp(end, "end")
-    cal = market.calendar
-    last = pd.Series(cal, index=cal).groupby(cal.to_period("M")).max()
-    ends = pd.DatetimeIndex(last.to_numpy())
-    if freq == "quarterly":
-        ends = ends[np.asarray(ends.month) % 3 == 0]
-    return ends[(ends >= s) & (ends <= e)]
 
 
 # ---------------------------------------------------------------------- one rebalance date
@@ -303,7 +189,18 @@ class _Period:
             "hedge": hedge_pnl.tolist(),
             "weights_end": dict(zip(names, map(float, w_end), strict=True)),
             "missing_returns": missing,
+            **record_moments(r_t, r_t - hedge_pnl),
         }
+
+    def bound(self, ctx: HedgeContext) -> Hedge:
+        """The perfect-foresight basket of ``ctx.target`` over this hold, among the index
+        members tradable on the date but the target's share classes (``ctx.candidates()``).
+
+        It reads the hold's returns, after the rebalance date: evaluation only.
+        """
+        candidates = ctx.candidates()
+        rets = self.stock_returns([ctx.target, *candidates])
+        return perfect_foresight_hedge(rets[candidates], rets[ctx.target], ctx.settings)
 
 
 def run_date(
@@ -314,8 +211,11 @@ def run_date(
     config: BacktestConfig,
     risk_model: Any | None = None,
     extras: dict[str, Any] | None = None,
+    skip: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Every method for every target on one rebalance date; one record per pair."""
+    """Every method (and the bound) for every target on one rebalance date ``date``, each
+    basket held until ``nxt``; one record per pair but the ``(target, method)`` pairs in
+    ``skip`` (recorded already)."""
     view = market.as_of(date)
     tradable = set(view.tradable(list(targets)))
     settings = config.settings
@@ -327,223 +227,70 @@ def run_date(
     shared: dict[str, Any] = {"members": members}
     for target in targets:
         ctx = HedgeContext(market, view, target, settings, risk_model, dict(extras or {}), shared)
-        for method in config.methods:
-            began = time.perf_counter()
-            rec: dict[str, Any] = {
-                "target": target,
-                "rebalance": f"{date:%Y-%m-%d}",
-                "method": method,
-                "status": "ok",
-                "error": None,
-                "note": None,
-            }
-            try:
-                if target not in tradable:
-                    raise DataError(f"{target} has no price on {date:%Y-%m-%d}")
-                hedge = METHODS[method](ctx)
-                held = period.holding(target, hedge)
-                borrow = float(
-                    (hedge.stocks.abs().sum() + hedge.etfs.abs().sum())
-                    * settings.borrow_bps
-                    * len(held["days"])
-                    / 252.0
-                )
-                note = hedge.note
-                if held.pop("missing_returns"):
-                    note = "; ".join(filter(None, [note, "missing returns counted as 0"]))
-                rec.update(
-                    held,
-                    names=hedge.names,
-                    weights_start={
-                        **{k: float(v) for k, v in hedge.stocks.items()},
-                        **{k: float(v) for k, v in hedge.etfs.items()},
-                    },
-                    cost_inputs=period.cost_inputs(hedge),
-                    borrow_bps=borrow,
-                    note=note,
-                )
-            except HedgekitError as exc:
-                rec.update(status="failed", error=str(exc))
-            except Exception as exc:  # a bug in one method must not stop a long run
-                logger.exception("%s on %s for %s failed", method, rec["rebalance"], target)
-                rec.update(status="failed", error=f"internal error ({type(exc).__name__}): {exc}")
-            rec["seconds"] = time.perf_counter() - began
-            out.append(rec)
+        builders: list[tuple[str, Callable[[], Hedge]]] = [
+            (method, partial(METHODS[method], ctx))
+            for method in config.methods
+            if (target, method) not in skip
+        ]
+        if config.bound and (target, BOUND) not in skip:
+            # deliberately after the date: the bound is evaluation only
+            builders.append((BOUND, partial(period.bound, ctx)))
+        for method, build in builders:
+            out.append(_record(period, ctx, method, build, target in tradable, settings.borrow_bps))
     return out
 
 
-# ---------------------------------------------------------------------- persistence
-class BacktestRun:
-    """A run directory: its config, its SQLite results, resume bookkeeping."""
-
-    def __init__(self, directory: str | Path, config: BacktestConfig) -> None:
-        self.directory = Path(directory)
-        self.config = config
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.path = self.directory / "results.sqlite"
-        con = self._connect()
-        with con:
-            con.executescript(_SCHEMA)
-            row = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
-            if row is None:
-                con.execute(
-                    "INSERT INTO meta VALUES ('fingerprint', ?), ('config', ?)",
-                    (config.fingerprint(), json.dumps(config.to_dict())),
-                )
-            elif row[0] != config.fingerprint():
-                raise ConfigurationError(
-                    f"{self.directory} holds a backtest with other dates, frequency or "
-                    "settings; use another --out directory (or delete it to start over)"
-                )
-        con.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=60)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=NORMAL")
-        return con
-
-    def done(self) -> set[tuple[str, str, str]]:
-        """(target, rebalance, method) triples already recorded."""
-        con = self._connect()
-        try:
-            rows = con.execute("SELECT target, rebalance, method FROM periods").fetchall()
-        finally:
-            con.close()
-        return {(a, b, c) for a, b, c in rows}
-
-    def write(self, records: list[dict[str, Any]]) -> None:
-        """Insert one batch in one transaction (all or nothing)."""
-        cols = [
-            "target", "rebalance", "method", "end_date", "status", "error", "note", "names",
-            "weights_start", "weights_end", "cost_inputs", "borrow_bps", "days", "unhedged",
-            "hedge", "seconds",
-        ]  # fmt: skip
-        rows = []
-        for r in records:
-            row = []
-            for c in cols:
-                v = r.get(c)
-                row.append(json.dumps(v) if isinstance(v, dict | list) else v)
-            rows.append(row)
-        con = self._connect()
-        try:
-            with con:
-                con.executemany(
-                    f"INSERT OR REPLACE INTO periods ({', '.join(cols)}) "
-                    f"VALUES ({', '.join('?' * len(cols))})",
-                    rows,
-                )
-        finally:
-            con.close()
-
-
-def load_results(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(periods, daily)`` frames of a run directory (see ``hedgekit.backtest`` metrics).
-
-    ``periods``: one row per (target, rebalance, method) with ``turnover``, ``cost_bps``
-    (transaction cost of the rebalance, bps of the target's notional), ``borrow_bps``,
-    ``names``, ``status``, ``error``. ``daily``: one row per (target, method, day) with
-    ``unhedged``, ``hedge``, ``hedged``.
-    """
-    path = Path(directory) / "results.sqlite"
-    if not path.exists():
-        raise DataError(f"no backtest results in {directory}; run `hedgekit backtest` first")
-    con = sqlite3.connect(path)
+def _record(
+    period: _Period,
+    ctx: HedgeContext,
+    method: str,
+    build: Callable[[], Hedge],
+    tradable: bool,
+    borrow_bps: float,
+) -> dict[str, Any]:
+    """One (target, date, method) record: the basket ``build`` returns, held over the period."""
+    began = time.perf_counter()
+    target, date = ctx.target, ctx.date
+    rec: dict[str, Any] = {
+        "target": target,
+        "rebalance": f"{date:%Y-%m-%d}",
+        "method": method,
+        "status": "ok",
+        "error": None,
+        "note": None,
+    }
     try:
-        raw = pd.read_sql_query("SELECT * FROM periods", con)
-        config = json.loads(con.execute("SELECT value FROM meta WHERE key='config'").fetchone()[0])
-    finally:
-        con.close()
-    settings = BacktestSettings(**config["settings"])
-    raw = raw.sort_values(["target", "method", "rebalance"], kind="stable").reset_index(drop=True)
-    turnover, costs = _trading(raw, settings)
-    periods = pd.DataFrame(
-        {
-            "target": raw["target"],
-            "rebalance": pd.to_datetime(raw["rebalance"]),
-            "method": raw["method"],
-            "end": pd.to_datetime(raw["end_date"]),
-            "names": raw["names"].fillna(0).astype(int),
-            "turnover": turnover,
-            "cost_bps": costs,
-            "borrow_bps": raw["borrow_bps"].fillna(0.0),
-            "status": raw["status"],
-            "error": raw["error"],
-            "note": raw["note"],
-            "seconds": raw["seconds"],
-        }
-    )
-    ok = raw[raw["status"] == "ok"]
-    columns = ["target", "method", "rebalance", "day", "unhedged", "hedge", "hedged"]
-    if ok.empty:
-        return periods, pd.DataFrame(columns=columns)
-    # one concatenation of every period's days (hundreds of thousands of periods at index
-    # scale): the keys repeated by each period's length, the few distinct days parsed once
-    days = [json.loads(str(s)) for s in ok["days"]]
-    lengths = np.fromiter(map(len, days), dtype=np.int64, count=len(days))
-    codes, distinct = pd.factorize(np.concatenate(days) if lengths.sum() else np.array([], str))
-    u = np.asarray(
-        list(itertools.chain.from_iterable(map(json.loads, ok["unhedged"].astype(str)))),
-        dtype="float64",
-    )
-    h = np.asarray(
-        list(itertools.chain.from_iterable(map(json.loads, ok["hedge"].astype(str)))),
-        dtype="float64",
-    )
-    if not (len(u) == len(h) == len(codes)):
-        raise DataError(
-            f"{path} is corrupt: daily records of unequal lengths; rerun the backtest "
-            "into a new directory"
+        if not tradable:
+            raise DataError(f"{target} has no price on {date:%Y-%m-%d}")
+        hedge = build()
+        held = period.holding(target, hedge)
+        borrow = float(
+            (hedge.stocks.abs().sum() + hedge.etfs.abs().sum())
+            * borrow_bps
+            * len(held["days"])
+            / 252.0
         )
-    daily = pd.DataFrame(
-        {
-            "target": np.repeat(ok["target"].to_numpy(), lengths),
-            "method": np.repeat(ok["method"].to_numpy(), lengths),
-            "rebalance": np.repeat(pd.to_datetime(ok["rebalance"]).to_numpy(), lengths),
-            "day": pd.to_datetime(distinct, format="%Y-%m-%d")[codes],
-            "unhedged": u,
-            "hedge": h,
-            "hedged": u - h,
-        }
-    )
-    return periods, daily
-
-
-def _trading(raw: pd.DataFrame, settings: BacktestSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Turnover (units of target notional) and transaction cost (bps) of each rebalance:
-    from the previous period's drifted holdings (none before the first) to the new basket."""
-    turnover = np.zeros(len(raw))
-    cost = np.zeros(len(raw))
-    prev_key: tuple[Any, Any] | None = None
-    prev_end: dict[str, float] = {}
-    for i, rec in enumerate(raw.itertuples(index=False)):
-        key = (rec.target, rec.method)
-        if key != prev_key:
-            prev_end = {}
-        if rec.status != "ok":
-            turnover[i] = cost[i] = np.nan
-            prev_key, prev_end = key, {}
-            continue
-        start = json.loads(str(rec.weights_start))
-        inputs = json.loads(str(rec.cost_inputs))
-        total, bps = 0.0, 0.0
-        for name in set(start) | set(prev_end):
-            traded = abs(start.get(name, 0.0) - prev_end.get(name, 0.0))
-            total += traded
-            sigma, adv = inputs.get(name, [np.nan, np.nan])
-            impact = 0.0
-            if np.isfinite(sigma) and np.isfinite(adv) and adv > 0:
-                impact = (
-                    1e4
-                    * settings.impact_coefficient
-                    * sigma
-                    * np.sqrt(traded * settings.notional / adv)
-                )
-            bps += traded * (settings.half_spread_bps + impact)
-        turnover[i], cost[i] = total, bps
-        prev_key, prev_end = key, json.loads(str(rec.weights_end))
-    return turnover, cost
+        note = hedge.note
+        if held.pop("missing_returns"):
+            note = "; ".join(filter(None, [note, "missing returns counted as 0"]))
+        rec.update(
+            held,
+            names=hedge.names,
+            weights_start={
+                **{k: float(v) for k, v in hedge.stocks.items()},
+                **{k: float(v) for k, v in hedge.etfs.items()},
+            },
+            cost_inputs=period.cost_inputs(hedge),
+            borrow_bps=borrow,
+            note=note,
+        )
+    except HedgekitError as exc:
+        rec.update(status="failed", error=str(exc))
+    except Exception as exc:  # a bug in one method must not stop a long run
+        logger.exception("%s on %s for %s failed", method, rec["rebalance"], target)
+        rec.update(status="failed", error=f"internal error ({type(exc).__name__}): {exc}")
+    rec["seconds"] = time.perf_counter() - began
+    return rec
 
 
 # ---------------------------------------------------------------------- driver
@@ -558,6 +305,7 @@ def _remote_date(
     nxt: pd.Timestamp,
     targets: list[str],
     config: BacktestConfig,
+    skip: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> list[dict[str, Any]]:
     """A dask task: one rebalance date, with the market and models cached per worker."""
     from hedgekit.risk import FactorRiskModel
@@ -571,7 +319,7 @@ def _remote_date(
             _WORKER_MODELS[path] = FactorRiskModel.load(path)
         models[role] = _WORKER_MODELS[path]
     extras = {"study_model": models["study_model"]} if "study_model" in models else {}
-    return run_date(market, date, nxt, targets, config, models.get("risk_model"), extras)
+    return run_date(market, date, nxt, targets, config, models.get("risk_model"), extras, skip)
 
 
 def _risk_model(
@@ -630,12 +378,13 @@ def run_backtest(
     Parameters
     ----------
     config : BacktestConfig
-        Targets, dates, methods and settings.
+        Targets, dates, methods, protocol (``hold_months``), bound and settings.
     market : MarketData
         The data; hedges see only ``market.as_of(rebalance date)``.
     out : path-like
         Run directory: ``results.sqlite`` and the risk model (when the factor method runs).
-        Rerunning into it skips every (target, date, method) already recorded.
+        Rerunning into it skips every (target, date, method) already recorded; a directory
+        of another protocol, other dates or settings is refused.
     workers : int, optional
         Run on a dask ``LocalCluster`` with this many single-threaded worker processes.
     scheduler : str, optional
@@ -661,22 +410,20 @@ def run_backtest(
             f"no prices for target(s) {', '.join(unknown[:10])}; check the tickers with "
             "`hedgekit data resolve`"
         )
-    dates = rebalance_dates(market, config.start, config.end, config.freq)
-    if len(dates) < 2:
-        raise ConfigurationError(
-            f"{config.start:%Y-%m-%d}..{config.end:%Y-%m-%d} holds {len(dates)} rebalance "
-            "date(s); a backtest needs at least one full holding period"
-        )
-    pairs = list(itertools.pairwise(dates))
+    pairs = hold_schedule(market, config)
+    dates = pd.DatetimeIndex([d for d, _ in pairs])
     done = run.done()
     todo = []
     for d, nxt in pairs:
         key = f"{d:%Y-%m-%d}"
+        skip = {
+            (t, m) for t in config.targets for m in config.record_methods if (t, key, m) in done
+        }
         targets = [
-            t for t in config.targets if any((t, key, m) not in done for m in config.methods)
+            t for t in config.targets if any((t, m) not in skip for m in config.record_methods)
         ]
         if targets:
-            todo.append((d, nxt, targets))
+            todo.append((d, nxt, targets, skip))
     total, finished = len(pairs), len(pairs) - len(todo)
     if progress is not None:
         progress(finished, total)
@@ -686,11 +433,11 @@ def run_backtest(
     extras: dict[str, Any] = {}
     model_paths: dict[str, str] = {}
     if "factor" in config.methods:
-        model = _risk_model(market, dates[:-1], run, workers or 1)
+        model = _risk_model(market, dates, run, workers or 1)
         model_paths["risk_model"] = str(run.directory / "risk_model")
     if "factor_study" in config.methods:
         extras["study_model"] = _risk_model(
-            market, dates[:-1], run, workers or 1, "study_model", **STUDY_MODEL
+            market, dates, run, workers or 1, "study_model", **STUDY_MODEL
         )
         model_paths["study_model"] = str(run.directory / "study_model")
 
@@ -703,8 +450,8 @@ def run_backtest(
             progress(finished, total)
 
     if workers is None and scheduler is None:
-        for d, nxt, targets in todo:
-            store(run_date(market, d, nxt, targets, config, model, extras))
+        for d, nxt, targets, skip in todo:
+            store(run_date(market, d, nxt, targets, config, model, extras, skip))
         return run
 
     from dask.distributed import Client, LocalCluster, as_completed
@@ -725,8 +472,10 @@ def run_backtest(
     try:
         home = str(market.store.home)
         futures = [
-            client.submit(_remote_date, home, model_paths, d, nxt, targets, config, pure=False)
-            for d, nxt, targets in todo
+            client.submit(
+                _remote_date, home, model_paths, d, nxt, targets, config, skip, pure=False
+            )
+            for d, nxt, targets, skip in todo
         ]
         for fut in as_completed(futures):
             store(fut.result())

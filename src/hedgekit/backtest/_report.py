@@ -7,7 +7,8 @@ a folder a reviewer can open without internet access::
         report.html          the page (images referenced as the PNG files next to it,
                              or embedded with embed_images=True)
         results.parquet      the periods frame (one row per target, rebalance, method)
-        daily.parquet        the daily frame (one row per target, method, day)
+        daily.parquet        the daily frame (one row per target, method, rebalance, day;
+                             only when a daily frame is given)
         summary.parquet      summarise(daily, periods): one row per (target, method)
         targets.parquet      the targets frame (name, sector, sub-industry)
         scatter.png          risk reduction per stock, method a vs method b, 45-degree line
@@ -30,17 +31,23 @@ import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError
+from hedgekit.backtest._config import BOUND
 from hedgekit.backtest._metrics import (
-    _check_daily,
     _check_methods,
     _group_labels,
-    _require_frame,
     by_group,
     by_method,
     compare_all,
-    summarise,
     winners,
 )
+from hedgekit.backtest._summary import (
+    _check_daily,
+    _hold_months,
+    _require_frame,
+    select_dates,
+    summarise,
+)
+from hedgekit.typing import DateLike
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -68,7 +75,7 @@ _DASH = "–"
 
 # ------------------------------------------------------------------ public
 def write_report(
-    daily: pd.DataFrame,
+    daily: pd.DataFrame | None,
     periods: pd.DataFrame,
     targets: pd.DataFrame,
     out_dir: str | os.PathLike[str],
@@ -83,13 +90,19 @@ def write_report(
     seed: int | None = 0,
     plots: bool = True,
     embed_images: bool = False,
+    hold_months: int | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
 ) -> Path:
     """Write the backtest's results, plots and an HTML report into ``out_dir``.
 
     Parameters
     ----------
     daily, periods : DataFrame
-        The engine's frames, as described in :func:`hedgekit.backtest.summarise`.
+        The engine's frames, as described in :func:`hedgekit.backtest.summarise`;
+        ``daily`` may be None (``load_results(run_dir, daily=False)``): the metrics then
+        come from the periods' moments, and there is no cumulative plot nor
+        ``daily.parquet``.
     targets : DataFrame
         Indexed by ticker with columns ``name`` and ``sector`` (GICS sector on the first
         rebalance date) and, optionally, ``sub_industry``; every target of ``daily`` and
@@ -105,10 +118,11 @@ def write_report(
         The command that produced the backtest, printed verbatim.
     reference : str, optional
         The method every other one is tested against; ``'spy_beta'`` when present, else
-        the method with the highest mean risk reduction.
+        the method with the highest mean risk reduction (the perfect-foresight
+        ``'bound'`` is never picked by default).
     scatter : (str, str), optional
         The two methods of the scatter plot (x, y); ``('factor', 'nlp')`` when both are
-        present, else the two with the highest mean risk reduction.
+        present, else the two with the highest mean risk reduction (bound excluded).
     periods_per_year : int, default 252
         Trading days per year, to annualise.
     n_boot : int, default 10000
@@ -120,6 +134,11 @@ def write_report(
     embed_images : bool, default False
         Embed the PNGs in the HTML as base64, so the page alone is complete; by default it
         references the PNG files next to it.
+    hold_months : int, optional
+        The protocol (1: rebalance; N > 1: set and forget with N-month holds); by default
+        ``periods.attrs['hold_months']``, else 1.
+    start, end : date-like, optional
+        Report only the rebalance dates in ``[start, end]`` (e.g. validation years).
 
     Returns
     -------
@@ -153,19 +172,22 @@ def write_report(
         targets, "targets", ["name", "sector"], "pass the engine's targets frame indexed by ticker"
     )
 
-    summary = summarise(daily, periods, periods_per_year=periods_per_year)
+    hold = _hold_months(hold_months, periods)
+    periods, daily = select_dates(periods, daily, start=start, end=end)
+    summary = summarise(daily, periods, periods_per_year=periods_per_year, hold_months=hold)
     _group_labels(summary["target"], tgt, "sector")  # every target has a row
     methods = sorted(summary["method"].unique())
     boot: dict[str, Any] = {"n_boot": n_boot, "seed": seed}
     per_method = by_method(summary, **boot).sort_values("mean", ascending=False, kind="stable")
     ranked = list(per_method.index)
-    ref = _reference(reference, methods, ranked)
-    pair = _scatter_pair(scatter, methods, ranked)
+    hedges = [m for m in ranked if m != BOUND]  # what the defaults choose among
+    ref = _reference(reference, methods, hedges)
+    pair = _scatter_pair(scatter, methods, hedges)
     win = winners(summary)
     tests = compare_all(summary, ref, methods=ranked, **boot) if ref is not None else None
     sector_rr = by_group(summary, tgt, "sector", **boot)
     sector_vr = by_group(summary, tgt, "sector", metric="variance_reduction", **boot)
-    clean_daily = _check_daily(daily)
+    clean_daily = _check_daily(daily, hold > 1) if daily is not None else None
     if plots:
         _matplotlib()  # fail before writing anything
 
@@ -174,7 +196,9 @@ def write_report(
         if name.endswith(".png"):
             (out / name).unlink(missing_ok=True)
     _write_parquet(periods, out / "results.parquet", "periods")
-    _write_parquet(daily, out / "daily.parquet", "daily")
+    (out / "daily.parquet").unlink(missing_ok=True)  # never a stale one of another run
+    if daily is not None:
+        _write_parquet(daily, out / "daily.parquet", "daily")
     _write_parquet(summary, out / "summary.parquet", "summary")
     _write_parquet(tgt, out / "targets.parquet", "targets")
 
@@ -199,15 +223,17 @@ def write_report(
                 "triangle: mean).",
             )
         )
-        _plot_cumulative(clean_daily, ranked, out / "cumulative.png")
-        images.append(
-            (
-                "cumulative.png",
-                "cumulative mean hedged return per method",
-                "Cumulative return of the equal-weighted average of the targets' daily "
-                "returns, hedged by each method and unhedged (gross of costs).",
+        if clean_daily is not None:
+            _plot_cumulative(clean_daily, ranked, out / "cumulative.png")
+            images.append(
+                (
+                    "cumulative.png",
+                    "cumulative mean hedged return per method",
+                    "Cumulative return of the equal-weighted average of the targets' daily "
+                    "returns (of every open hold), hedged by each method and unhedged "
+                    "(gross of costs).",
+                )
             )
-        )
         if not sector_vr.empty:
             _plot_heatmap(sector_vr, ranked, out / "sector_heatmap.png")
             images.append(
@@ -224,7 +250,8 @@ def write_report(
         limits=limit_list,
         summary=summary,
         targets=tgt,
-        daily=clean_daily,
+        periods=periods,
+        hold_months=hold,
         per_method=per_method,
         win=win,
         tests=tests,
@@ -497,6 +524,8 @@ def _method_table(per_method: pd.DataFrame, confidence_label: str) -> pd.DataFra
             ],
             "Median (bps)": [_num(v) for v in per_method["median"]],
             "Mean variance reduction": [_pct(v) for v in per_method["variance_reduction"]],
+            "Median variance reduction": [_pct(v) for v in per_method["median_variance_reduction"]],
+            "Share of bound": [_pct(v, 0) for v in per_method["bound_share"]],
             "Mean names": [_num(v, 1) for v in per_method["mean_names"]],
             "Turnover (x notional / yr)": [_num(v, 2) for v in per_method["turnover"]],
             "Cost (bps / yr)": [_num(v, 1) for v in per_method["cost_bps"]],
@@ -546,6 +575,32 @@ def _sector_table(sector_rr: pd.DataFrame, ranked: list[str]) -> pd.DataFrame:
     return table
 
 
+def _definitions(hold_months: int) -> list[str]:
+    """The protocol's definitions, one HTML list item each."""
+    if hold_months == 1:
+        return [
+            "<li>Volatilities are annualised standard deviations of the daily returns of all "
+            "holding months, concatenated; risk reduction = 10,000 × (vol unhedged − vol "
+            "hedged); variance reduction = 1 − var(hedged) / var(unhedged).</li>",
+            "<li>Each month's hedge is built at the rebalance close on data known then and "
+            "held as fixed shares until the next rebalance.</li>",
+            "<li>Turnover and transaction costs include the first build of each basket; "
+            "borrow cost accrues over the holding periods. Returns are gross of costs.</li>",
+        ]
+    return [
+        f"<li>Set and forget: each hedge is built at a rebalance close on data known then "
+        f"and held as fixed shares for {hold_months} months, untouched; holds starting on "
+        "successive rebalance dates overlap, and each is one investor's experience.</li>",
+        "<li>Each metric is computed per hold and averaged over the target's holds: "
+        "volatilities are annualised standard deviations of the hold's daily returns; risk "
+        "reduction = 10,000 × (vol unhedged − vol hedged); variance reduction = 1 − "
+        "var(hedged) / var(unhedged).</li>",
+        "<li>Every hold trades its basket in from nothing (turnover = its gross weight), "
+        "annualised over the hold; borrow cost accrues over the hold. Returns are gross of "
+        "costs.</li>",
+    ]
+
+
 def _img(file: str, alt: str, out: Path, embed: bool) -> str:
     if embed:
         data = base64.b64encode((out / file).read_bytes()).decode("ascii")
@@ -562,7 +617,8 @@ def _html(
     limits: list[str],
     summary: pd.DataFrame,
     targets: pd.DataFrame,
-    daily: pd.DataFrame,
+    periods: pd.DataFrame,
+    hold_months: int,
     per_method: pd.DataFrame,
     win: pd.DataFrame,
     tests: pd.DataFrame | None,
@@ -579,9 +635,15 @@ def _html(
     esc = html.escape
     ranked = list(per_method.index)
     confidence = "95%"
-    first, last = daily["day"].min(), daily["day"].max()
-    n_rebalances = daily["rebalance"].nunique()
+    rebalance = pd.to_datetime(periods["rebalance"])
+    first, last = rebalance.min(), pd.to_datetime(periods["end"]).max()
+    n_rebalances = rebalance.nunique()
     failed = int(summary["failed_periods"].sum())
+    protocol = (
+        "rebalanced at every date"
+        if hold_months == 1
+        else f"set and forget: each basket held {hold_months} months"
+    )
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -589,8 +651,8 @@ def _html(
         f"<h1>{esc(title)}</h1>",
         '<p class="meta">'
         f"{summary['target'].nunique()} targets, {len(ranked)} methods "
-        f"({esc(', '.join(ranked))}), {n_rebalances} rebalance dates, "
-        f"days {first:%Y-%m-%d} to {last:%Y-%m-%d}; {failed} failed period(s). "
+        f"({esc(', '.join(ranked))}), {n_rebalances} rebalance dates ({esc(protocol)}), "
+        f"held from {first:%Y-%m-%d} to {last:%Y-%m-%d}; {failed} failed period(s). "
         f"Generated by hedgekit {esc(__version__)} on {pd.Timestamp.now():%Y-%m-%d %H:%M}.</p>",
         "<h2>Command</h2>",
         f"<pre><code>{esc(command) if command else '(not recorded)'}</code></pre>",
@@ -607,8 +669,10 @@ def _html(
         "<p>Means over targets, best mean risk reduction first. Risk reduction is the fall in "
         "annualised volatility in bps; the confidence interval is a percentile bootstrap over "
         "targets. Costs are annual (transaction + borrow), bps of target notional; net risk "
-        "reduction is risk reduction minus that cost (the study's convention). Wins count the "
-        "targets where the method has the highest risk reduction.</p>",
+        "reduction is risk reduction minus that cost (the study's convention). Share of bound "
+        "is the method's mean variance reduction over that of the perfect-foresight bound "
+        "(when the backtest recorded it). Wins count the targets where the method has the "
+        "highest risk reduction; the bound does not compete.</p>",
         _table(_method_table(per_method, confidence)),
         "<h2>Paired tests</h2>",
     ]
@@ -657,14 +721,11 @@ def _html(
         "method; the winner has the highest.</p>",
         _table(_per_stock(summary, targets, win, ranked)),
         "<h2>Definitions</h2>",
-        "<ul>"
-        "<li>Volatilities are annualised standard deviations of the daily returns of all "
-        "holding months, concatenated; risk reduction = 10,000 × (vol unhedged − vol "
-        "hedged); variance reduction = 1 − var(hedged) / var(unhedged).</li>"
-        "<li>Each month's hedge is built at the rebalance close on data known then and held "
-        "as fixed shares until the next rebalance.</li>"
-        "<li>Turnover and transaction costs include the first build of each basket; borrow "
-        "cost accrues over the holding periods. Returns are gross of costs.</li>"
+        "<ul>",
+        *_definitions(hold_months),
+        "<li>The perfect-foresight bound (method 'bound') is the min-tracking-error basket "
+        "of the same size and weight cap fitted on each hold's own returns: it looks ahead "
+        "on purpose, as the best any basket of that size could have done.</li>"
         "<li>Net risk reduction subtracts an annual cost (a drag on the mean) from a fall in "
         "volatility: both are bps of notional per year, but the difference ranks methods "
         "rather than measuring a utility.</li>"
