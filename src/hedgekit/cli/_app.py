@@ -1262,6 +1262,20 @@ def backtest(
     start: Annotated[str, typer.Option(help="First rebalance month (its last trading day).")],
     end: Annotated[str, typer.Option(help="Last day of the last holding period.")],
     freq: Annotated[str, typer.Option(help="monthly or quarterly.")] = "monthly",
+    hold: Annotated[
+        str,
+        typer.Option(
+            help="Holding period: 1m rebalances at every date; Nm (e.g. 12m) holds each "
+            "basket N months untouched (set and forget, overlapping holds)."
+        ),
+    ] = "1m",
+    bound: Annotated[
+        bool,
+        typer.Option(
+            "--bound/--no-bound",
+            help="Record the perfect-foresight bound (hindsight basket, evaluation only).",
+        ),
+    ] = True,
     methods: Annotated[
         str | None, typer.Option(help="Comma-separated methods (default: all registered).")
     ] = None,
@@ -1291,16 +1305,28 @@ def backtest(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hedgekit._errors import ConfigurationError
-    from hedgekit.backtest import summarise, write_report
-    from hedgekit.backtest._engine import BacktestConfig, load_results, run_backtest
-    from hedgekit.backtest._methods import METHODS, BacktestSettings
+    from hedgekit.backtest import (
+        METHODS,
+        BacktestConfig,
+        BacktestSettings,
+        by_method,
+        load_results,
+        parse_hold,
+        run_backtest,
+        summarise,
+        write_report,
+    )
 
+    hold_months = parse_hold(hold)  # a bad --hold fails before the data is opened
     market = _market(home)
     end_ts = pd.Timestamp(end)
     names = resolve_targets(market, targets, min(end_ts, market.end))
     chosen = [m.strip() for m in methods.split(",")] if methods else list(METHODS)
     settings = BacktestSettings(max_names=max_names, max_weight=max_weight, notional=notional)
-    config = BacktestConfig.create(names, start, end, chosen, freq=freq, settings=settings)
+    config = BacktestConfig.create(
+        names, start, end, chosen, freq=freq, settings=settings, hold_months=hold_months,
+        bound=bound,
+    )  # fmt: skip
     run_dir = out or report
     if run_dir is None:
         raise ConfigurationError("pass --report DIR (or --out DIR) to keep the results")
@@ -1321,9 +1347,13 @@ def backtest(
             scheduler=scheduler,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    periods, daily = load_results(run_dir)
-    periods = periods[periods["target"].isin(names) & periods["method"].isin(chosen)]
-    daily = daily[daily["target"].isin(names) & daily["method"].isin(chosen)]
+    # the daily frame only for a report of the rebalance protocol: overlapping holds make
+    # it N times larger, and the metrics come from the per-record moments without it
+    periods, daily = load_results(run_dir, daily=report is not None and config.chained)
+    recorded = list(config.record_methods)
+    periods = periods[periods["target"].isin(names) & periods["method"].isin(recorded)]
+    if daily is not None:
+        daily = daily[daily["target"].isin(names) & daily["method"].isin(recorded)]
     first = periods["rebalance"].min()
     # by ticker as stored, not resolved again: on an early date an old ticker can alias another
     # company's (IR was Trane's before 2020)
@@ -1350,7 +1380,7 @@ def backtest(
         "hedges use only data known at each rebalance date; holding-period returns are "
         "realised afterwards",
     ]
-    summary = summarise(daily, periods)
+    summary = summarise(daily, periods, hold_months=config.hold_months)
     if report is not None:
         command = "hedgekit backtest " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         write_report(
@@ -1361,10 +1391,20 @@ def backtest(
             title=f"Walk-forward hedge backtest, {config.start:%Y-%m-%d} to {config.end:%Y-%m-%d}",
             limits=limits,
             command=command,
+            hold_months=config.hold_months,
         )
     table = (
-        summary.groupby("method")[["risk_reduction_bps", "variance_reduction", "cost_bps"]]
-        .mean()
+        by_method(summary, n_boot=1000)
+        .rename(columns={"mean": "risk_reduction_bps"})[
+            [
+                "risk_reduction_bps",
+                "variance_reduction",
+                "median_variance_reduction",
+                "bound_share",
+                "turnover",
+                "cost_bps",
+            ]
+        ]
         .sort_values("risk_reduction_bps", ascending=False)
     )
     failed = int((periods["status"] != "ok").sum())
@@ -1373,21 +1413,35 @@ def backtest(
             {
                 "targets": len(names),
                 "periods": int(periods["rebalance"].nunique()),
+                "hold_months": config.hold_months,
                 "failed": failed,
                 "run_dir": str(run_dir),
                 "report": None if report is None else str(report / "report.html"),
-                "by_method": table.reset_index().to_dict("records"),
+                "by_method": [  # NaN (no bound to share) as null: valid JSON
+                    {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                    for r in table.reset_index().to_dict("records")
+                ],
             }
         )
         return
-    t = Table(title=f"Mean over {len(names)} targets, out of sample")
-    for col in ("method", "risk reduction (bps)", "variance reduction", "cost (bps/yr)"):
+    protocol = "rebalanced monthly" if config.chained else f"{config.hold_months}-month holds"
+    if config.chained and config.freq == "quarterly":
+        protocol = "rebalanced quarterly"
+    t = Table(title=f"Mean over {len(names)} targets, out of sample ({protocol})")
+    columns = (
+        "method", "risk reduction (bps)", "variance reduction", "median VR", "share of bound",
+        "turnover (x/yr)", "cost (bps/yr)",
+    )  # fmt: skip
+    for col in columns:
         t.add_column(col, justify="left" if col == "method" else "right")
     for method, row in table.iterrows():
         t.add_row(
             str(method),
             _fmt(float(row["risk_reduction_bps"]), "bps"),
             _fmt(float(row["variance_reduction"]), "pct"),
+            _fmt(float(row["median_variance_reduction"]), "pct"),
+            _fmt(float(row["bound_share"]), "pct"),
+            _fmt(f"{row['turnover']:.2f}" if row["turnover"] == row["turnover"] else None),
             _fmt(float(row["cost_bps"]), "bps"),
         )
     console.print(t)
