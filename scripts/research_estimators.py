@@ -35,6 +35,7 @@ from hedgekit.estimate import (
     AveragedCovariance,
     EWMACovariance,
     FactorShrinkage,
+    MultiDayCovariance,
     SampleCovariance,
     ShrunkCovariance,
     Winsorized,
@@ -45,9 +46,28 @@ from hedgekit.optimize import TrackingProblem, solve_tracking
 K, CAP = 10, 0.25
 
 
-def estimators() -> dict[str, Any]:
-    """The candidates compared (name -> estimator)."""
+def estimators(round_: int = 1) -> dict[str, Any]:
+    """The candidates compared (name -> estimator): round 1, then round 2 built on it."""
     s1 = SampleCovariance(252)
+    if round_ == 2:
+        s3, s5 = SampleCovariance(756), SampleCovariance(1260)
+        w3 = Winsorized(s3, 4.0)
+        return {
+            "sample_1y": s1,
+            "sample_3y": s3,
+            "sample_5y": s5,
+            "wins_3y": w3,
+            "pca10_50_3y": FactorShrinkage(s3, 10, 0.5),
+            "pca10_50_wins_3y": FactorShrinkage(w3, 10, 0.5),
+            "pca10_30_wins_3y": FactorShrinkage(w3, 10, 0.3),
+            "pca10_70_wins_3y": FactorShrinkage(w3, 10, 0.7),
+            "pca20_50_wins_3y": FactorShrinkage(w3, 20, 0.5),
+            "pca10_50_wins_5y": FactorShrinkage(Winsorized(s5, 4.0), 10, 0.5),
+            "md5_wins_3y": Winsorized(MultiDayCovariance(s3, 5), 4.0),
+            "pca10_50_md5_wins_3y": FactorShrinkage(
+                Winsorized(MultiDayCovariance(s3, 5), 4.0), 10, 0.5
+            ),
+        }
     return {
         "sample_1y": s1,
         "sample_2y": SampleCovariance(504),
@@ -69,12 +89,12 @@ def estimators() -> dict[str, Any]:
 _STATE: dict[str, Any] = {}
 
 
-def _init(home: str) -> None:
+def _init(home: str, round_: int) -> None:
     market = MarketData(Store(home))
     view = market.as_of(market.end)
     _STATE["market"] = market
     _STATE["returns"] = view.returns(None)
-    _STATE["ests"] = estimators()
+    _STATE["ests"] = estimators(round_)
 
 
 def _hold(r: np.ndarray, R: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,27 +128,39 @@ def run_date(args: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, int, int]) ->
     past = rets.iloc[:pos][members]
     fut1 = rets.loc[(rets.index > d) & (rets.index <= m1), members]
     fut12 = rets.loc[(rets.index > d) & (rets.index <= m12), members]
-    # targets: members with two full years (every estimator can hedge them)
-    full_2y = past.iloc[-756:].notna().all()
+    # targets: members with a full year (the window of the plain hedge)
+    full_2y = past.iloc[-253:].notna().all()
     pool = sorted(full_2y.index[full_2y.to_numpy()])
     rng = np.random.default_rng(seed + int(d.strftime("%Y%m")))
     targets = list(rng.choice(pool, size=min(per_date, len(pool)), replace=False))
     classes = market.share_classes
     out: list[dict] = []
     fits: dict[str, tuple[list[str], np.ndarray]] = {}
+    # each target's complete recent run (the library fits on at most that)
+    last_gap = past.isna().to_numpy()[::-1].argmax(axis=0)
+    run = pd.Series(np.where(past.isna().to_numpy().any(axis=0), last_gap, len(past)), past.columns)
+    groups: dict[str, dict[int, list[str]]] = {}
     for name, est in _STATE["ests"].items():
         n = lookback_of(est) or 252
-        X = past.iloc[-n:]
-        ok = X.notna().all().to_numpy()
-        cols = list(X.columns[ok])
-        fits[name] = (cols, est.fit(X.to_numpy()[:, ok]).covariance_)
+        by_len: dict[int, list[str]] = {}
+        for t in targets:
+            by_len.setdefault(int(min(n, run[t])), []).append(t)
+        groups[name] = by_len
+        for m_rows, ts in by_len.items():
+            X = past.iloc[-m_rows:]
+            ok = X.notna().all().to_numpy()
+            cols = list(X.columns[ok])
+            fits[f"{name}@{m_rows}"] = (cols, est.fit(X.to_numpy()[:, ok]).covariance_)
     # the bound: the holding period's own sample covariance
     for label, fut in (("1m", fut1), ("12m", fut12)):
         F = fut.fillna(0.0)
         fits[f"bound_{label}"] = (list(F.columns), SampleCovariance().fit(F.to_numpy()).covariance_)
     for t in targets:
         own = classes.get(t, frozenset({t}))
-        for name, (cols, Sig) in fits.items():
+        for key, (cols, Sig) in fits.items():
+            name, _, rows_ = key.partition("@")
+            if rows_ and t not in groups[name][int(rows_)]:
+                continue
             if t not in cols:
                 continue
             ix = {c: i for i, c in enumerate(cols)}
@@ -167,6 +199,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--round", type=int, default=1)
     a = ap.parse_args()
     market = MarketData(Store(a.home))
     cal = market.calendar
@@ -182,7 +215,7 @@ def main() -> None:
         jobs.append((d, ends[i + 1], ends[i + 12], a.per_date, a.seed))
     t0 = time.time()
     rows: list[dict] = []
-    with mp.get_context("fork").Pool(a.workers, initializer=_init, initargs=(a.home,)) as pool:
+    with mp.get_context("fork").Pool(a.workers, initializer=_init, initargs=(a.home, a.round)) as pool:
         for k, res in enumerate(pool.imap_unordered(run_date, jobs)):
             rows.extend(res)
             print(f"{k + 1}/{len(jobs)} dates, {time.time() - t0:.0f}s", flush=True)

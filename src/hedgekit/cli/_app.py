@@ -712,6 +712,14 @@ def hedge(
         float, typer.Option("--max-weight", help="Max % of the hedge per name.")
     ] = 25.0,
     method: Annotated[str, typer.Option(help="Hedge method.")] = "returns",
+    estimator: Annotated[
+        str,
+        typer.Option(
+            help="Co-movement estimator of the returns/hybrid methods: default, sample "
+            "(Marquee's: the observation window), ewma, ledoit_wolf, oas, winsorized, "
+            "factor_shrinkage, ensemble."
+        ),
+    ] = "default",
     notional: Annotated[
         float | None, typer.Option(help="Portfolio USD notional for weights.")
     ] = None,
@@ -761,6 +769,7 @@ def hedge(
         lasso_weight=lasso,
         ridge_weight=ridge,
         method=method,
+        estimator=estimator,
     )
     engine = PerformanceHedge(params, market)
     grid_table = None

@@ -273,11 +273,26 @@ class HedgeRequest(_Model):
         description="'returns': sample covariance of the window (Performance Hedger); "
         "'factor': the factor risk model's forecast on the date.",
     )
+    estimator: Literal[
+        "default",
+        "sample",
+        "ewma",
+        "ledoit_wolf",
+        "oas",
+        "winsorized",
+        "factor_shrinkage",
+        "ensemble",
+    ] = Field(
+        default="default",
+        description="Co-movement estimator of the 'returns' method: 'default' (chosen out of "
+        "sample, see docs/evaluation.md), 'sample' (the observation window's sample "
+        "covariance, Marquee's behaviour) or a named alternative.",
+    )
     exclusions: ExclusionsIn = Field(default_factory=ExclusionsIn)
     constraints: ConstraintsIn = Field(default_factory=ConstraintsIn)
     parameters: HedgeParametersIn = Field(default_factory=HedgeParametersIn)
 
-    @field_validator("method", mode="before")
+    @field_validator("method", "estimator", mode="before")
     @classmethod
     def _method_case(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -378,6 +393,7 @@ class HedgeRequest(_Model):
             lasso_weight=p.lasso_weight,
             ridge_weight=p.ridge_weight,
             method=self.method,
+            estimator=self.estimator,
             half_spread_bps=p.half_spread_bps,
             impact_coefficient=p.impact_coefficient,
             default_borrow_cost_bps=p.default_borrow_cost_bps,
