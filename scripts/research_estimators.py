@@ -146,7 +146,7 @@ def run_date(args: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, int, int]) ->
         for t in targets:
             by_len.setdefault(int(min(n, run[t])), []).append(t)
         groups[name] = by_len
-        for m_rows, ts in by_len.items():
+        for m_rows in by_len:
             X = past.iloc[-m_rows:]
             ok = X.notna().all().to_numpy()
             cols = list(X.columns[ok])
@@ -215,7 +215,9 @@ def main() -> None:
         jobs.append((d, ends[i + 1], ends[i + 12], a.per_date, a.seed))
     t0 = time.time()
     rows: list[dict] = []
-    with mp.get_context("fork").Pool(a.workers, initializer=_init, initargs=(a.home, a.round)) as pool:
+    with mp.get_context("fork").Pool(
+        a.workers, initializer=_init, initargs=(a.home, a.round)
+    ) as pool:
         for k, res in enumerate(pool.imap_unordered(run_date, jobs)):
             rows.extend(res)
             print(f"{k + 1}/{len(jobs)} dates, {time.time() - t0:.0f}s", flush=True)

@@ -26,7 +26,7 @@ from hedgekit.optimize import TrackingProblem
 
 
 @pytest.fixture
-def X() -> np.ndarray:
+def X() -> np.ndarray:  # noqa: N802 (a returns matrix)
     rng = np.random.default_rng(3)
     common = rng.standard_t(4, size=(400, 1)) * 0.01
     return common * rng.uniform(0.5, 1.5, 12) + rng.standard_t(3, size=(400, 12)) * 0.01
