@@ -45,7 +45,7 @@ from hedgekit._errors import (
     InsufficientHistoryError,
 )
 from hedgekit.data._market import MarketData, PointInTimeData, Sampling
-from hedgekit.estimate import TrackingMoments, get_estimator, lookback_of, tracking_moments
+from hedgekit.estimate import TrackingMoments, get_estimator, lookback_of
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._universe import (
@@ -431,11 +431,11 @@ class PerformanceHedge:
         moments = None
         if p.hedge_method in (HedgeMethod.RETURNS, HedgeMethod.HYBRID):
             estimator = get_estimator(p.estimator)
-            fit_target, fit_cands = self._fit_history(
-                view, lookback_of(estimator), sampling, target_returns, portfolio, cand_rets
+            complete, Sigma, n_rows = self._joint_fit(
+                market, view, estimator, sampling, target_returns, portfolio, uni.filters.names
             )
-            short_history = fit_cands.columns[fit_cands.isna().any().to_numpy()]
-            if len(short_history):
+            short_history = [n for n in names if n not in complete]
+            if short_history:
                 filt.drop("incomplete history in the estimator's lookback", short_history)
                 keep = ~pd.Index(names).isin(short_history)
                 names = [n for n, k in zip(names, keep, strict=True) if k]
@@ -446,7 +446,15 @@ class PerformanceHedge:
                 adv_usd, close = adv_usd.reindex(names), close.reindex(names)
                 adv_shares, daily_vol = adv_shares.reindex(names), daily_vol.reindex(names)
                 borrow = borrow.reindex(names)
-            moments = tracking_moments(estimator, fit_target, fit_cands[names].to_numpy())
+            ci = np.array([complete[n] for n in names], dtype=np.intp)
+            pi = np.array([complete[t] for t in portfolio.index], dtype=np.intp)
+            wp = portfolio["weight"].to_numpy(dtype="float64")
+            moments = TrackingMoments(
+                covariance=Sigma[np.ix_(ci, ci)],
+                cross=Sigma[np.ix_(ci, pi)] @ wp,
+                target_variance=float(wp @ Sigma[np.ix_(pi, pi)] @ wp),
+                observations=n_rows,
+            )
         groups = self._groups(market, view, sec, names, H)
         esg = p.constraints.esg if p.constraints is not None else ()
         esg_rows = tuple(
@@ -481,40 +489,58 @@ class PerformanceHedge:
             moments=moments,
         )
 
-    def _fit_history(
+    def _joint_fit(
         self,
+        market: MarketData,
         view: PointInTimeData,
-        lookback: int | None,
+        estimator: Any,
         sampling: Sampling,
         target_returns: pd.Series,
         portfolio: pd.DataFrame,
-        cand_rets: pd.DataFrame,
-    ) -> tuple[np.ndarray, pd.DataFrame]:
-        """The rows the estimator fits on: its ``lookback`` most recent returns (the
-        observation window when it has none or asks for fewer), cut to the rows on which
-        every position has a return; candidates keep their gaps (the caller drops them)."""
+        pool: list[str],
+    ) -> tuple[dict[str, int], np.ndarray, int]:
+        """Fit the estimator on every stock of the date's candidate pool and the positions.
+
+        The rows are the estimator's ``lookback`` most recent returns (the observation
+        window when it has none or asks for fewer), cut to the rows on which every position
+        has a return. Stocks without a return on every row are left out. Returns the
+        stocks' positions in the joint matrix, the matrix and the number of rows. The fit
+        depends only on the date, the rows and the stocks, so the targets of one date share
+        it (cached on the market like the universe).
+        """
         window = len(target_returns)
+        lookback = lookback_of(estimator)
+        positions = list(portfolio.index)
         if lookback is None or lookback <= window:
-            n = window if lookback is None else lookback
-            return target_returns.to_numpy()[-n:], cand_rets.iloc[-n:]
-        cal = self._market().calendar
-        pos = int(cal.searchsorted(view.date, side="right"))
-        per = {Sampling.DAILY: 1, Sampling.WEEKLY: 5, Sampling.MONTHLY: 21}[sampling]
-        first = pd.Timestamp(cal[max(pos - lookback * per - per, 0)])
-        pos_rets = view.returns(list(portfolio.index), start=first, sampling=sampling)
-        pos_rets = pos_rets.iloc[-lookback:]
-        # the longest recent run on which every position has a return
-        complete = pos_rets.notna().all(axis=1).to_numpy()
-        gaps = np.flatnonzero(~complete)
-        if len(gaps):
-            pos_rets = pos_rets.iloc[gaps[-1] + 1 :]
-        if len(pos_rets) < window:  # cannot happen: the window is complete
-            pos_rets = view.returns(list(portfolio.index), start=target_returns.index[0])
-        weights = portfolio["weight"].reindex(pos_rets.columns).to_numpy()
-        target = pos_rets.to_numpy() @ weights
-        names = list(cand_rets.columns)
-        cands = view.returns(names, start=pos_rets.index[0], sampling=sampling)
-        return target, cands.reindex(pos_rets.index)
+            n = window if lookback is None else int(lookback)
+            rows = target_returns.index[-n:]
+        else:
+            cal = market.calendar
+            pos = int(cal.searchsorted(view.date, side="right"))
+            per = {Sampling.DAILY: 1, Sampling.WEEKLY: 5, Sampling.MONTHLY: 21}[sampling]
+            first = pd.Timestamp(cal[max(pos - lookback * per - per, 0)])
+            pos_rets = view.returns(positions, start=first, sampling=sampling).iloc[-lookback:]
+            # the longest recent run on which every position has a return (at least the
+            # observation window, which is complete)
+            gaps = np.flatnonzero(~pos_rets.notna().all(axis=1).to_numpy())
+            if len(gaps):
+                pos_rets = pos_rets.iloc[gaps[-1] + 1 :]
+            rows = pos_rets.index if len(pos_rets) >= window else target_returns.index
+        stocks = list(dict.fromkeys([*pool, *positions]))
+        key = repr((view.date, sampling.value, rows[0], len(rows), tuple(stocks), estimator))
+        cache: dict[str, Any] = market.__dict__.setdefault("_estimate_cache", {})
+        hit = cache.get(key)
+        if hit is None:
+            rets = view.returns(stocks, start=rows[0], sampling=sampling).reindex(rows)
+            full = rets.notna().all().to_numpy()
+            kept = [t for t, ok in zip(stocks, full, strict=True) if ok]
+            Sigma = np.asarray(estimator.fit(rets.to_numpy()[:, full]).covariance_, "float64")
+            Sigma = 0.5 * (Sigma + Sigma.T)
+            hit = ({t: i for i, t in enumerate(kept)}, Sigma, len(rows))
+            if len(cache) >= _UNIVERSE_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = hit
+        return hit
 
     def _semantic(
         self,
