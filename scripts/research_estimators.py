@@ -285,7 +285,9 @@ def plot(table: pd.DataFrame, path: str) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.35 * len(table) + 1.5), sharey=True)
     order = table[("12m", "gap_pp")].drop(["bound_1m", "bound_12m"], errors="ignore")
     order = order.dropna().sort_values().index
-    for ax, label, title in zip(axes, ("1m", "12m"), ("monthly rebalance", "12-month hold")):
+    for ax, label, title in zip(
+        axes, ("1m", "12m"), ("monthly rebalance", "12-month hold"), strict=True
+    ):
         t = table[label].reindex(order)
         y = np.arange(len(t))
         ax.errorbar(
