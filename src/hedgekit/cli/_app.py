@@ -805,6 +805,12 @@ def _render_hedge(result, grid_table) -> None:
         f"hedge ${d['hedge_notional']:,.0f}; {d['candidates']} candidates; window "
         f"{d['observation_start']:%Y-%m-%d}..{d['observation_end']:%Y-%m-%d} ({d['sampling']})"
     )
+    if "estimator" in d:
+        est = d["estimator"]
+        console.print(
+            f"Co-movement: estimator {est['name']!r} fitted on {est['observations']:,} "
+            f"{d['sampling']} returns"
+        )
     table = Table(title="Hedge basket (short)")
     cols = [
         ("identifier", None), ("name", None), ("sector", None), ("shares", ",.0f"),

@@ -988,6 +988,11 @@ class PerformanceHedge:
             "weights_rounded_to_whole_shares": True,
             "data_limits": _data_limits(market),
         }
+        if prep.moments is not None:
+            diagnostics["estimator"] = {
+                "name": p.estimator_name,
+                "observations": prep.moments.observations,
+            }
         risk = self._risk_report(prep, w_real) if prep.forecast is not None else None
         if risk is not None:
             diagnostics["risk_model"] = risk["model"]
