@@ -24,7 +24,17 @@ from hedgekit.backtest._methods import METHODS, BacktestSettings, register_metho
 from hedgekit.data import MarketData, Store, import_bundle
 from hedgekit.data._demo import demo_bundle_path
 
-ALL = ("returns", "factor", "factor_study", "spy", "spy_beta", "sector_etf", "peers", "top_corr")
+ALL = (
+    "default",
+    "returns",
+    "factor",
+    "factor_study",
+    "spy",
+    "spy_beta",
+    "sector_etf",
+    "peers",
+    "top_corr",
+)
 TARGETS = ("KSTD", "AMBY", "ARDN")
 
 
