@@ -144,7 +144,7 @@ def run_date(args: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, int, int]) ->
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", required=True)
-    ap.add_argument("--start", default="2007-01")
+    ap.add_argument("--start", default="2008-01")
     ap.add_argument("--end", default="2020-12")
     ap.add_argument("--step", type=int, default=3)
     ap.add_argument("--per-date", type=int, default=30)
