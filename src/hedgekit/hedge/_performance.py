@@ -412,14 +412,26 @@ class PerformanceHedge:
         cap_weight = p.max_weight / 100.0 * H
         cap_adv = p.max_adv_percentage / 100.0 * adv_usd.to_numpy() / notional
         upper = np.minimum(cap_weight, cap_adv)
+        complete: dict[str, int] | None = None
+        short_history: list[str] = []
+        if p.hedge_method in (HedgeMethod.RETURNS, HedgeMethod.HYBRID):
+            estimator = get_estimator(p.estimator)
+            complete, Sigma, n_rows = self._joint_fit(
+                market, view, estimator, sampling, target_returns, portfolio, uni.filters.names
+            )
+            short_history = [n for n in names if n not in complete]
+            if short_history:
+                filt.drop("incomplete history in the estimator's lookback", short_history)
         floor = p.min_weight / 100.0 * H
-        if floor > 0 and (upper < floor).any():
-            # w_i is 0 or >= min_weight: a name capped below min_weight cannot be held
-            low = upper < floor
+        # w_i is 0 or >= min_weight: a name capped below min_weight cannot be held
+        low = upper < floor if floor > 0 else np.zeros(len(names), dtype=bool)
+        if low.any():
             filt.drop(
                 "weight cap below min_weight", [n for n, x in zip(names, low, strict=True) if x]
             )
-            keep = ~low
+        drop = low | pd.Index(names).isin(short_history)
+        if drop.any():
+            keep = ~drop
             names = [n for n, k in zip(names, keep, strict=True) if k]
             if not names:
                 raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
@@ -429,23 +441,7 @@ class PerformanceHedge:
             adv_shares, daily_vol = adv_shares.reindex(names), daily_vol.reindex(names)
             borrow = borrow.reindex(names)
         moments = None
-        if p.hedge_method in (HedgeMethod.RETURNS, HedgeMethod.HYBRID):
-            estimator = get_estimator(p.estimator)
-            complete, Sigma, n_rows = self._joint_fit(
-                market, view, estimator, sampling, target_returns, portfolio, uni.filters.names
-            )
-            short_history = [n for n in names if n not in complete]
-            if short_history:
-                filt.drop("incomplete history in the estimator's lookback", short_history)
-                keep = ~pd.Index(names).isin(short_history)
-                names = [n for n, k in zip(names, keep, strict=True) if k]
-                if not names:
-                    raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
-                upper = upper[keep]
-                cand_rets, sec = cand_rets[names], sec.reindex(names)
-                adv_usd, close = adv_usd.reindex(names), close.reindex(names)
-                adv_shares, daily_vol = adv_shares.reindex(names), daily_vol.reindex(names)
-                borrow = borrow.reindex(names)
+        if complete is not None:
             ci = np.array([complete[n] for n in names], dtype=np.intp)
             pi = np.array([complete[t] for t in portfolio.index], dtype=np.intp)
             wp = portfolio["weight"].to_numpy(dtype="float64")
