@@ -56,6 +56,22 @@ def test_hedge_round_trip_matches_the_library(
     assert {row["side"] for row in rows} == {"SELL_SHORT"}
 
 
+def test_estimator_reaches_the_library(service: Any, hedge: dict[str, Any], wait: Any) -> None:
+    """``estimator`` in the request is the library's parameter: the plain sample fit is
+    available by name and reported back with the result."""
+    from hedgekit.estimate import ESTIMATORS
+
+    literal = HedgeRequest.model_fields["estimator"].annotation.__args__  # type: ignore[union-attr]
+    assert set(literal) == set(ESTIMATORS)
+    body = {**hedge, "estimator": "Sample"}
+    assert HedgeRequest.model_validate(body).to_parameters().estimator == "sample"
+    r = service.client.post("/v1/hedges", json=body, headers=service.a)
+    assert r.status_code == 202, r.text
+    done = wait(service.client, service.a, r.json()["id"])
+    assert done["status"] == "done", done
+    assert done["result"]["parameters"]["estimator"] == "sample"
+
+
 def test_weights_and_notional(service: Any, wait: Any) -> None:
     body = {
         "positions": [

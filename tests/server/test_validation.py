@@ -121,6 +121,7 @@ CASES: list[tuple[str, Mutation, str, str | None]] = [
     ("wrong type: positions", _set("positions", "KSTD"), "valid list", "positions"),
     ("wrong type: universe", _set("universe", 500), "valid list", "universe"),
     ("unknown method", _set("method", "magic"), "'returns' or 'factor'", "method"),
+    ("unknown estimator", _set("estimator", "magic"), "'default'", "estimator"),
     (
         "unknown sampling",
         _set("parameters.sampling_period", "Hourly"),
