@@ -38,6 +38,7 @@ from hedgekit.estimate import (
     MultiDayCovariance,
     SampleCovariance,
     ShrunkCovariance,
+    TargetShrinkage,
     Winsorized,
     lookback_of,
 )
@@ -49,6 +50,20 @@ K, CAP = 10, 0.25
 def estimators(round_: int = 1) -> dict[str, Any]:
     """The candidates compared (name -> estimator): round 1, then round 2 built on it."""
     s1 = SampleCovariance(252)
+    if round_ == 3:
+        # round 3: the factor risk model's forecast as a structured target (issue 14)
+        w3 = Winsorized(SampleCovariance(756), 4.0)
+        default = FactorShrinkage(w3, 10, 0.5)
+        return {
+            "sample_1y": s1,
+            "pca10_50_wins_3y": default,
+            "barra_auto_wins_3y": TargetShrinkage(w3, "auto"),
+            "barra_50_wins_3y": TargetShrinkage(w3, 0.5),
+            "barra_30_wins_3y": TargetShrinkage(w3, 0.3),
+            "barra_auto_1y": TargetShrinkage(s1, "auto"),
+            "barra_30_on_default": TargetShrinkage(default, 0.3),
+            "barra_raw_50_wins_3y": TargetShrinkage(w3, 0.5, keep_variances=False),
+        }
     if round_ == 2:
         s3, s5 = SampleCovariance(756), SampleCovariance(1260)
         w3 = Winsorized(s3, 4.0)
@@ -95,6 +110,12 @@ def _init(home: str, round_: int) -> None:
     _STATE["market"] = market
     _STATE["returns"] = view.returns(None)
     _STATE["ests"] = estimators(round_)
+    if round_ == 3:
+        from hedgekit.risk import load_cached_model
+
+        _STATE["model"] = load_cached_model(market, "default")
+        if _STATE["model"] is None:
+            raise SystemExit("round 3 needs the store's risk model: hedgekit risk build")
 
 
 def _hold(r: np.ndarray, R: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,8 +147,16 @@ def run_date(args: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, int, int]) ->
     members = view.tradable(view.members("SPX"))
     pos = int(rets.index.searchsorted(d, side="right"))
     past = rets.iloc[:pos][members]
-    fut1 = rets.loc[(rets.index > d) & (rets.index <= m1), members]
-    fut12 = rets.loc[(rets.index > d) & (rets.index <= m12), members]
+    prior: pd.DataFrame | None = None
+    if "model" in _STATE:
+        # the factor model's forecast on d (data up to d only), daily units; stocks it
+        # does not cover leave the research's candidate set
+        fc = _STATE["model"].forecast(d, market)
+        covered = [t for t in past.columns if t in fc.exposures.index]
+        past = past[covered]
+        prior = fc.covariance(covered) / 252.0
+    fut1 = rets.loc[(rets.index > d) & (rets.index <= m1), list(past.columns)]
+    fut12 = rets.loc[(rets.index > d) & (rets.index <= m12), list(past.columns)]
     # targets: members with a full year (the window of the plain hedge)
     full_2y = past.iloc[-253:].notna().all()
     pool = sorted(full_2y.index[full_2y.to_numpy()])
@@ -150,7 +179,10 @@ def run_date(args: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, int, int]) ->
             X = past.iloc[-m_rows:]
             ok = X.notna().all().to_numpy()
             cols = list(X.columns[ok])
-            fits[f"{name}@{m_rows}"] = (cols, est.fit(X.to_numpy()[:, ok]).covariance_)
+            kw = {} if prior is None else {"target": prior.loc[cols, cols].to_numpy()}
+            if not isinstance(est, TargetShrinkage):
+                kw = {}
+            fits[f"{name}@{m_rows}"] = (cols, est.fit(X.to_numpy()[:, ok], **kw).covariance_)
     # the bound: the holding period's own sample covariance
     for label, fut in (("1m", fut1), ("12m", fut12)):
         F = fut.fillna(0.0)

@@ -10,8 +10,10 @@ from hedgekit.estimate._covariance import (
     MultiDayCovariance,
     SampleCovariance,
     ShrunkCovariance,
+    TargetShrinkage,
     Winsorized,
     lookback_of,
+    target_shrinkage_intensity,
 )
 from hedgekit.estimate._moments import (
     DEFAULT_ESTIMATOR,
@@ -31,9 +33,11 @@ __all__ = [
     "MultiDayCovariance",
     "SampleCovariance",
     "ShrunkCovariance",
+    "TargetShrinkage",
     "TrackingMoments",
     "Winsorized",
     "get_estimator",
     "lookback_of",
+    "target_shrinkage_intensity",
     "tracking_moments",
 ]

@@ -29,8 +29,10 @@ __all__ = [
     "MultiDayCovariance",
     "SampleCovariance",
     "ShrunkCovariance",
+    "TargetShrinkage",
     "Winsorized",
     "lookback_of",
+    "target_shrinkage_intensity",
 ]
 
 _MIN_ROWS = 12
@@ -389,4 +391,99 @@ class MultiDayCovariance(CovarianceEstimator):
         self.estimator_ = fitted
         self.covariance_ = fitted.covariance_ / h
         self.location_ = fitted.location_ / h
+        return self
+
+
+def target_shrinkage_intensity(A: np.ndarray, S: np.ndarray, T: np.ndarray) -> float:
+    """Ledoit and Wolf's (2003) intensity for shrinking ``S`` toward a fixed target ``T``.
+
+    ``delta = pi / (n gamma)`` clipped to [0, 1], with ``pi`` the summed asymptotic
+    variance of the entries of ``S`` and ``gamma = ||T - S||_F^2``: the noisier the sample
+    entries and the closer the target, the more weight it gets. The target is taken as
+    given (estimated from other information), so the covariance term of the general
+    formula is zero.
+    """
+    n = len(A)
+    Y = A - A.mean(axis=0)
+    Y2 = Y * Y
+    S_b = Y.T @ Y / n
+    pi = float((Y2.T @ Y2).sum() / n - (S_b * S_b).sum())
+    gamma = float(((T - S) ** 2).sum())
+    if gamma <= 0.0:
+        return 1.0
+    return float(np.clip(pi / (n * gamma), 0.0, 1.0))
+
+
+class TargetShrinkage(CovarianceEstimator):
+    """Shrink a covariance toward a structured target given at fit time.
+
+    Parameters
+    ----------
+    estimator : covariance estimator, optional
+        The matrix to shrink; default :class:`SampleCovariance`.
+    shrinkage : float or 'auto'
+        Weight ``delta`` of the target, ``(1 - delta) S + delta T``; ``'auto'`` chooses it
+        analytically from the data (:func:`target_shrinkage_intensity`).
+    keep_variances : bool
+        Use the target's correlations with the sample's own variances (default), so that
+        the target moves co-movement only and its volatility forecast does not rescale a
+        stock; ``False`` uses the target as given.
+
+    Notes
+    -----
+    ``fit(X, target=T)`` takes the target (same assets, same units as ``X``'s covariance),
+    typically a factor risk model's forecast ``B F B' + D`` on the date: it carries the
+    industry and style structure that the model learnt from the whole cross-section and
+    many years, where one window of returns sees each pair through noise.
+    """
+
+    def __init__(
+        self,
+        estimator: Any = None,
+        shrinkage: float | str = "auto",
+        keep_variances: bool = True,
+    ) -> None:
+        self.estimator = estimator
+        self.shrinkage = shrinkage
+        self.keep_variances = keep_variances
+
+    @property
+    def lookback(self) -> int | None:
+        return lookback_of(self.estimator) if self.estimator is not None else None
+
+    def fit(self, X: npt.ArrayLike, y: Any = None, target: npt.ArrayLike | None = None) -> Any:
+        A = _matrix(X)
+        if target is None:
+            raise ConfigurationError(
+                "TargetShrinkage needs target=: the target covariance of the same assets "
+                "(e.g. a factor risk model's forecast)"
+            )
+        T = np.asarray(target, dtype="float64")
+        if T.shape != (A.shape[1], A.shape[1]) or not np.isfinite(T).all():
+            raise ConfigurationError(
+                f"target has shape {T.shape}; pass a finite ({A.shape[1]}, {A.shape[1]}) "
+                "matrix, one row and column per column of X"
+            )
+        base = self.estimator if self.estimator is not None else SampleCovariance()
+        n = lookback_of(base)
+        rows = A if n is None else A[-int(n) :]
+        fitted = _base_fit(base, rows)
+        S = fitted.covariance_
+        if self.keep_variances:
+            t_sd = np.sqrt(np.clip(np.diag(T), 1e-18, None))
+            s_sd = np.sqrt(np.clip(np.diag(S), 0.0, None))
+            T = T / np.outer(t_sd, t_sd) * np.outer(s_sd, s_sd)
+        if self.shrinkage == "auto":
+            delta = target_shrinkage_intensity(getattr(fitted, "clipped_", rows), S, T)
+        elif isinstance(self.shrinkage, int | float) and 0.0 <= float(self.shrinkage) <= 1.0:
+            delta = float(self.shrinkage)
+        else:
+            raise ConfigurationError(
+                f"shrinkage={self.shrinkage!r}; pass a number in [0, 1] or 'auto'"
+            )
+        self.estimator_ = fitted
+        self.target_ = T
+        self.shrinkage_ = delta
+        self.location_ = fitted.location_
+        self.covariance_ = (1.0 - delta) * S + delta * T
         return self
