@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from hedgekit import ConfigurationError
 from hedgekit.cli._app import app, main
 from hedgekit.data import MarketData, Store, import_bundle
-from hedgekit.data._quality import QualityReport, Status, _runs, check_data, plot_coverage
+from hedgekit.data.quality import QualityReport, Status, check_data, plot_coverage
+from hedgekit.data.quality._prices import _runs
 
 DATES = pd.bdate_range("2021-01-04", periods=60)
 PRICED = ["AAA", "BBB", "CCC", "DDD"]
