@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hedgekit.data import MarketData, Store, import_bundle
-    from hedgekit.optimize._tracking import _Engine
+    from hedgekit.optimize._search import _Engine
 
     tmp = tempfile.TemporaryDirectory()
     home = args.home

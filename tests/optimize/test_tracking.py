@@ -522,7 +522,7 @@ def test_real_data_fast_within_half_a_percent_of_exhaustive(real_market, target)
 
 # ---------------------------------------------------------------------- swap pruning
 def _engine(problem: TrackingProblem):
-    from hedgekit.optimize._tracking import _Engine
+    from hedgekit.optimize._search import _Engine
 
     problem.validate()
     return _Engine(problem, deadline=float("inf"))
@@ -553,7 +553,7 @@ def test_swap_bounds_never_exceed_the_refit(seed, ridge, lasso):
 @pytest.mark.parametrize("method", ["fast", "exhaustive"])
 def test_pruning_changes_no_answer(method, monkeypatch):
     """Skipping the swaps the bounds rule out leaves every solution as it was, with fewer QPs."""
-    from hedgekit.optimize._tracking import _Engine
+    from hedgekit.optimize._search import _Engine
 
     problems = [
         TrackingProblem.from_returns(*_returns(s, 60, 150), max_names=8, upper=0.3)

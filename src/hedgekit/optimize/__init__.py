@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
+from hedgekit.optimize._problem import GroupBound, TrackingProblem
 from hedgekit.optimize._simplex_ls import simplex_least_squares
-from hedgekit.optimize._tracking import (
-    GroupBound,
-    TrackingMethod,
-    TrackingProblem,
-    TrackingSolution,
-    solve_tracking,
-)
+from hedgekit.optimize._solution import TrackingMethod, TrackingSolution
+from hedgekit.optimize._solve import solve_tracking
 
 __all__ = [
     "GroupBound",

@@ -1,0 +1,369 @@
+"""The tracking-error hedge problem: covariances, budget, caps, cardinality, groups and
+linear rows (:class:`TrackingProblem`, :class:`GroupBound`), its builders from returns
+or a factor model, and its validation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hedgekit._errors import ConfigurationError
+
+__all__ = ["GroupBound", "TrackingProblem"]
+
+
+@dataclass(frozen=True, eq=False)
+class GroupBound:
+    """Bounds on the total weight of a group of candidates (a sector, a country, one asset).
+
+    Parameters
+    ----------
+    name : str
+        Label used in error messages (``'sector Energy'``).
+    members : ndarray of int
+        Column indices of the candidates in the group.
+    lower, upper : float
+        Bounds on the sum of the members' weights, in the unit of the budget.
+    """
+
+    name: str
+    members: np.ndarray
+    lower: float = 0.0
+    upper: float = math.inf
+
+
+@dataclass(frozen=True, eq=False)
+class TrackingProblem:
+    """A tracking-error hedge problem over ``n_assets`` candidates.
+
+    Build it from returns with :meth:`from_returns` or from a factor model with
+    :meth:`from_factor_model`; solve it with :func:`solve_tracking`.
+
+    Parameters
+    ----------
+    covariance : ndarray of shape (n_assets, n_assets)
+        Covariance ``S`` of the candidates' returns (symmetric positive semi-definite,
+        possibly singular).
+    cross : ndarray of shape (n_assets,)
+        Covariance ``c`` of each candidate with the target.
+    target_variance : float
+        Variance of the target; only shifts the reported tracking variance.
+    budget : float
+        Sum of the weights (the hedge ratio, e.g. 1.0 for a 100% hedge).
+    upper : float or ndarray of shape (n_assets,), optional
+        Weight caps (``max_weight``, ADV caps); default: the budget.
+    min_weight : float or ndarray of shape (n_assets,)
+        Smallest non-zero weight of each candidate (semi-continuous); 0 means none.
+    max_names : int, optional
+        Most names with a non-zero weight; default: no limit.
+    groups : tuple of GroupBound
+        Bounds on group sums.
+    A_ub : ndarray of shape (n_rows, n_assets), optional
+        General linear rows ``A_ub @ w <= b_ub``.
+    b_ub : ndarray of shape (n_rows,), optional
+        Their right-hand sides.
+    ub_names : sequence of str, optional
+        One label per row of ``A_ub`` (``'max_return_deviation'``) for error messages.
+    ridge : float
+        Weight of ``||w||^2`` (diversity: spreads the weights).
+    lasso : float
+        Weight of the concentration penalty ``P(w)`` (see Notes).
+    asset_names : sequence of str, optional
+        Candidate labels for error messages.
+
+    Notes
+    -----
+    The objective is
+
+    .. math::
+
+        f(w) = w^T S w - 2 c^T w + \\rho \\lVert w \\rVert_2^2 + \\lambda P(w),
+        \\qquad P(w) = \\sum_i \\log(1 + w_i / \\varepsilon), \\quad
+        \\varepsilon = 0.01 \\cdot \\text{budget},
+
+    so that ``f(w) + target_variance`` is the tracking variance plus the penalties. An
+    L1 penalty would be the constant ``budget`` on non-negative weights with a fixed sum;
+    the concave log penalty instead rewards fewer names. It is handled by iterative
+    reweighting (a majorise-minimise scheme): step ``t`` replaces ``P`` by its
+    linearisation at the previous weights,
+
+    .. math::
+
+        P(w) \\le P(w^{(t-1)}) + \\sum_i \\frac{w_i - w_i^{(t-1)}}{\\varepsilon + w_i^{(t-1)}},
+
+    a linear term whose coefficients differ across names, so each step is a convex QP and
+    the true objective never increases. The first step linearises at ``w = 0``, where all
+    coefficients are equal and the term is constant: the lasso-free solution.
+    """
+
+    covariance: np.ndarray
+    cross: np.ndarray
+    target_variance: float = 0.0
+    budget: float = 1.0
+    upper: npt.ArrayLike | float | None = None
+    min_weight: npt.ArrayLike | float = 0.0
+    max_names: int | None = None
+    groups: tuple[GroupBound, ...] = ()
+    A_ub: np.ndarray | None = None
+    b_ub: np.ndarray | None = None
+    ub_names: Sequence[str] | None = None
+    ridge: float = 0.0
+    lasso: float = 0.0
+    asset_names: Sequence[str] | None = None
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def from_returns(
+        cls, candidates: npt.ArrayLike, target: npt.ArrayLike, **constraints: Any
+    ) -> TrackingProblem:
+        """Problem whose covariances are the sample covariances of returns.
+
+        Parameters
+        ----------
+        candidates : array-like of shape (n_observations, n_assets)
+            Candidate returns, no missing values. A DataFrame's columns become the
+            ``asset_names`` unless given.
+        target : array-like of shape (n_observations,)
+            Target (portfolio) returns.
+        **constraints
+            Any other field of :class:`TrackingProblem` (``budget``, ``upper``, ...).
+
+        Returns
+        -------
+        TrackingProblem
+
+        Raises
+        ------
+        ConfigurationError
+            Shapes disagree, fewer than two observations, or missing values.
+
+        Notes
+        -----
+        With centred returns ``X`` (n_observations ``T``) and ``y``:
+        ``S = X^T X / (T - 1)``, ``c = X^T y / (T - 1)``,
+        ``target_variance = y^T y / (T - 1)``.
+        """
+        if "asset_names" not in constraints and hasattr(candidates, "columns"):
+            constraints["asset_names"] = [str(x) for x in candidates.columns]
+        X = np.asarray(candidates, dtype="float64")
+        y = np.asarray(target, dtype="float64")
+        if X.ndim != 2:
+            raise ConfigurationError(
+                f"candidates has shape {X.shape}; pass a 2-D array (n_observations, n_assets)"
+            )
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ConfigurationError(
+                f"target has shape {y.shape} but candidates has {X.shape[0]} observations; "
+                "pass a 1-D target of the same length"
+            )
+        T = X.shape[0]
+        if T < 2:
+            raise ConfigurationError(f"{T} observation(s); at least 2 are needed")
+        bad = ~np.isfinite(X).all(axis=0)
+        if bad.any():
+            names = constraints.get("asset_names")
+            cols = [str(names[i]) if names is not None else str(i) for i in np.flatnonzero(bad)]
+            raise ConfigurationError(
+                f"candidate column(s) {', '.join(cols[:5])} hold missing or infinite returns; "
+                "drop or fill them first"
+            )
+        if not np.isfinite(y).all():
+            raise ConfigurationError("target holds missing or infinite returns; drop those dates")
+        Xc = X - X.mean(axis=0)
+        yc = y - y.mean()
+        S = Xc.T @ Xc
+        S /= T - 1
+        c = (yc @ Xc) / (T - 1)
+        return cls(S, c, float(yc @ yc) / (T - 1), **constraints)
+
+    @classmethod
+    def from_factor_model(
+        cls,
+        exposures: npt.ArrayLike,
+        factor_covariance: npt.ArrayLike,
+        specific_variance: npt.ArrayLike,
+        target_exposures: npt.ArrayLike,
+        target_specific_variance: float,
+        specific_cross: npt.ArrayLike | None = None,
+        **constraints: Any,
+    ) -> TrackingProblem:
+        """Problem whose covariances come from a factor risk model.
+
+        Parameters
+        ----------
+        exposures : array-like of shape (n_assets, n_factors)
+            Factor loadings ``B`` of the candidates.
+        factor_covariance : array-like of shape (n_factors, n_factors)
+            Factor covariance ``F``.
+        specific_variance : array-like of shape (n_assets,)
+            Specific (idiosyncratic) variances ``D``.
+        target_exposures : array-like of shape (n_factors,)
+            Factor loadings ``b`` of the target.
+        target_specific_variance : float
+            Specific variance of the target.
+        specific_cross : array-like of shape (n_assets,), optional
+            Specific covariance ``s`` of each candidate with the target (non-zero when the
+            target holds candidates); default 0.
+        **constraints
+            Any other field of :class:`TrackingProblem`.
+
+        Returns
+        -------
+        TrackingProblem
+
+        Notes
+        -----
+        ``S = B F B^T + diag(D)``, ``c = B F b + s``,
+        ``target_variance = b^T F b + target_specific_variance``.
+        """
+        B = np.asarray(exposures, dtype="float64")
+        F = np.asarray(factor_covariance, dtype="float64")
+        D = np.asarray(specific_variance, dtype="float64")
+        b = np.asarray(target_exposures, dtype="float64")
+        if B.ndim != 2:
+            raise ConfigurationError(
+                f"exposures has shape {B.shape}; pass a 2-D array (n_assets, n_factors)"
+            )
+        n, k = B.shape
+        if F.shape != (k, k):
+            raise ConfigurationError(
+                f"factor_covariance has shape {F.shape}; expected ({k}, {k}) for {k} factors"
+            )
+        if D.shape != (n,):
+            raise ConfigurationError(
+                f"specific_variance has shape {D.shape}; expected ({n},) for {n} candidates"
+            )
+        if b.shape != (k,):
+            raise ConfigurationError(
+                f"target_exposures has shape {b.shape}; expected ({k},) for {k} factors"
+            )
+        if (D < 0).any():
+            raise ConfigurationError(
+                f"specific_variance has a negative entry {float(D.min()):.3g}; variances are >= 0"
+            )
+        if not target_specific_variance >= 0:
+            raise ConfigurationError(
+                f"target_specific_variance={target_specific_variance} must be >= 0"
+            )
+        s = np.zeros(n) if specific_cross is None else np.asarray(specific_cross, dtype="float64")
+        if s.shape != (n,):
+            raise ConfigurationError(
+                f"specific_cross has shape {s.shape}; expected ({n},) for {n} candidates"
+            )
+        BF = B @ F
+        S = BF @ B.T
+        S = 0.5 * (S + S.T)
+        S[np.diag_indices(n)] += D
+        c = BF @ b + s
+        tv = float(b @ F @ b) + float(target_specific_variance)
+        return cls(S, c, tv, **constraints)
+
+    # ------------------------------------------------------------------ validation
+    @property
+    def n_assets(self) -> int:
+        """Number of candidates."""
+        return int(np.shape(self.cross)[0]) if np.ndim(self.cross) == 1 else 0
+
+    def validate(self) -> None:
+        """Check shapes and values; :func:`solve_tracking` calls it first.
+
+        Raises
+        ------
+        ConfigurationError
+            The message names the offending field and value.
+        """
+        S = np.asarray(self.covariance, dtype="float64")
+        c = np.asarray(self.cross, dtype="float64")
+        if c.ndim != 1:
+            raise ConfigurationError(f"cross has shape {c.shape}; pass a 1-D array (n_assets,)")
+        n = c.shape[0]
+        if S.shape != (n, n):
+            raise ConfigurationError(
+                f"covariance has shape {S.shape} but cross has {n} entries; "
+                f"pass a ({n}, {n}) matrix"
+            )
+        if not (np.isfinite(S).all() and np.isfinite(c).all()):
+            raise ConfigurationError("covariance or cross holds NaN or inf; clean the inputs")
+        if n and (np.diag(S) < 0).any():
+            i = int(np.argmin(np.diag(S)))
+            raise ConfigurationError(
+                f"covariance has a negative variance {S[i, i]:.3g} for {self._name(i)}; "
+                "it must be positive semi-definite"
+            )
+        if n and not np.array_equal(S, S.T):
+            asym = float(np.max(np.abs(S - np.ascontiguousarray(S.T))))
+            if asym > 1e-8 * max(float(np.max(np.abs(S))), 1e-300):
+                raise ConfigurationError(
+                    f"covariance is not symmetric (max |S - S'| = {asym:.3g}); pass (S + S.T) / 2"
+                )
+        if not math.isfinite(self.target_variance) or self.target_variance < 0:
+            raise ConfigurationError(f"target_variance={self.target_variance} must be >= 0")
+        if not (math.isfinite(self.budget) and self.budget > 0):
+            raise ConfigurationError(f"budget={self.budget} must be a positive number")
+        for field_name, value in (("upper", self.upper), ("min_weight", self.min_weight)):
+            if value is None:
+                continue
+            arr = np.asarray(value, dtype="float64")
+            if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape != (n,)):
+                raise ConfigurationError(
+                    f"{field_name} has shape {arr.shape}; pass a scalar or an array of shape ({n},)"
+                )
+            if np.isnan(arr).any() or (arr < 0).any():
+                raise ConfigurationError(f"{field_name} must be >= 0 (got {np.min(arr):g} or NaN)")
+        if np.isinf(np.asarray(self.min_weight, dtype="float64")).any():
+            raise ConfigurationError("min_weight must be finite")
+        if self.max_names is not None and (
+            isinstance(self.max_names, bool)
+            or not isinstance(self.max_names, int | np.integer)
+            or self.max_names < 1
+        ):
+            raise ConfigurationError(f"max_names={self.max_names!r} must be an integer >= 1")
+        for label, value in (("ridge", self.ridge), ("lasso", self.lasso)):
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigurationError(f"{label}={value} must be a finite number >= 0")
+        for g in self.groups:
+            if not isinstance(g, GroupBound):
+                raise ConfigurationError(f"groups holds {g!r}; pass GroupBound objects")
+            m = np.asarray(g.members)
+            if m.size and (
+                not np.issubdtype(m.dtype, np.integer) or m.min() < 0 or m.max() >= n or m.ndim != 1
+            ):
+                raise ConfigurationError(
+                    f"group {g.name!r} has member indices outside 0..{n - 1}; "
+                    "pass column indices of the candidates"
+                )
+            if math.isnan(g.lower) or math.isnan(g.upper) or g.lower > g.upper:
+                raise ConfigurationError(
+                    f"group {g.name!r} has lower={g.lower:g} > upper={g.upper:g}; swap or fix them"
+                )
+        if (self.A_ub is None) != (self.b_ub is None):
+            raise ConfigurationError("pass both A_ub and b_ub, or neither")
+        if self.A_ub is not None:
+            A = np.asarray(self.A_ub, dtype="float64")
+            b = np.asarray(self.b_ub, dtype="float64")
+            if A.ndim != 2 or A.shape[1] != n or b.shape != (A.shape[0],):
+                raise ConfigurationError(
+                    f"A_ub has shape {A.shape} and b_ub {b.shape}; expected (n_rows, {n}) "
+                    "and (n_rows,)"
+                )
+            if not np.isfinite(A).all() or np.isnan(b).any():
+                raise ConfigurationError("A_ub or b_ub holds NaN (or A_ub inf); clean the rows")
+            if self.ub_names is not None and len(self.ub_names) != A.shape[0]:
+                raise ConfigurationError(
+                    f"ub_names has {len(self.ub_names)} labels for {A.shape[0]} rows of A_ub; "
+                    "pass one per row"
+                )
+        if self.asset_names is not None and len(self.asset_names) != n:
+            raise ConfigurationError(
+                f"asset_names has {len(self.asset_names)} labels for {n} candidates; "
+                "pass one per column"
+            )
+
+    def _name(self, i: int) -> str:
+        return str(self.asset_names[i]) if self.asset_names is not None else f"candidate {i}"
