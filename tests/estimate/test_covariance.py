@@ -18,8 +18,10 @@ from hedgekit.estimate import (
     MultiDayCovariance,
     SampleCovariance,
     ShrunkCovariance,
+    TargetShrinkage,
     Winsorized,
     get_estimator,
+    target_shrinkage_intensity,
     tracking_moments,
 )
 from hedgekit.optimize import TrackingProblem
@@ -85,6 +87,58 @@ def test_factor_shrinkage_keeps_variances_and_blends(X):
     none = FactorShrinkage(SampleCovariance(), n_factors=3, shrinkage=0.0).fit(X)
     np.testing.assert_allclose(none.covariance_, base)
     assert np.linalg.eigvalsh(est.covariance_).min() > 0
+
+
+def test_target_intensity_is_ledoit_wolf_for_the_identity_target(X):
+    # with T = mu I the fixed-target formula is scikit-learn's Ledoit-Wolf intensity
+    Y = X - X.mean(axis=0)
+    S = Y.T @ Y / len(X)
+    mu = np.trace(S) / S.shape[0]
+    got = target_shrinkage_intensity(X, S, mu * np.eye(S.shape[0]))
+    assert got == pytest.approx(LedoitWolf().fit(X).shrinkage_, rel=1e-10)
+
+
+def test_target_shrinkage_blends_toward_the_given_target(X):
+    rng = np.random.default_rng(5)
+    B = rng.normal(size=(12, 2))
+    prior = B @ B.T * 1e-4 + np.diag(rng.uniform(1, 2, 12) * 1e-4)
+    S = np.cov(X[-300:].T)
+    raw = TargetShrinkage(SampleCovariance(300), 0.4, keep_variances=False)
+    np.testing.assert_allclose(raw.fit(X, target=prior).covariance_, 0.6 * S + 0.4 * prior)
+    kept = TargetShrinkage(SampleCovariance(300), 0.4).fit(X, target=prior)
+    # the target's correlations on the sample's variances: the diagonal is the sample's
+    np.testing.assert_allclose(np.diag(kept.covariance_), np.diag(S), rtol=1e-12)
+    sd, psd = np.sqrt(np.diag(S)), np.sqrt(np.diag(prior))
+    T = prior / np.outer(psd, psd) * np.outer(sd, sd)
+    np.testing.assert_allclose(kept.covariance_, 0.6 * S + 0.4 * T, rtol=1e-12)
+    auto = TargetShrinkage(SampleCovariance(300)).fit(X, target=prior)
+    assert 0.0 < auto.shrinkage_ < 1.0
+    assert auto.shrinkage_ == pytest.approx(target_shrinkage_intensity(X[-300:], S, T))
+    # a target equal to the sample itself: any intensity returns the sample
+    same = TargetShrinkage(SampleCovariance(300), "auto").fit(X, target=S)
+    np.testing.assert_allclose(same.covariance_, S, rtol=1e-10)
+    assert clone(raw).get_params(deep=False)["shrinkage"] == 0.4
+
+
+def test_target_entries_it_does_not_know_keep_the_sample(X):
+    S = np.cov(X[-300:].T)
+    prior = np.diag(np.diag(S)) * 1.0
+    prior[:, 0] = prior[0, :] = np.nan  # the model does not cover stock 0
+    got = TargetShrinkage(SampleCovariance(300), 0.5, keep_variances=False).fit(X, target=prior)
+    np.testing.assert_allclose(got.covariance_[0], S[0], rtol=1e-12)
+    np.testing.assert_allclose(got.covariance_[1, 2], 0.5 * S[1, 2], rtol=1e-12)
+    auto = TargetShrinkage(SampleCovariance(300), "auto").fit(X, target=prior)
+    assert 0.0 <= auto.shrinkage_ <= 1.0
+    np.testing.assert_allclose(auto.covariance_[0], S[0], rtol=1e-12)
+
+
+def test_target_shrinkage_errors(X):
+    with pytest.raises(ConfigurationError, match="needs target="):
+        TargetShrinkage().fit(X)
+    with pytest.raises(ConfigurationError, match=r"shape \(3, 3\)"):
+        TargetShrinkage().fit(X, target=np.eye(3))
+    with pytest.raises(ConfigurationError, match="shrinkage=2"):
+        TargetShrinkage(shrinkage=2).fit(X, target=np.eye(12))
 
 
 def test_multi_day_is_overlapping_sums_per_day(X):

@@ -119,3 +119,31 @@ def test_young_target_fits_on_its_own_history_and_short_candidates_are_reported(
 def test_unknown_estimator_is_a_clear_error(demo_market):
     with pytest.raises(ConfigurationError, match=r"estimator='best' is not known"):
         PerformanceHedge(_params("best"), demo_market).calculate()
+
+
+def test_factor_target_shrinks_toward_the_risk_models_forecast(demo_market):
+    """``estimator='factor_target'``: the default's clipped three years shrunk toward the
+    factor model's forecast on the hedge date (daily units), a direct fit gives the same
+    moments; the model is fitted on data up to the date when none is built."""
+    engine = PerformanceHedge(_params("factor_target"), demo_market)
+    prep = engine._prepare()
+    model = engine.risk_model
+    assert model is not None and model.factor_returns_.index[-1] <= pd.Timestamp(DATE)
+    est = get_estimator("factor_target")
+    names = list(prep.candidate_returns.columns)
+    stocks = [*names, TARGET]
+    view = demo_market.as_of(DATE)
+    rets = view.returns(stocks).iloc[-est.lookback :]
+    forecast = model.forecast(DATE, demo_market, include=[TARGET])
+    covered = [t for t in stocks if t in forecast.exposures.index]
+    assert len(covered) > 0.9 * len(stocks)
+    T = forecast.covariance(stocks if covered == stocks else covered).reindex(
+        index=stocks, columns=stocks
+    )
+    fitted = est.fit(rets.to_numpy(), target=T.to_numpy() / 252)
+    assert 0.0 < fitted.shrinkage_ < 1.0
+    S = fitted.covariance_
+    assert prep.moments is not None
+    np.testing.assert_allclose(prep.moments.covariance, S[:-1, :-1], rtol=1e-9)
+    np.testing.assert_allclose(prep.moments.cross, S[:-1, -1], rtol=1e-9)
+    assert prep.moments.target_variance == pytest.approx(S[-1, -1], rel=1e-9)

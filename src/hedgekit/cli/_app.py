@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hedgekit._errors import HedgekitError
@@ -717,7 +718,8 @@ def hedge(
         typer.Option(
             help="Co-movement estimator of the returns/hybrid methods: default, sample "
             "(Marquee's: the observation window), ewma, ledoit_wolf, oas, winsorized, "
-            "factor_shrinkage, ensemble."
+            "factor_shrinkage, factor_target (toward the risk model's forecast: build it "
+            "once with `hedgekit risk build`), ensemble."
         ),
     ] = "default",
     notional: Annotated[
@@ -1478,5 +1480,8 @@ def main() -> None:
     try:
         app()
     except HedgekitError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        # escaped: rich would swallow the [plot] of `pip install 'hedgekit[plot]'` as markup
+        err_console.print(
+            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         raise SystemExit(2) from None

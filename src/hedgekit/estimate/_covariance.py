@@ -394,21 +394,28 @@ class MultiDayCovariance(CovarianceEstimator):
         return self
 
 
-def target_shrinkage_intensity(A: np.ndarray, S: np.ndarray, T: np.ndarray) -> float:
+def target_shrinkage_intensity(
+    A: np.ndarray, S: np.ndarray, T: np.ndarray, mask: np.ndarray | None = None
+) -> float:
     """Ledoit and Wolf's (2003) intensity for shrinking ``S`` toward a fixed target ``T``.
 
     ``delta = pi / (n gamma)`` clipped to [0, 1], with ``pi`` the summed asymptotic
     variance of the entries of ``S`` and ``gamma = ||T - S||_F^2``: the noisier the sample
     entries and the closer the target, the more weight it gets. The target is taken as
     given (estimated from other information), so the covariance term of the general
-    formula is zero.
+    formula is zero. ``mask`` (boolean, like ``S``) limits both sums to the entries the
+    target knows.
     """
     n = len(A)
     Y = A - A.mean(axis=0)
     Y2 = Y * Y
     S_b = Y.T @ Y / n
-    pi = float((Y2.T @ Y2).sum() / n - (S_b * S_b).sum())
-    gamma = float(((T - S) ** 2).sum())
+    var = Y2.T @ Y2 / n - S_b * S_b
+    diff = (T - S) ** 2
+    if mask is not None:
+        var, diff = var[mask], diff[mask]
+    pi = float(var.sum())
+    gamma = float(diff.sum())
     if gamma <= 0.0:
         return 1.0
     return float(np.clip(pi / (n * gamma), 0.0, 1.0))
@@ -434,7 +441,8 @@ class TargetShrinkage(CovarianceEstimator):
     ``fit(X, target=T)`` takes the target (same assets, same units as ``X``'s covariance),
     typically a factor risk model's forecast ``B F B' + D`` on the date: it carries the
     industry and style structure that the model learnt from the whole cross-section and
-    many years, where one window of returns sees each pair through noise.
+    many years, where one window of returns sees each pair through noise. Entries of ``T``
+    that are NaN (stocks the model does not cover) keep the sample's value.
     """
 
     def __init__(
@@ -459,10 +467,10 @@ class TargetShrinkage(CovarianceEstimator):
                 "(e.g. a factor risk model's forecast)"
             )
         T = np.asarray(target, dtype="float64")
-        if T.shape != (A.shape[1], A.shape[1]) or not np.isfinite(T).all():
+        if T.shape != (A.shape[1], A.shape[1]) or np.isinf(T).any():
             raise ConfigurationError(
-                f"target has shape {T.shape}; pass a finite ({A.shape[1]}, {A.shape[1]}) "
-                "matrix, one row and column per column of X"
+                f"target has shape {T.shape}; pass a ({A.shape[1]}, {A.shape[1]}) matrix, "
+                "one row and column per column of X (NaN where it has no view)"
             )
         base = self.estimator if self.estimator is not None else SampleCovariance()
         n = lookback_of(base)
@@ -470,11 +478,14 @@ class TargetShrinkage(CovarianceEstimator):
         fitted = _base_fit(base, rows)
         S = fitted.covariance_
         if self.keep_variances:
-            t_sd = np.sqrt(np.clip(np.diag(T), 1e-18, None))
+            t_sd = np.sqrt(np.clip(np.diag(T), 1e-18, None))  # NaN stays NaN
             s_sd = np.sqrt(np.clip(np.diag(S), 0.0, None))
             T = T / np.outer(t_sd, t_sd) * np.outer(s_sd, s_sd)
+        known = np.isfinite(T)
+        T = np.where(known, T, S)
         if self.shrinkage == "auto":
-            delta = target_shrinkage_intensity(getattr(fitted, "clipped_", rows), S, T)
+            used = getattr(fitted, "clipped_", rows)
+            delta = target_shrinkage_intensity(used, S, T, None if known.all() else known)
         elif isinstance(self.shrinkage, int | float) and 0.0 <= float(self.shrinkage) <= 1.0:
             delta = float(self.shrinkage)
         else:

@@ -45,7 +45,7 @@ from hedgekit._errors import (
     InsufficientHistoryError,
 )
 from hedgekit.data._market import MarketData, PointInTimeData, Sampling
-from hedgekit.estimate import TrackingMoments, get_estimator, lookback_of
+from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._universe import (
@@ -416,8 +416,19 @@ class PerformanceHedge:
         short_history: list[str] = []
         if p.hedge_method in (HedgeMethod.RETURNS, HedgeMethod.HYBRID):
             estimator = get_estimator(p.estimator)
+            prior = None
+            if isinstance(estimator, TargetShrinkage):
+                # the structured target: the factor model's forecast on the hedge date
+                prior = self._risk_forecast(market, view, list(portfolio.index))
             complete, Sigma, n_rows = self._joint_fit(
-                market, view, estimator, sampling, target_returns, portfolio, uni.filters.names
+                market,
+                view,
+                estimator,
+                sampling,
+                target_returns,
+                portfolio,
+                uni.filters.names,
+                prior,
             )
             short_history = [n for n in names if n not in complete]
             if short_history:
@@ -494,6 +505,7 @@ class PerformanceHedge:
         target_returns: pd.Series,
         portfolio: pd.DataFrame,
         pool: list[str],
+        prior: RiskForecast | None = None,
     ) -> tuple[dict[str, int], np.ndarray, int]:
         """Fit the estimator on every stock of the date's candidate pool and the positions.
 
@@ -502,7 +514,10 @@ class PerformanceHedge:
         has a return. Stocks without a return on every row are left out. Returns the
         stocks' positions in the joint matrix, the matrix and the number of rows. The fit
         depends only on the date, the rows and the stocks, so the targets of one date share
-        it (cached on the market like the universe).
+        it (cached on the market like the universe). ``prior`` (a risk forecast) gives a
+        :class:`~hedgekit.estimate.TargetShrinkage` its target: the forecast covariance of
+        the stocks the model covers, in the sampling's units, NaN (the sample's own value)
+        for the others.
         """
         window = len(target_returns)
         lookback = lookback_of(estimator)
@@ -523,14 +538,33 @@ class PerformanceHedge:
                 pos_rets = pos_rets.iloc[gaps[-1] + 1 :]
             rows = pos_rets.index if len(pos_rets) >= window else target_returns.index
         stocks = list(dict.fromkeys([*pool, *positions]))
-        key = repr((view.date, sampling.value, rows[0], len(rows), tuple(stocks), estimator))
+        model_key = None
+        if prior is not None:
+            model_key = (
+                prior.exposures_date,
+                float(prior.factor_covariance.to_numpy().sum()),
+                float(prior.specific_risk.sum()),
+            )
+        key = repr(
+            (view.date, sampling.value, rows[0], len(rows), tuple(stocks), estimator, model_key)
+        )
         cache: dict[str, Any] = market.__dict__.setdefault("_estimate_cache", {})
         hit = cache.get(key)
         if hit is None:
             rets = view.returns(stocks, start=rows[0], sampling=sampling).reindex(rows)
             full = rets.notna().all().to_numpy()
             kept = [t for t, ok in zip(stocks, full, strict=True) if ok]
-            Sigma = np.asarray(estimator.fit(rets.to_numpy()[:, full]).covariance_, "float64")
+            fit_params: dict[str, Any] = {}
+            if prior is not None:
+                per_year = {Sampling.DAILY: 252, Sampling.WEEKLY: 52, Sampling.MONTHLY: 12}
+                known = set(prior.exposures.index)
+                at = [i for i, t in enumerate(kept) if t in known]
+                T = np.full((len(kept), len(kept)), np.nan)
+                cov = prior.covariance([kept[i] for i in at]).to_numpy()
+                T[np.ix_(at, at)] = cov / per_year[sampling]
+                fit_params["target"] = T
+            fitted = estimator.fit(rets.to_numpy()[:, full], **fit_params)
+            Sigma = np.asarray(fitted.covariance_, "float64")
             Sigma = 0.5 * (Sigma + Sigma.T)
             hit = ({t: i for i, t in enumerate(kept)}, Sigma, len(rows))
             if len(cache) >= _UNIVERSE_CACHE_SIZE:

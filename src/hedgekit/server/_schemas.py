@@ -281,12 +281,14 @@ class HedgeRequest(_Model):
         "oas",
         "winsorized",
         "factor_shrinkage",
+        "factor_target",
         "ensemble",
     ] = Field(
         default="default",
         description="Co-movement estimator of the 'returns' method: 'default' (chosen out of "
         "sample, see docs/evaluation.md), 'sample' (the observation window's sample "
-        "covariance, Marquee's behaviour) or a named alternative.",
+        "covariance, Marquee's behaviour), 'factor_target' (shrunk toward the factor risk "
+        "model's forecast; uses the store's built model) or a named alternative.",
     )
     exclusions: ExclusionsIn = Field(default_factory=ExclusionsIn)
     constraints: ConstraintsIn = Field(default_factory=ConstraintsIn)
