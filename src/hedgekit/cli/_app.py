@@ -640,7 +640,7 @@ def data_check(
     ] = 5,
 ) -> None:
     """Check the data: coverage, gaps, stale prices, spikes, identity, survivorship, limits."""
-    from hedgekit.data._quality import check_data, plot_coverage
+    from hedgekit.data import check_data, plot_coverage
 
     market = _market(home)
     if as_json:
@@ -862,6 +862,8 @@ def _render_hedge(result, grid_table) -> None:
         _render_risk_report(result.risk_report)
     for line in d.get("data_limits", []):
         console.print(f"[dim]{line}[/dim]")
+    for line in d.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {escape(str(line))}")
 
 
 def _render_risk_report(report: dict[str, Any]) -> None:

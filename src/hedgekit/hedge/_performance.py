@@ -120,6 +120,7 @@ class _Prepared:
     forecast: RiskForecast | None = None
     semantic: pd.DataFrame | None = None  # candidates' similarity to the portfolio
     moments: TrackingMoments | None = None  # the estimator's (S, c, target variance)
+    merged: dict[str, list[str]] | None = None  # ticker -> identifiers given for it
 
 
 class PerformanceHedge:
@@ -313,8 +314,15 @@ class PerformanceHedge:
         # positions, priced at the hedge date
         ids = [pos.identifier for pos in ps.positions]
         tickers = market.resolve_many(ids, view.date)
-        prices = view.last_prices(tickers, field="close")
-        missing = [t for t in tickers if not np.isfinite(prices[t])]
+        # one security named twice (two lots, or 'WDC' and 'WDC UW') is one position: the
+        # quantities add up below and the result says so
+        merged = {
+            t: [i for i, u in zip(ids, tickers, strict=True) if u == t]
+            for t in dict.fromkeys(tickers)
+            if tickers.count(t) > 1
+        }
+        prices = view.last_prices(list(dict.fromkeys(tickers)), field="close")
+        missing = [t for t in dict.fromkeys(tickers) if not np.isfinite(prices[t])]
         if missing:
             raise DataError(
                 f"no price for {', '.join(missing)} on or shortly before "
@@ -494,6 +502,7 @@ class PerformanceHedge:
             forecast=forecast,
             semantic=None if semantic is None else semantic.reindex(names),
             moments=moments,
+            merged=merged or None,
         )
 
     def _joint_fit(
@@ -1023,6 +1032,11 @@ class PerformanceHedge:
                 "name": p.estimator_name,
                 "observations": prep.moments.observations,
             }
+        for t, given in (prep.merged or {}).items():
+            diagnostics.setdefault("warnings", []).append(
+                f"{' and '.join(map(repr, given))} are one security ({t}): their positions "
+                "were added up"
+            )
         risk = self._risk_report(prep, w_real) if prep.forecast is not None else None
         if risk is not None:
             diagnostics["risk_model"] = risk["model"]
