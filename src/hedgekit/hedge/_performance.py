@@ -123,6 +123,25 @@ class _Prepared:
     merged: dict[str, list[str]] | None = None  # ticker -> identifiers given for it
 
 
+def _whole_shares(target: np.ndarray, price: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Whole shares nearest ``target / price`` that keep every name within its ``cap`` (USD)
+    and the basket within the target total: names round down, then those with a
+    remainder of at least half a share round up, largest remainder first, while both
+    limits hold."""
+    exact = target / price
+    shares = np.floor(exact + 1e-9)
+    limit = np.floor(cap / price + 1e-9)
+    room = float(target.sum() - shares @ price)
+    rest = exact - shares
+    for i in np.argsort(-rest, kind="stable"):
+        if rest[i] < 0.5:
+            break
+        if shares[i] + 1 <= limit[i] and price[i] <= room + 1e-6:
+            shares[i] += 1
+            room -= float(price[i])
+    return shares
+
+
 class PerformanceHedge:
     """The Performance Hedger: the short basket that best tracks a portfolio.
 
@@ -937,8 +956,13 @@ class PerformanceHedge:
         tickers = list(names[held])
         price = prep.prices.to_numpy()[held]
         target_notional = w[held] * prep.notional
-        shares = np.round(target_notional / price)
+        shares = _whole_shares(target_notional, price, prep.upper[held] * prep.notional)
         keep = shares > 0
+        if not keep.any():
+            raise ConfigurationError(
+                f"a hedge of {p.hedge_ratio * prep.notional:,.2f} USD buys no whole share of "
+                f"its basket ({', '.join(tickers)}); hedge a larger position"
+            )
         tickers = [t for t, k in zip(tickers, keep, strict=True) if k]
         held, price, shares = held[keep], price[keep], shares[keep]
         notional = shares * price
