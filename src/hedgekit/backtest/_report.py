@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError
+from hedgekit._optional import import_optional
 from hedgekit.backtest._config import BOUND
 from hedgekit.backtest._metrics import (
     _check_methods,
@@ -69,7 +70,6 @@ REPORT_FILES: tuple[str, ...] = (
     "sector_heatmap.png",
 )
 
-_PLOT_HINT = "plotting needs matplotlib: pip install 'hedgekit[plot]' (or pass plots=False)"
 _DASH = "–"
 
 
@@ -152,8 +152,9 @@ def write_report(
         :func:`hedgekit.backtest.summarise`).
     ConfigurationError
         ``limits`` is not a sequence of strings, ``title`` is empty, ``reference`` or a
-        ``scatter`` method is unknown, ``out_dir`` is a file, or ``plots=True`` without
-        matplotlib.
+        ``scatter`` method is unknown, or ``out_dir`` is a file.
+    MissingDependencyError
+        ``plots=True`` and matplotlib is not installed.
 
     Notes
     -----
@@ -314,7 +315,7 @@ def _scatter_pair(
 def _write_parquet(frame: pd.DataFrame, path: Path, name: str) -> None:
     try:
         frame.to_parquet(path)
-    except (ValueError, TypeError, ImportError) as exc:  # pyarrow conversion errors
+    except (ValueError, TypeError) as exc:  # pyarrow conversion errors
         raise DataError(
             f"{name} cannot be written as Parquet ({exc}); give its columns plain types "
             "(str, float, int, Timestamp)"
@@ -323,10 +324,9 @@ def _write_parquet(frame: pd.DataFrame, path: Path, name: str) -> None:
 
 # ------------------------------------------------------------------ plots
 def _matplotlib() -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise ConfigurationError(_PLOT_HINT) from None
+    import_optional(
+        "matplotlib", extra="plot", purpose="plotting", alternative="or pass plots=False"
+    )
 
 
 def _figure(width: float, height: float) -> tuple[Figure, Any]:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from hedgekit._errors import ConfigurationError, HedgekitError
+from hedgekit._errors import ConfigurationError
+from hedgekit._optional import import_optional
 from hedgekit.cli._app import HomeOption, _print_json, app, console, err_console
 
 if TYPE_CHECKING:
@@ -30,14 +31,13 @@ DbOption = Annotated[
         help="Service database (default: $HEDGEKIT_SERVER_DB or <data home>/server/hedgekit.db).",
     ),
 ]
-_INSTALL = "the server needs its extra: pip install 'hedgekit[server]'"
+_SERVICE = "the hedging service"
 
 
 def _key_store(home: Path | None, db: Path | None) -> KeyStore:
-    try:
-        from hedgekit.server import Database, KeyStore, default_db_path
-    except ImportError as exc:
-        raise HedgekitError(f"{_INSTALL} ({exc})") from None
+    import_optional("fastapi", extra="server", purpose=_SERVICE)  # hedgekit.server needs it
+    from hedgekit.server import Database, KeyStore, default_db_path
+
     return KeyStore(Database(db if db is not None else default_db_path(home)))
 
 
@@ -81,13 +81,10 @@ def serve(
     (or failed after --max-attempts starts). Create an API key first with
     `hedgekit keys create NAME`.
     """
-    try:
-        import uvicorn
-
-        from hedgekit.server import ServerSettings, create_app
-    except ImportError as exc:
-        raise HedgekitError(f"{_INSTALL} ({exc})") from None
+    import_optional("fastapi", extra="server", purpose=_SERVICE)
+    uvicorn = import_optional("uvicorn", extra="server", purpose=_SERVICE)
     from hedgekit.data import Store
+    from hedgekit.server import ServerSettings, create_app
 
     store = Store(home)
     if not store.exists():

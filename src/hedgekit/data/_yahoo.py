@@ -47,6 +47,7 @@ from hedgekit._errors import (
     MalformedDataError,
     UnknownIdentifierError,
 )
+from hedgekit._optional import import_optional
 from hedgekit.data._bundle import ImportReport
 from hedgekit.data._geography import regions_of
 from hedgekit.data._gics import fill_gics_levels
@@ -120,7 +121,6 @@ _YF_FIELDS: dict[str, str] = {
     "Adj Close": "adj_close",
     "Volume": "volume",
 }
-_INSTALL_HINT = "install it with: pip install 'hedgekit[yahoo]'"
 
 
 # ============================================================================ client
@@ -165,14 +165,7 @@ class YahooClient(Protocol):
 
 
 def _import_yfinance() -> ModuleType:
-    try:
-        import yfinance
-    except ImportError as exc:
-        raise ConfigurationError(
-            "pulling from Yahoo Finance needs the optional package yfinance, which is not "
-            f"installed; {_INSTALL_HINT}"
-        ) from exc
-    return yfinance
+    return import_optional("yfinance", extra="yahoo", purpose="pulling from Yahoo Finance")
 
 
 class _SilenceErrors(logging.Filter):
@@ -221,7 +214,8 @@ def _parse_one(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
         raise DataError(
             f"yfinance returned {ticker} without 'Close' and 'Adj Close' columns (got "
             f"{[str(c) for c in frame.columns]}); hedgekit asks for auto_adjust=False, "
-            f"which needs yfinance>=0.2.40; {_INSTALL_HINT.replace('install', 'upgrade')}"
+            "which needs yfinance>=0.2.40; upgrade it with "
+            "`pip install --upgrade 'hedgekit[yahoo]'`"
         )
     out = pd.DataFrame(
         {
@@ -307,7 +301,7 @@ class YFinanceClient:
 
     Raises
     ------
-    ConfigurationError
+    MissingDependencyError
         yfinance is not installed.
 
     Notes
@@ -902,7 +896,9 @@ def pull(
     DataError
         A Yahoo request failed; nothing is written.
     ConfigurationError
-        Dates are invalid or yfinance is missing.
+        Dates are invalid.
+    MissingDependencyError
+        yfinance is not installed.
 
     Notes
     -----

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hedgekit._optional import import_optional
+
 __all__ = ["PerformanceHedgeResult"]
 
 
@@ -120,16 +122,15 @@ class PerformanceHedgeResult:
 
     def plot(self, path: str | Path, window: int = 44) -> Path:
         """Save a PNG: cumulative performance of the three legs (in and out of sample) and
-        the rolling correlation of portfolio and hedge. Needs matplotlib."""
-        try:
-            # a Figure, not pyplot: the caller's backend (e.g. Jupyter's inline) is untouched
-            from matplotlib.figure import Figure
-        except ImportError:  # pragma: no cover - exercised only without matplotlib
-            from hedgekit._errors import ConfigurationError
+        the rolling correlation of portfolio and hedge. Needs matplotlib (the plot extra).
 
-            raise ConfigurationError(
-                "plotting needs matplotlib: pip install 'hedgekit[plot]'"
-            ) from None
+        Raises
+        ------
+        MissingDependencyError
+            matplotlib is not installed.
+        """
+        # a Figure, not pyplot: the caller's backend (e.g. Jupyter's inline) is untouched
+        Figure = import_optional("matplotlib.figure", extra="plot", purpose="plotting").Figure
 
         perf = self.get_backtest_performance()
         corr = self.get_backtest_correlation(window)

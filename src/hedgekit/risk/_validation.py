@@ -52,6 +52,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
+from hedgekit._optional import import_optional
 from hedgekit.data._market import MarketData
 from hedgekit.risk._exposures import STYLE_FACTORS
 from hedgekit.risk._model import FactorRiskModel
@@ -695,15 +696,10 @@ def r_squared_by_year(model: FactorRiskModel) -> pd.DataFrame:
 # ---------------------------------------------------------------------- plots
 def _figure(width: float, height: float, rows: int = 1) -> tuple[Figure, list[Any]]:
     """A matplotlib Figure on an Agg canvas (no pyplot, no global backend change)."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ConfigurationError(
-            "plotting needs matplotlib: pip install 'hedgekit[plot]' (or matplotlib)"
-        ) from None
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
+    figure = import_optional("matplotlib.figure", extra="plot", purpose="plotting")
+    agg = import_optional("matplotlib.backends.backend_agg", extra="plot", purpose="plotting")
+    fig = figure.Figure(figsize=(width, height), layout="constrained")
+    agg.FigureCanvasAgg(fig)
     axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
     return fig, axes
 
@@ -734,7 +730,9 @@ def plot_factor_returns(model: FactorRiskModel, path: str | os.PathLike[str]) ->
     Raises
     ------
     ConfigurationError
-        The model is not fitted, or matplotlib is not installed.
+        The model is not fitted.
+    MissingDependencyError
+        matplotlib is not installed.
 
     Notes
     -----
@@ -815,8 +813,9 @@ def plot_r_squared(
     Raises
     ------
     ConfigurationError
-        The model is not fitted, ``window`` is not a positive integer, or matplotlib is not
-        installed.
+        The model is not fitted, or ``window`` is not a positive integer.
+    MissingDependencyError
+        matplotlib is not installed.
     """
     if not hasattr(model, "r_squared_"):
         raise ConfigurationError("the model is not fitted; call fit(market) first")
@@ -869,7 +868,9 @@ def plot_bias(
     Raises
     ------
     ConfigurationError
-        No report, an unknown ``statistic``, or matplotlib is not installed.
+        No report, or an unknown ``statistic``.
+    MissingDependencyError
+        matplotlib is not installed.
 
     Notes
     -----

@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import hedgekit
 from hedgekit._errors import HedgekitError, UnknownIdentifierError
+from hedgekit._optional import optional_module
 from hedgekit.server._db import Database
 from hedgekit.server._errors import validation_error_body
 from hedgekit.server._jobs import JobRunner, QueueFullError, StoredJob
@@ -380,9 +381,8 @@ def _warm_up(market: MarketProvider) -> None:
 
 def _offline_docs_dir() -> Path | None:
     """Swagger UI assets shipped by the ``fastapi-offline`` package, if installed."""
-    try:
-        import fastapi_offline
-    except ImportError:
+    fastapi_offline = optional_module("fastapi_offline")
+    if fastapi_offline is None or fastapi_offline.__file__ is None:
         return None
     path = Path(fastapi_offline.__file__).parent / "static"
     return path if (path / "swagger-ui-bundle.js").exists() else None
@@ -622,7 +622,8 @@ def _install_routes(app: FastAPI) -> None:
         ] = "auto",
     ) -> PeersOut:
         """Companies whose business descriptions are closest to the ticker's (semantic peers)."""
-        semantic_peers = _semantic_peers()
+        from hedgekit.text import semantic_peers  # a missing nlp extra is a 503 (error_status)
+
         market = state.market.get()
         when = date if date is not None else market.end.date()
         if not dt.date(1900, 1, 1) <= when <= dt.date(2200, 12, 31):
@@ -636,21 +637,6 @@ def _install_routes(app: FastAPI) -> None:
         finally:
             state.peers_gate.release()
         return _peers_out(frame)
-
-
-def _semantic_peers() -> Any:
-    """``hedgekit.text.semantic_peers``, or 503 when the text package cannot be used."""
-    try:
-        from hedgekit.text import semantic_peers
-    except Exception as exc:  # not installed, or mid-change: the rest of the API still works
-        logger.warning("semantic peers unavailable: %s: %s", type(exc).__name__, exc)
-        raise HTTPException(
-            503,
-            "semantic peers are not available on this server (hedgekit.text could not be "
-            f"loaded: {type(exc).__name__}); install it with `pip install 'hedgekit[nlp]'` "
-            "or use the other routes",
-        ) from None
-    return semantic_peers
 
 
 def _peers_out(frame: Any) -> PeersOut:

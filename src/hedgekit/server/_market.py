@@ -12,6 +12,7 @@ from hedgekit._errors import (
     ConfigurationError,
     DataError,
     HedgekitError,
+    MissingDependencyError,
     OptimizationError,
     StoreNotFoundError,
 )
@@ -68,15 +69,17 @@ class MarketProvider:
 
 
 def error_status(exc: HedgekitError) -> int:
-    """The HTTP status of a library error: the caller's inputs (422) or missing data (503).
+    """The HTTP status of a library error: the caller's inputs (422) or the server's setup (503).
 
-    ``StoreNotFoundError`` (no data imported) and a missing optional dependency
-    (``MissingDependencyError``, an ``ImportError``) are the operator's problem, so 503; every
+    The one mapping of the service, used for direct answers and failed jobs alike.
+    ``StoreNotFoundError`` (no data imported) and :class:`MissingDependencyError` (an
+    optional package such as the ``nlp`` or ``plot`` extra is not installed; the message
+    gives the ``pip install 'hedgekit[...]'`` line) are the operator's problem, so 503; every
     other :class:`DataError`, :class:`ConfigurationError` and :class:`OptimizationError`
     (infeasible constraints included) comes from the request's values, so 422; anything
     else the library raises on purpose is a 400.
     """
-    if isinstance(exc, StoreNotFoundError | ImportError):  # no data / optional package missing
+    if isinstance(exc, StoreNotFoundError | MissingDependencyError):  # the operator must act
         return 503
     if isinstance(exc, DataError | ConfigurationError | OptimizationError):
         return 422

@@ -11,7 +11,8 @@ vectors at a date; :func:`semantic_peers` and :func:`evaluate_embeddings` use it
 
 from __future__ import annotations
 
-from hedgekit.text._base import Embedder, MissingDependencyError, l2_normalize
+from hedgekit._errors import MissingDependencyError  # also hedgekit.MissingDependencyError
+from hedgekit.text._base import Embedder, l2_normalize
 from hedgekit.text._cache import CacheEntry, EmbeddingCache, default_cache_dir
 from hedgekit.text._chunking import (
     AUTO_WINDOW,

@@ -16,12 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from hedgekit._errors import HedgekitError
-
 __all__ = [
     "PIPELINE_VERSION",
     "Embedder",
-    "MissingDependencyError",
     "l2_normalize",
     "stable_hash",
     "word_spans",
@@ -31,13 +28,6 @@ __all__ = [
 PIPELINE_VERSION = "hedgekit-text-1"
 
 _WORD = re.compile(r"\S+")
-
-
-class MissingDependencyError(HedgekitError, ImportError):
-    """An optional dependency of hedgekit is not installed.
-
-    The message names the package and the ``pip install`` line that adds it.
-    """
 
 
 def stable_hash(payload: Any, length: int = 64) -> str:

@@ -34,8 +34,9 @@ import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError
 from hedgekit._json import jsonable as _jsonable
+from hedgekit._optional import import_optional, install_hint, optional_module
 from hedgekit.data import MarketData, PointInTimeData
-from hedgekit.text._base import Embedder, MissingDependencyError
+from hedgekit.text._base import Embedder
 from hedgekit.text._evaluation import _one_per_issuer, cosine_silhouette
 from hedgekit.text._index import CacheLike, EmbeddingIndex
 from hedgekit.typing import DateLike, to_timestamp
@@ -59,8 +60,6 @@ PathLike = str | os.PathLike[str]
 Reducer = Literal["auto", "umap", "pca"]
 HtmlEngine = Literal["auto", "plotly", "svg"]
 
-_PLOT_HINT = "plotting needs matplotlib: pip install 'hedgekit[plot]'"
-_UMAP_HINT = "pip install 'hedgekit[cluster]' (or umap-learn)"
 _GICS_REFERENCES = ("gics_sector", "gics_sub_industry")
 _INFO_COLUMNS = ("name", "gics_sector", "gics_industry_group", "gics_industry", "gics_sub_industry")
 
@@ -159,25 +158,12 @@ def _check_int(name: str, value: object, minimum: int, example: int) -> int:
     return int(value)
 
 
-def _import_umap() -> Any | None:
-    """The ``umap`` module, or None when umap-learn (or numba under it) cannot be imported."""
-    try:
-        import umap
-    except ImportError as exc:
-        logger.debug("umap-learn is not importable: %s", exc)
-        return None
-    return umap
-
-
 def _matplotlib_figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]]:
     """A Figure on an Agg canvas (no pyplot, no global backend change) and its axes."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingDependencyError(_PLOT_HINT) from None
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
+    figure = import_optional("matplotlib.figure", extra="plot", purpose="plotting")
+    agg = import_optional("matplotlib.backends.backend_agg", extra="plot", purpose="plotting")
+    fig = figure.Figure(figsize=(width, height), layout="constrained")
+    agg.FigureCanvasAgg(fig)
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     return fig, axes
 
@@ -714,7 +700,7 @@ class ClusterResult:
         Raises
         ------
         MissingDependencyError
-            ``engine='plotly'`` and plotly is not installed (``pip install plotly``).
+            ``engine='plotly'`` and plotly is not installed (``pip install 'hedgekit[cluster]'``).
         """
         if engine not in ("auto", "plotly", "svg"):
             raise ConfigurationError(f"engine={engine!r} must be 'auto', 'plotly' or 'svg'")
@@ -722,14 +708,17 @@ class ClusterResult:
         out.parent.mkdir(parents=True, exist_ok=True)
         heading = title or self._title()
         if engine in ("auto", "plotly"):
-            try:
-                import plotly.graph_objects as go
-            except ImportError:
-                if engine == "plotly":
-                    raise MissingDependencyError(
-                        "the plotly HTML map needs plotly: pip install plotly "
-                        "(or pass engine='svg')"
-                    ) from None
+            go = (
+                import_optional(
+                    "plotly.graph_objects",
+                    extra="cluster",
+                    purpose="the plotly HTML map",
+                    alternative="or pass engine='svg'",
+                )
+                if engine == "plotly"
+                else optional_module("plotly.graph_objects")
+            )
+            if go is None:
                 logger.info("plotly is not installed; writing the SVG version of the map")
             else:
                 fig = self._plotly_figure(go, heading)
@@ -935,8 +924,7 @@ def _reduce(
 ) -> np.ndarray:
     n = len(vectors)
     if reducer == "umap":
-        umap = _import_umap()
-        assert umap is not None
+        umap = import_optional("umap", extra="cluster", purpose="reducer='umap'")
         model = umap.UMAP(
             n_neighbors=n_neighbors,
             n_components=n_components,
@@ -1091,10 +1079,13 @@ def cluster_embeddings(
         )
     used = reducer
     fallback = ""
-    if reducer in ("auto", "umap") and _import_umap() is None:
-        if reducer == "umap":
-            raise MissingDependencyError(f"reducer='umap' needs umap-learn: {_UMAP_HINT}")
-        fallback = f"umap-learn is not installed; reduced with PCA instead ({_UMAP_HINT})"
+    if reducer == "umap":
+        import_optional("umap", extra="cluster", purpose="reducer='umap'")  # fail now
+    elif reducer == "auto" and optional_module("umap") is None:
+        fallback = (
+            "umap-learn is not installed; reduced with PCA instead "
+            f"({install_hint('cluster', 'umap-learn')})"
+        )
         logger.warning(fallback)
         used = "pca"
     elif reducer == "auto":

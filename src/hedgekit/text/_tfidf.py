@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from hedgekit._errors import ConfigurationError
-from hedgekit.text._base import PIPELINE_VERSION, Embedder, MissingDependencyError, l2_normalize
+from hedgekit._optional import import_optional
+from hedgekit.text._base import PIPELINE_VERSION, Embedder, l2_normalize
 from hedgekit.text._base import stable_hash as _hash
 
 __all__ = ["TfidfSvdEmbedder"]
@@ -140,14 +141,13 @@ class TfidfSvdEmbedder(Embedder):
                 f"the TF-IDF backend fits on the texts it embeds and got {len(items)}; "
                 "give it the whole corpus (2 texts or more) in one call"
             )
-        try:
-            from sklearn.decomposition import TruncatedSVD
-            from sklearn.feature_extraction.text import TfidfVectorizer
-        except ImportError as exc:
-            raise MissingDependencyError(
-                "the TF-IDF backend needs scikit-learn; install it with "
-                "`pip install scikit-learn` (a dependency of hedgekit)"
-            ) from exc
+        decomposition = import_optional(
+            "sklearn.decomposition", extra=None, purpose="the TF-IDF backend"
+        )
+        feature_text = import_optional(
+            "sklearn.feature_extraction.text", extra=None, purpose="the TF-IDF backend"
+        )
+        TruncatedSVD, TfidfVectorizer = decomposition.TruncatedSVD, feature_text.TfidfVectorizer
         vectorizer = TfidfVectorizer(
             ngram_range=self.ngram_range,
             min_df=self.min_df,

