@@ -127,9 +127,10 @@ def test_baselines(serial, demo_market):
 
 
 def test_no_method_sees_the_future(serial, tmp_path):
-    """Plant different prices after 2022-06-30 (x0.3..x3, a new member, a new description):
-    every method's basket on 2022-06-30 is unchanged; only the perfect-foresight bound,
-    which looks ahead by design, changes."""
+    """Plant a different future after 2022-06-30 (prices and volumes x0.1..x10, the names
+    held on 2022-06-30 leaving the index on 2022-07-15, every company a new description on
+    2022-07-01): every method's basket on 2022-06-30 is unchanged; only the
+    perfect-foresight bound, which looks ahead by design, changes."""
     planted = tmp_path / "bundle"
     shutil.copytree(demo_bundle_path(), planted)
     px = pd.read_parquet(planted / "prices.parquet")
@@ -140,11 +141,35 @@ def test_no_method_sees_the_future(serial, tmp_path):
     px["volume"] = px["volume"].astype("float64")
     px.loc[late, "volume"] *= rng.uniform(0.1, 10.0, late.sum())
     px.to_parquet(planted / "prices.parquet")
+    first = _weights(serial)
+    held = {
+        name
+        for w in first.loc[first["rebalance"] == "2022-06-30", "weights_start"].dropna()
+        for name in json.loads(w)
+    }
+    members = pd.read_parquet(planted / "index_membership.parquet")
+    leaving = members["ticker"].isin(held - set(TARGETS)) & members["end_date"].isna()
+    assert leaving.sum() >= 10  # the plant touches the baskets
+    members.loc[leaving, "end_date"] = pd.Timestamp("2022-07-15")
+    members.to_parquet(planted / "index_membership.parquet", index=False)
+    desc = pd.read_parquet(planted / "descriptions.parquet")
+    new = desc[desc["as_of"] == pd.Timestamp("2021-06-30")].copy()
+    new["as_of"] = pd.Timestamp("2022-07-01")
+    new["text"] = np.roll(new["text"].to_numpy(), 1)  # each company another's business
+    pd.concat([desc, new], ignore_index=True).to_parquet(
+        planted / "descriptions.parquet", index=False
+    )
     store = Store(tmp_path / "home")
     import_bundle(planted, store)
+    market = MarketData(store)
+    later = market.as_of("2022-07-29")  # the plants are in the data
+    gone = set(members.loc[leaving, "ticker"])
+    assert not gone & set(later.members()) and gone <= set(market.as_of("2022-06-30").members())
+    texts = later.descriptions(list(TARGETS))["text"].reindex(list(TARGETS)).tolist()
+    assert texts == new.set_index("ticker").loc[list(TARGETS), "text"].tolist()
     out = tmp_path / "planted"
     config = _config(end="2022-07-29")
-    run_backtest(config, MarketData(store), out)
+    run_backtest(config, market, out)
     a = _weights(serial)
     a = a[a["rebalance"] == "2022-06-30"].reset_index(drop=True)
     b = _weights(out)

@@ -119,7 +119,13 @@ def test_max_and_min_weight(demo_market):
     w = res.constituents["weight"]
     assert (w <= 12.05).all()
     assert (w >= 3.95).all()
-    assert res.diagnostics["universe_filters"].get("weight cap below min_weight", 0) >= 0
+    # a name whose ADV cap (15% of its volume) is below the 4% floor cannot be held: it
+    # leaves the universe, counted under its own reason, and only it
+    dropped = res.diagnostics["universe_filters"]["weight cap below min_weight"]
+    assert dropped >= 1
+    no_floor = _run(demo_market, max_names=None, max_weight=12.0)
+    assert "weight cap below min_weight" not in no_floor.diagnostics["universe_filters"]
+    assert no_floor.diagnostics["candidates"] - res.diagnostics["candidates"] == dropped
 
 
 def test_leverage_and_cash(demo_market):
