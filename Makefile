@@ -1,6 +1,7 @@
 # hedgekit: two commands on a fresh clone.
 #   make demo   install hedgekit in .venv and run the main job on the embedded demo market
 #   make test   install hedgekit with its dev tools in .venv, lint, type-check and run the tests
+#   make bench  the same install plus the benchmarks' references (the bench extra: duckdb...)
 PYTHON ?= python3
 VENV ?= .venv
 # the CPU build of PyTorch for the nlp extra, installed first so that pip does not fetch a CUDA
@@ -37,7 +38,11 @@ typecheck: $(VENV)/.installed-dev
 test: lint typecheck
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-dev
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e '.[dev,yahoo,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_data.py
 
 clean:

@@ -10,7 +10,7 @@ Measures, on the real bundle (default ``../shared/data/us_equities``):
    pandas (``read_parquet`` with filters, pivot, ``pct_change``) and DuckDB (SQL window
    over the file, pivot in pandas).
 
-Run::
+Run (DuckDB comes with the bench extra, ``pip install -e '.[bench]'``, or ``make bench``)::
 
     python benchmarks/bench_data.py [--data DIR] [--repeat 20] [--json OUT]
 
