@@ -39,3 +39,14 @@ def test_a_hedge_too_small_for_one_share_is_an_error(demo_market):
     ps = PositionSet([Position("KSTD", 0.01)], "2023-12-29")
     with pytest.raises(ConfigurationError, match="buys no whole share"):
         PerformanceHedge(PerformanceHedgeParameters(ps, max_names=10), demo_market).calculate()
+
+
+def test_a_short_window_fits_with_a_warning(demo_market):
+    ps = PositionSet([Position("KSTD", 1_000_000)], "2023-12-29")
+    params = PerformanceHedgeParameters(
+        ps, max_names=5, observation_start_date="2023-11-28", estimator="sample"
+    )
+    res = PerformanceHedge(params, demo_market).calculate()
+    assert any("fitted on 2" in w and "understates" in w for w in res.diagnostics["warnings"])
+    long = PerformanceHedgeParameters(ps, max_names=5, estimator="sample")
+    assert "warnings" not in PerformanceHedge(long, demo_market).calculate().diagnostics

@@ -74,6 +74,8 @@ logger = logging.getLogger(__name__)
 
 _ADV_WINDOW = 20
 _MIN_OBSERVATIONS = 12
+#: fewer observations than this fit, with a warning: in-sample figures flatter the hedge
+_FEW_OBSERVATIONS = 60
 #: hedge dates whose candidate data stay cached on a MarketData
 _UNIVERSE_CACHE_SIZE = 8
 #: history a risk model fitted on the fly for a factor hedge covers (years before the date)
@@ -1056,6 +1058,13 @@ class PerformanceHedge:
                 "name": p.estimator_name,
                 "observations": prep.moments.observations,
             }
+        n_obs = len(prep.target_returns) if prep.moments is None else prep.moments.observations
+        if n_obs < _FEW_OBSERVATIONS:
+            diagnostics.setdefault("warnings", []).append(
+                f"the basket is fitted on {n_obs} {prep.sampling.value} returns: its in-sample "
+                f"tracking error understates the risk; give at least {_FEW_OBSERVATIONS} "
+                "(an earlier observation_start_date or more frequent sampling)"
+            )
         for t, given in (prep.merged or {}).items():
             diagnostics.setdefault("warnings", []).append(
                 f"{' and '.join(map(repr, given))} are one security ({t}): their positions "
