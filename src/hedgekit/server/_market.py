@@ -103,7 +103,7 @@ def preflight(params: PerformanceHedgeParameters, market: MarketData) -> None:
     params.validate()
     view = market.as_of(params.initial_portfolio.timestamp)
     ids = [p.identifier for p in params.initial_portfolio.positions]
-    tickers = market.resolve_many(ids, view.date)
+    tickers = list(dict.fromkeys(market.resolve_many(ids, view.date)))  # one per security
     prices = view.last_prices(tickers, field="close")
     missing = [t for t in tickers if not math.isfinite(float(prices[t]))]
     if missing:
