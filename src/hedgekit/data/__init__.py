@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from hedgekit.data._bundle import BUNDLE_FILES, ImportReport, import_bundle
+from hedgekit.data._corporate import ACTION_TYPES, canonical_action_type
 from hedgekit.data._demo import open_market
+from hedgekit.data._geography import COUNTRIES, REGIONS
 from hedgekit.data._market import (
     INDEX_ALIASES,
     MarketData,
@@ -17,8 +19,11 @@ from hedgekit.data._yahoo import YahooClient, YFinanceClient, pull
 from hedgekit.data.quality import QualityReport, check_data, plot_coverage
 
 __all__ = [
+    "ACTION_TYPES",
     "BUNDLE_FILES",
+    "COUNTRIES",
     "INDEX_ALIASES",
+    "REGIONS",
     "TABLES",
     "ImportReport",
     "MarketData",
@@ -29,6 +34,7 @@ __all__ = [
     "TableSpec",
     "YFinanceClient",
     "YahooClient",
+    "canonical_action_type",
     "check_data",
     "default_data_home",
     "import_bundle",

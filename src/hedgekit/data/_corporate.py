@@ -16,9 +16,58 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["detect_distributions"]
+__all__ = ["ACTION_TYPES", "canonical_action_type", "detect_distributions"]
 
 _THRESHOLD = 0.2
+
+#: the corporate-action types hedgekit knows (a store may add its own)
+ACTION_TYPES: tuple[str, ...] = (
+    "acquisition",
+    "bankruptcy",
+    "delisting",
+    "distribution",
+    "dividend",
+    "merger",
+    "name_change",
+    "reverse_split",
+    "rights_issue",
+    "spin_off",
+    "split",
+    "tender_offer",
+)
+
+# the names users bring from Marquee and vendors, mapped to hedgekit's
+_ALIASES: dict[str, str] = {
+    "mergers": "merger",
+    "mergers_and_acquisitions": "merger",
+    "m&a": "merger",
+    "acquisitions": "acquisition",
+    "takeover": "acquisition",
+    "spinoff": "spin_off",
+    "spin_offs": "spin_off",
+    "spinoffs": "spin_off",
+    "demerger": "spin_off",
+    "splits": "split",
+    "stock_split": "split",
+    "reverse_splits": "reverse_split",
+    "dividends": "dividend",
+    "special_dividend": "distribution",
+    "distributions": "distribution",
+    "rights_issues": "rights_issue",
+    "rights_offering": "rights_issue",
+    "delistings": "delisting",
+    "tender_offers": "tender_offer",
+    "name_changes": "name_change",
+    "bankruptcies": "bankruptcy",
+}
+
+
+def canonical_action_type(name: str) -> str:
+    """``name`` in hedgekit's spelling: lower case, ``_`` for spaces and hyphens, plural
+    and vendor names mapped (``'Spin-Offs'`` -> ``'spin_off'``, ``'Mergers'`` ->
+    ``'merger'``). Unknown names come back normalised, not checked."""
+    key = "_".join(str(name).strip().lower().replace("-", " ").split())
+    return _ALIASES.get(key, key)
 
 
 def detect_distributions(prices: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["REGIONS", "region_of", "regions_of"]
+__all__ = ["COUNTRIES", "REGIONS", "region_of", "regions_of"]
 
 _REGION_OF: dict[str, str] = {
     **dict.fromkeys(["United States", "Canada", "Bermuda"], "North America"),
@@ -42,6 +42,8 @@ _REGION_OF: dict[str, str] = {
 }  # fmt: skip
 
 REGIONS: tuple[str, ...] = tuple(sorted(set(_REGION_OF.values())))
+#: the countries mapped to a region
+COUNTRIES: tuple[str, ...] = tuple(sorted(_REGION_OF))
 
 
 def region_of(country: str | None) -> str | None:

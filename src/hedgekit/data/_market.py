@@ -37,6 +37,7 @@ from hedgekit._errors import (
     PointInTimeError,
     UnknownIdentifierError,
 )
+from hedgekit.data._corporate import canonical_action_type
 from hedgekit.data._gics import fill_gics_levels
 from hedgekit.data._identifiers import IdentifierResolver, share_class_groups
 from hedgekit.data._store import Store
@@ -778,8 +779,9 @@ class PointInTimeData:
         announced = df["announce_date"].fillna(df["effective_date"])
         df = df[announced <= self.date]
         if types is not None:
-            wanted = {t.strip().lower().replace("-", "_").replace(" ", "_") for t in types}
-            df = df[df["action_type"].str.lower().isin(wanted)]
+            wanted = {canonical_action_type(t) for t in types}
+            have = df["action_type"].map(canonical_action_type)
+            df = df[have.isin(wanted).to_numpy()]
         if pending_only:
             df = df[df["effective_date"] > self.date]
         return df.reset_index(drop=True)

@@ -44,6 +44,7 @@ from hedgekit._errors import (
     InfeasibleError,
     InsufficientHistoryError,
 )
+from hedgekit.data import ACTION_TYPES, COUNTRIES, REGIONS, canonical_action_type
 from hedgekit.data._market import MarketData, PointInTimeData, Sampling
 from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
@@ -54,6 +55,7 @@ from hedgekit.hedge._universe import (
     explode_universe,
     finite,
     match_labels,
+    require_known,
     text_match,
 )
 from hedgekit.measures import (
@@ -720,6 +722,17 @@ class PerformanceHedge:
         filt.drop("no price history", [t for t in universe if t not in have])
         sec = view.securities(filt.names)
         ex = p.exclusions
+        if ex is not None and ex.countries:
+            require_known("country", ex.countries, [*COUNTRIES, *sec["country"].dropna()])
+        if ex is not None and ex.regions:
+            require_known("region", ex.regions, [*REGIONS, *sec["region"].dropna()])
+        if p.exclude_corporate_actions_types:
+            in_store = market.store.read("corporate_actions")["action_type"].dropna()
+            require_known(
+                "corporate-action type",
+                [canonical_action_type(t) for t in p.exclude_corporate_actions_types],
+                [*ACTION_TYPES, *map(canonical_action_type, in_store)],
+            )
         if ex is not None:
             if ex.assets:
                 filt.drop("excluded assets", market.resolve_many(ex.assets, view.date))
@@ -803,6 +816,11 @@ class PerformanceHedge:
             "sector": lambda name: match_labels(sec["gics_sector"], [name], "sector"),
             "industry": lambda name: any_industry(sec, [name]),
         }
+        for kind, col, known in (("country", "country", COUNTRIES), ("region", "region", REGIONS)):
+            items = cons.countries if kind == "country" else cons.regions
+            if items:
+                names_ = [c.constraint_name for c in items]
+                require_known(kind, names_, [*known, *sec[col].dropna()])
         for kind, items in (
             ("country", cons.countries),
             ("region", cons.regions),

@@ -6,13 +6,14 @@ reason (``CandidateFilter.summary``).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from hedgekit._errors import DataError, UnknownIdentifierError
+from hedgekit._errors import ConfigurationError, DataError, UnknownIdentifierError
 from hedgekit.data._gics import resolve_gics_name
 from hedgekit.data._market import INDEX_ALIASES, MarketData, PointInTimeData
 
@@ -132,6 +133,22 @@ def any_industry(securities: pd.DataFrame, wanted: Iterable[str]) -> pd.Series:
         if not found:
             resolve_gics_name("industry", name)  # raises with suggestions
     return hits
+
+
+def require_known(kind: str, wanted: Iterable[str], known: Iterable[str]) -> None:
+    """Raise a ConfigurationError naming each of ``wanted`` that matches none of ``known``
+    (case- and space-insensitive), with the nearest known names."""
+    norm = {" ".join(str(k).split()).casefold(): str(k) for k in known if isinstance(k, str)}
+    for w in wanted:
+        if " ".join(str(w).split()).casefold() in norm:
+            continue
+        close = difflib.get_close_matches(str(w).casefold(), list(norm), n=3, cutoff=0.6)
+        hint = (
+            f"did you mean {', '.join(repr(norm[c]) for c in close)}?"
+            if close
+            else f"known: {', '.join(sorted(norm.values()))}"
+        )
+        raise ConfigurationError(f"{kind} {w!r} is not known; {hint}")
 
 
 def text_match(values: pd.Series, wanted: Iterable[str]) -> pd.Series:
