@@ -366,8 +366,7 @@ def test_user_errors(demo_market):
 @pytest.mark.realdata
 @pytest.mark.parametrize("ticker", ["WDC", "MOS", "AAPL"])
 def test_real_data_headline_cases(real_market, ticker):
-    import time
-
+    # speed is measured by benchmarks/bench_hedge.py, not asserted on a shared machine
     real_market.as_of("2023-12-29").returns("AAPL", window=5)  # panels warm
     params = PerformanceHedgeParameters(
         PositionSet([Position(ticker, quantity=100_000)], "2023-12-29"),
@@ -375,12 +374,9 @@ def test_real_data_headline_cases(real_market, ticker):
         max_names=10,
         max_weight=25.0,
     )
-    t0 = time.perf_counter()
     res = PerformanceHedge(params, real_market).calculate()
-    seconds = time.perf_counter() - t0
     c = res.constituents
     assert 1 <= len(c) <= 10
     assert ticker not in c.index
     assert res.statistics.loc["correlation_with_portfolio", ("in_sample", "Hedge")] > 0.5
     assert "out_of_sample" not in {s for s, _ in res.statistics.columns}  # data ends 2023-12-29
-    assert seconds < 3.0  # target < 1 s, measured in benchmarks/bench_hedge.py
