@@ -141,7 +141,7 @@ def test_factor_target_shrinks_toward_the_risk_models_forecast(demo_market):
         index=stocks, columns=stocks
     )
     fitted = est.fit(rets.to_numpy(), target=T.to_numpy() / 252)
-    assert 0.0 < fitted.shrinkage_ < 1.0
+    assert fitted.shrinkage_ == 0.3
     S = fitted.covariance_
     assert prep.moments is not None
     np.testing.assert_allclose(prep.moments.covariance, S[:-1, :-1], rtol=1e-9)

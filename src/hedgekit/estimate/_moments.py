@@ -46,10 +46,11 @@ ESTIMATORS: dict[str, Callable[[], Any]] = {
     "ensemble": lambda: AveragedCovariance(
         [SampleCovariance(252), SampleCovariance(504), SampleCovariance(756)]
     ),
-    # the default's three clipped years shrunk toward the factor risk model's forecast on
-    # the hedge date (a built model: `hedgekit risk build`), intensity chosen analytically
+    # the default's three clipped years shrunk 30% toward the factor risk model's forecast
+    # on the hedge date (a built model: `hedgekit risk build`); 30% chosen on 2007-2020
+    # (docs/evaluation.md, round 3), where the analytical intensity did worse
     "factor_target": lambda: TargetShrinkage(
-        Winsorized(SampleCovariance(756), threshold=4.0), shrinkage="auto"
+        Winsorized(SampleCovariance(756), threshold=4.0), shrinkage=0.3
     ),
     # three years of daily returns, each stock's outliers clipped at 4 robust sigmas, the
     # matrix shrunk half way toward its own 10-factor structure (docs/evaluation.md)
