@@ -216,3 +216,181 @@ def test_serve_refuses_an_empty_data_home(tmp_path: Any) -> None:
     r = runner.invoke(app, ["serve", "--home", str(tmp_path / "empty"), "--port", port])
     assert r.exit_code != 0
     assert "pass --demo" in str(r.exception)
+
+
+# ---------------------------------------------------------------------------- credentials
+def test_one_rule_for_two_credentials(service: Any) -> None:
+    """Every credential sent must be the same valid key, whichever header it is in."""
+    c = service.client
+    valid = {"X-API-Key": service.key_a}
+    same = {**valid, "Authorization": f"Bearer {service.key_a}"}
+    assert c.get("/v1/hedges", headers=same).status_code == 200
+    for authorization in (
+        "Basic dXNlcjpwYXNz",  # was ignored beside a valid X-API-Key
+        "Bearer hk_wrong",  # was 401
+        f"Bearer {service.key_b}",  # another valid key: ambiguous
+        "Bearer ",
+        "Digest x",
+    ):
+        r = c.get("/v1/hedges", headers={**valid, "Authorization": authorization})
+        assert r.status_code == 401, (authorization, r.text)
+        assert r.headers["www-authenticate"] == "Bearer"
+        assert "hedgekit keys create" in r.json()["detail"]
+    r = c.get("/v1/hedges", headers={**valid, "Authorization": "Basic dXNlcjpwYXNz"})
+    assert "must be 'Bearer <key>', not 'Basic'" in r.json()["detail"]
+    r = c.get("/v1/hedges", headers={**valid, "Authorization": f"Bearer {service.key_b}"})
+    assert "two different API keys" in r.json()["detail"]
+
+
+def test_key_in_the_query_string_is_refused(service: Any) -> None:
+    c = service.client
+    for query in (
+        {"api_key": service.key_a},
+        {"token": service.key_a},
+        {"limit": "5", "x": service.key_a},
+    ):
+        r = c.get("/v1/hedges", params=query, headers=service.a)
+        assert r.status_code == 401, query
+        assert "not accepted in the URL" in r.json()["detail"]
+        assert service.key_a not in r.text
+    assert c.get("/v1/health", params={"api_key": "hk_x"}).status_code == 401
+    assert c.get("/v1/hedges", params={"limit": "5"}, headers=service.a).status_code == 200
+
+
+def test_key_in_the_query_string_never_reaches_the_access_log(
+    demo_store: Any, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from hedgekit.server import ServerSettings, create_app
+
+    from .conftest import make_keys
+
+    db_path = tmp_path / "live" / "hedgekit.db"
+    (key,) = make_keys(db_path, "alice")
+    settings = ServerSettings(data_home=demo_store.home, db_path=db_path)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), log_config=None, access_log=True)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    caplog.set_level("INFO", logger="uvicorn.access")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        url = f"http://127.0.0.1:{port}"
+        r = httpx.get(f"{url}/v1/hedges", params={"api_key": key, "limit": 3})
+        assert r.status_code == 401
+        httpx.get(f"{url}/v1/hedges", params={"limit": 3}, headers={"X-API-Key": key})
+    finally:
+        server.should_exit = True
+        thread.join(30)
+    access = "\n".join(r.getMessage() for r in caplog.records if r.name == "uvicorn.access")
+    assert "api_key=REDACTED" in access  # the request is logged, without the key
+    assert "limit=3" in access
+    assert key not in caplog.text
+    assert key[3:20] not in caplog.text
+
+
+# ---------------------------------------------------------------------------- 405
+def test_405_lists_every_allowed_method(service: Any) -> None:
+    c = service.client
+    cases = {
+        ("PUT", "/v1/hedges"): "GET, POST",  # Starlette said POST only
+        ("PATCH", "/v1/hedges/abc"): "DELETE, GET",  # Starlette said GET only
+        ("POST", "/v1/hedges/abc/basket.csv"): "GET",
+        ("POST", "/v1/health"): "GET",
+    }
+    for (method, path), allow in cases.items():
+        r = c.request(method, path, headers=service.a)
+        assert r.status_code == 405, (method, path)
+        assert r.headers["allow"] == allow, (method, path)
+        assert r.json()["type"] == "method_not_allowed"
+        assert f"use {allow}" in r.json()["detail"]
+        for listed in allow.split(", "):  # and each listed method is really allowed
+            assert c.request(listed, path, headers=service.a).status_code != 405, listed
+
+
+# ---------------------------------------------------------------------------- files
+def test_server_files_are_private(service: Any, hedge: dict[str, Any], wait: Any) -> None:
+    c = service.client
+    wait(c, service.a, c.post("/v1/hedges", json=hedge, headers=service.a).json()["id"])
+    db = service.settings.database
+    assert db.parent.stat().st_mode & 0o777 == 0o700
+    files = [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", ".lock"))]
+    for path in files:
+        assert path.exists(), path
+        assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_an_existing_world_readable_database_is_tightened(tmp_path: Any) -> None:
+    import os
+
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o755)
+    path = folder / "hedgekit.db"
+    first = Database(path)
+    first.connect()
+    first.close()
+    os.chmod(path, 0o644)
+    db = Database(path)
+    db.connect()
+    db.acquire()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert folder.stat().st_mode & 0o777 == 0o755  # a folder it did not create is left alone
+    db.close()
+
+
+def test_keys_list_on_a_missing_database_creates_nothing(tmp_path: Any) -> None:
+    runner = CliRunner()
+    typo = tmp_path / "hedgkit.db"
+    for command in (["keys", "list"], ["keys", "revoke", "alice"]):
+        r = runner.invoke(app, [*command, "--db", str(typo)])
+        assert r.exit_code != 0
+        assert f"no service database at {typo}" in str(r.exception)
+        assert "hedgekit keys create" in str(r.exception)
+    assert not typo.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- health
+def test_health_without_a_key_shows_no_path(service_factory: Any, tmp_path: Any) -> None:
+    from hedgekit.server import ServerSettings, create_app
+
+    from .conftest import make_keys
+
+    empty = tmp_path / "no-data-here"
+    db_path = tmp_path / "nodata" / "hedgekit.db"
+    make_keys(db_path, "alice")
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(ServerSettings(data_home=empty, db_path=db_path))) as c:
+        r = c.get("/v1/health")
+    assert r.status_code == 503
+    assert r.json()["status"] == "degraded"
+    assert str(tmp_path) not in r.text
+    assert "no-data-here" not in r.text
+    assert "no market data loaded" in r.json()["data"]
+
+
+def test_settings_of_the_fair_service_are_validated() -> None:
+    from hedgekit import ConfigurationError
+    from hedgekit.server import ServerSettings
+
+    with pytest.raises(ConfigurationError, match=r"retain_days=-1: use a number of days >= 0"):
+        ServerSettings(retain_days=-1).validate()
+    with pytest.raises(ConfigurationError, match=r"max_running_per_key=0: use a whole number"):
+        ServerSettings(max_running_per_key=0).validate()
+    with pytest.raises(ConfigurationError, match=r"max_queued_per_key=0: use a whole number"):
+        ServerSettings(max_queued_per_key=0).validate()
+    assert ServerSettings(workers=4).running_per_key == 3
+    assert ServerSettings(workers=1).running_per_key == 1
+    assert ServerSettings(queue_size=10).queued_per_key == 10
+    assert ServerSettings().queued_per_key == 25

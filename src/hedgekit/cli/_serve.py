@@ -34,11 +34,13 @@ DbOption = Annotated[
 _SERVICE = "the hedging service"
 
 
-def _key_store(home: Path | None, db: Path | None) -> KeyStore:
+def _key_store(home: Path | None, db: Path | None, *, create: bool = False) -> KeyStore:
+    """The key store; only ``keys create`` may create the database (a typo must not)."""
     import_optional("fastapi", extra="server", purpose=_SERVICE)  # hedgekit.server needs it
     from hedgekit.server import Database, KeyStore, default_db_path
 
-    return KeyStore(Database(db if db is not None else default_db_path(home)))
+    path = db if db is not None else default_db_path(home)
+    return KeyStore(Database(path, create=create))
 
 
 # --------------------------------------------------------------------------- serve
@@ -63,6 +65,33 @@ def serve(
         int,
         typer.Option("--max-attempts", help="Starts per job before a crash marks it failed."),
     ] = 2,
+    max_queued_per_key: Annotated[
+        int,
+        typer.Option(
+            "--max-queued-per-key", help="Most jobs one key may have waiting; beyond it 429."
+        ),
+    ] = 25,
+    max_running_per_key: Annotated[
+        int | None,
+        typer.Option(
+            "--max-running-per-key",
+            help="Most jobs of one key computed at once [default: workers - 1, at least 1].",
+            show_default=False,
+        ),
+    ] = None,
+    retain_days: Annotated[
+        float,
+        typer.Option(
+            "--retain-days", help="Delete finished hedges this many days old (0: keep forever)."
+        ),
+    ] = 30.0,
+    max_stored_per_key: Annotated[
+        int,
+        typer.Option(
+            "--max-stored-per-key",
+            help="Keep at most this many finished hedges per key, newest first (0: no limit).",
+        ),
+    ] = 1000,
     cors_origin: Annotated[
         list[str] | None,
         typer.Option(
@@ -103,6 +132,10 @@ def serve(
         workers=workers,
         queue_size=queue_size,
         max_attempts=max_attempts,
+        max_queued_per_key=max_queued_per_key,
+        max_running_per_key=max_running_per_key,
+        retain_days=retain_days,
+        max_stored_per_key=max_stored_per_key,
         rate_per_second=rate,
         rate_burst=burst,
         max_body_bytes=max_body,
@@ -134,7 +167,7 @@ def keys_create(
     db: DbOption = None,
 ) -> None:
     """Create an API key and print it once: it is stored hashed and cannot be shown again."""
-    keys = _key_store(home, db)
+    keys = _key_store(home, db, create=True)
     secret = keys.create(name)
     err_console.print(
         f"created key [bold]{name}[/bold] in {keys.db.path}; copy it now, it is not shown again:",
@@ -183,6 +216,11 @@ def keys_revoke(
     home: HomeOption = None,
     db: DbOption = None,
 ) -> None:
-    """Revoke a key: refused from the next request on (its hedges stay, unreachable)."""
+    """Revoke a key: refused from the next request on; its queued and running hedges are
+    cancelled (its finished ones stay, unreachable, until the retention deletes them)."""
     key = _key_store(home, db).revoke(name)
-    console.print(f"revoked key {key.name} ({key.prefix}…) at {key.revoked_at}", highlight=False)
+    console.print(
+        f"revoked key {key.name} ({key.prefix}…) at {key.revoked_at}; "
+        f"{key.cancelled} queued or running hedge(s) cancelled",
+        highlight=False,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hedgekit.server._app import ServiceState, create_app
 from hedgekit.server._db import Database
-from hedgekit.server._jobs import JobRunner, QueueFullError, StoredJob
+from hedgekit.server._jobs import JobRunner, QueueFullError, QueueShareError, StoredJob
 from hedgekit.server._keys import ApiKey, KeyStore, hash_key
 from hedgekit.server._market import MarketProvider, error_status, preflight
 from hedgekit.server._ratelimit import TokenBucket
@@ -24,6 +24,7 @@ __all__ = [
     "KeyStore",
     "MarketProvider",
     "QueueFullError",
+    "QueueShareError",
     "ServerSettings",
     "ServiceState",
     "StoredJob",

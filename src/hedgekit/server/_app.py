@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi import Path as PathParam
@@ -32,6 +33,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import hedgekit
@@ -39,7 +41,7 @@ from hedgekit._errors import HedgekitError, UnknownIdentifierError
 from hedgekit._optional import optional_module
 from hedgekit.server._db import Database
 from hedgekit.server._errors import validation_error_body
-from hedgekit.server._jobs import JobRunner, QueueFullError, StoredJob
+from hedgekit.server._jobs import JobRunner, QueueFullError, QueueShareError, StoredJob
 from hedgekit.server._keys import ApiKey, KeyStore
 from hedgekit.server._market import MarketProvider, error_status, preflight
 from hedgekit.server._ratelimit import TokenBucket
@@ -86,6 +88,10 @@ _API_KEY_HELP = (
     "send your key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'; an operator "
     "creates one with `hedgekit keys create NAME`"
 )
+#: query parameters that carry a credential: refused, and redacted before anything logs them
+_SECRET_PARAMS = frozenset({"api_key", "apikey", "api-key", "x-api-key", "key", "token"})
+_SECRET_PARAMS |= {"access_token", "auth", "authorization"}
+_REDACTED = "REDACTED"
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -96,7 +102,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "The hedge is not done yet.",
         413: "Request body larger than the limit.",
         422: "Invalid input; the message names the field and the fix.",
-        429: "Rate limit exceeded; see Retry-After.",
+        429: "Rate limit, or the key's share of the queue, exceeded; see Retry-After.",
         503: "Queue full, no market data, or an optional component missing.",
     }
     return {c: {"model": ErrorBody, "description": text[c]} for c in codes}
@@ -150,6 +156,20 @@ class _Guard:
             await self.app(scope, receive, send)
             return
         docs = str(scope.get("path", "")).startswith(_DOCS_PATHS)
+        if _redact_query(scope):
+            body = ErrorBody(
+                detail="API keys are not accepted in the URL (URLs end up in logs, proxies and "
+                f"browser history); {_API_KEY_HELP}",
+                type=_HTTP_TYPES[401],
+            ).model_dump_json()
+            response = Response(
+                body,
+                status_code=401,
+                media_type="application/json",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, self._headers(send, docs))
+            return
         length = Headers(scope=scope).get("content-length")
         if length is not None:
             declared = int(length) if length.isdigit() else -1
@@ -190,23 +210,74 @@ class _Guard:
         return wrapped
 
 
+def _redact_query(scope: Scope) -> bool:
+    """Redact credentials in the query string, in place; True if there were any.
+
+    The scope is the server's own object: uvicorn's access log reads the query string from
+    it after the response, so redacting here keeps the key out of the log.
+    """
+    raw: bytes = scope.get("query_string", b"")
+    if not raw:
+        return False
+    text = raw.decode("latin-1")
+    found = False
+    cleaned = []
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        if name.lower() in _SECRET_PARAMS or "hk_" in name or "hk_" in value:
+            found = True
+            name, value = (_REDACTED if "hk_" in name else name), _REDACTED
+        cleaned.append((name, value))
+    if found:
+        scope["query_string"] = urlencode(cleaned).encode("latin-1")
+    elif "hk_" in text:  # something like a key in a part parse_qsl does not return
+        found = True
+        scope["query_string"] = _REDACTED.encode()
+    return found
+
+
 # ---------------------------------------------------------------------------- auth
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 _header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: <key>")
 
 
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 def current_key(
+    request: Request,
     state: State,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header: Annotated[str | None, Security(_header_key)],
 ) -> ApiKey:
-    """The caller's live API key, after the per-key rate limit (401 / 429 otherwise)."""
-    secret = bearer.credentials if bearer is not None else header
-    if not secret:
-        raise HTTPException(
-            401, f"missing API key: {_API_KEY_HELP}", headers={"WWW-Authenticate": "Bearer"}
+    """The caller's live API key, after the per-key rate limit (401 / 429 otherwise).
+
+    One rule for credentials: every credential sent must be the same valid key. An
+    ``Authorization`` header that is not ``Bearer <key>`` (``Basic ...``, an empty bearer)
+    is 401 even beside a valid ``X-API-Key``, and so are two different keys; the outcome
+    never depends on which header the server happens to read first.
+    """
+    sent: list[str] = []
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise _unauthorized(
+                f"the Authorization header must be 'Bearer <key>', not {scheme[:20]!r}: every "
+                f"credential sent must be a valid key (even beside X-API-Key); {_API_KEY_HELP}"
+            )
+        sent.append(value.strip())
+    if header is not None and header.strip():
+        sent.append(header.strip())
+    del bearer  # declared for the OpenAPI security scheme; read above with its scheme
+    if not sent:
+        raise _unauthorized(f"missing API key: {_API_KEY_HELP}")
+    if len(set(sent)) > 1:
+        raise _unauthorized(
+            "two different API keys (Authorization and X-API-Key); send one key, in one "
+            f"header: {_API_KEY_HELP}"
         )
-    key = state.keys.authenticate(secret.strip())
+    key = state.keys.authenticate(sent[0])
     if key is None:
         raise HTTPException(
             401,
@@ -312,6 +383,12 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             workers=settings.workers,
             queue_size=settings.queue_size,
             max_attempts=settings.max_attempts,
+            max_queued_per_key=settings.queued_per_key,
+            max_running_per_key=settings.running_per_key,
+            retain_days=settings.retain_days,
+            max_stored_per_key=settings.max_stored_per_key,
+            cleanup_interval=settings.cleanup_interval,
+            cancel_poll=settings.cancel_poll,
         ),
         market=market,
         bucket=TokenBucket(settings.rate_per_second, settings.rate_burst),
@@ -401,6 +478,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             body.model_dump(), status_code=503, headers={"Retry-After": _RETRY_QUEUE_FULL}
         )
 
+    @app.exception_handler(QueueShareError)
+    async def on_queue_share(request: Request, exc: QueueShareError) -> Response:
+        body = ErrorBody(detail=str(exc), type="QueueShareError")
+        return JSONResponse(
+            body.model_dump(), status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+
     @app.exception_handler(HedgekitError)
     async def on_hedgekit(request: Request, exc: HedgekitError) -> Response:
         body = ErrorBody(detail=str(exc), type=type(exc).__name__)
@@ -418,8 +502,13 @@ def _install_error_handlers(app: FastAPI) -> None:
                     "encoded as UTF-8 with Content-Type: application/json"
                 ),
             )
+        headers = exc.headers
+        if status == 405:  # Starlette names the methods of one route; list every route's
+            allowed = _allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"method {request.method} not allowed here; use {', '.join(allowed)}"
         body = ErrorBody(detail=detail, type=_HTTP_TYPES.get(status, "http_error"))
-        return JSONResponse(body.model_dump(), status_code=status, headers=exc.headers)
+        return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
     @app.exception_handler(Exception)
     async def on_bug(request: Request, exc: Exception) -> Response:
@@ -437,6 +526,16 @@ def _install_error_handlers(app: FastAPI) -> None:
             type="internal_error",
         )
         return JSONResponse(body.model_dump(), status_code=500)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route accepts at the request's path, sorted."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods)
 
 
 def _install_pages(app: FastAPI, offline_docs: Path | None) -> None:
@@ -463,12 +562,17 @@ def _install_pages(app: FastAPI, offline_docs: Path | None) -> None:
 def _install_routes(app: FastAPI) -> None:
     @app.get("/v1/health", response_model=HealthOut, tags=["service"])
     def health(state: State) -> Response:
-        """Liveness and load; no API key needed. 503 when degraded (no worker or no data)."""
+        """Liveness and load; no API key needed. 503 when degraded (no worker or no data).
+
+        Nothing here names a file or folder of the server: without a key, ``data`` says only
+        whether market data is loaded; the server log has the reason when it is not.
+        """
         try:
             state.market.get()
             data = "ok"
         except HedgekitError as exc:
-            data = str(exc)
+            logger.debug("health: no market data: %s", exc)
+            data = f"no market data loaded ({type(exc).__name__}); the server log has the reason"
         counts = state.runner.counts()
         alive = state.runner.alive
         ok = data == "ok" and alive == state.settings.workers
@@ -568,7 +672,7 @@ def _install_routes(app: FastAPI) -> None:
         responses=_errors(401, 404, 429),
     )
     def delete_hedge(hedge_id: str, state: State, key: Caller) -> Response:
-        """Delete a hedge and its result (a running one finishes, and is not stored)."""
+        """Delete a hedge and its result; a queued one never runs, a running one is stopped."""
         if not state.runner.delete(key.id, hedge_id):
             raise _not_found(hedge_id)
         return Response(status_code=204)

@@ -5,6 +5,14 @@ whole result). A job's result, basket and final status are written by one ``UPDA
 so a reader sees either no result or all of it, and a crash cannot leave half a result.
 ``synchronous=FULL`` makes each commit durable before it returns: a result the API has
 reported as done survives ``kill -9`` and power loss alike.
+
+The files are private to the server's user: the folder it creates is ``0700``; the
+database, its ``-wal`` / ``-shm`` companions and the ``.lock`` file are ``0600`` (an
+existing file with group or world bits is tightened when opened), since they hold every
+client's requests and results.
+
+Schema versions (``PRAGMA user_version``): 1, the first; 2 adds the ``cancelled`` job
+status (a v1 file is migrated in place on first open, in one transaction).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import logging
 import os
 import sqlite3
@@ -22,11 +31,11 @@ from typing import IO
 
 from hedgekit._errors import ConfigurationError
 
-__all__ = ["Database", "utcnow"]
+__all__ = ["Database", "cancellation", "utcnow"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -41,7 +50,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
     id           TEXT NOT NULL UNIQUE,
     key_id       INTEGER NOT NULL REFERENCES api_keys(id),
-    status       TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    status       TEXT NOT NULL
+                 CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
     request      TEXT NOT NULL,
     created_at   TEXT NOT NULL,
     started_at   TEXT,
@@ -56,11 +66,29 @@ CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (key_id, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, seq);
 """
 
+#: v1 -> v2: SQLite cannot change a CHECK constraint, so the jobs table is copied
+_MIGRATE_1_TO_2 = """
+ALTER TABLE jobs RENAME TO jobs_v1;
+DROP INDEX IF EXISTS jobs_by_owner;
+DROP INDEX IF EXISTS jobs_by_status;
+{schema}
+INSERT INTO jobs SELECT * FROM jobs_v1;
+DROP TABLE jobs_v1;
+"""
+#: file modes of what the server creates: private to its user
+_FILE_MODE = 0o600
+_DIR_MODE = 0o700
+
 
 def utcnow() -> str:
     """The current UTC time, ISO 8601 with a ``Z``, to the millisecond."""
     now = dt.datetime.now(dt.UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def cancellation(message: str) -> str:
+    """The ``error`` JSON stored with a cancelled job (why it was cancelled)."""
+    return json.dumps({"status_code": 409, "type": "Cancelled", "message": message})
 
 
 class Database:
@@ -69,7 +97,11 @@ class Database:
     Parameters
     ----------
     path : path-like
-        The database file; its folder is created if needed.
+        The database file; its folder is created if needed (mode ``0700``).
+    create : bool, default True
+        Create the file when it does not exist. With False, opening a missing file raises
+        :class:`ConfigurationError` (``hedgekit keys list --db TYPO`` must not leave an
+        empty database behind).
 
     Notes
     -----
@@ -78,8 +110,9 @@ class Database:
     the same job).
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
         self.path = Path(path).expanduser()
+        self.create = create
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -94,8 +127,14 @@ class Database:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
+        if not self.create and not self.path.is_file():
+            raise ConfigurationError(
+                f"no service database at {self.path}; check the path given to --db (or "
+                "HEDGEKIT_SERVER_DB), or create the first key with `hedgekit keys create "
+                "NAME`, which creates the database"
+            )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._create_private()
             conn = sqlite3.connect(
                 self.path, timeout=30.0, isolation_level=None, check_same_thread=False
             )
@@ -122,10 +161,36 @@ class Database:
                 f"{self.path} was written by a newer hedgekit (schema {version}, this one "
                 f"knows {SCHEMA_VERSION}); upgrade hedgekit or use another --db"
             )
-        if version < SCHEMA_VERSION:
+        if version == 1:
+            script = _MIGRATE_1_TO_2.format(schema=_SCHEMA)
+            conn.executescript(f"BEGIN IMMEDIATE;{script}PRAGMA user_version=2;COMMIT;")
+            logger.info("migrated %s to schema 2 (the 'cancelled' job status)", self.path)
+        elif version < SCHEMA_VERSION:
             conn.executescript(
                 f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
             )
+        self._tighten(self.path.with_name(self.path.name + "-wal"))
+        self._tighten(self.path.with_name(self.path.name + "-shm"))
+
+    # ------------------------------------------------------------------ file modes
+    def _create_private(self) -> None:
+        """Create the folder (0700) and an empty database file (0600) if missing."""
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, mode=_DIR_MODE)
+        try:  # an empty file is an empty SQLite database; SQLite gives -wal/-shm its mode
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _FILE_MODE)
+        except FileExistsError:
+            self._tighten(self.path)
+        else:
+            os.close(fd)
+
+    @staticmethod
+    def _tighten(path: Path) -> None:
+        """Drop the group and world bits of a file this user owns (others are left alone)."""
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                os.chmod(path, st.st_mode & 0o700)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -163,8 +228,12 @@ class Database:
         """
         if self._lock_file is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path.with_name(self.path.name + ".lock"), "a+")  # noqa: SIM115
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, mode=_DIR_MODE)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR | os.O_APPEND, _FILE_MODE)
+        self._tighten(lock_path)
+        handle = open(fd, "a+")  # noqa: SIM115
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

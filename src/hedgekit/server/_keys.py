@@ -8,6 +8,7 @@ holds a key, and logs never print one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -16,7 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from hedgekit._errors import ConfigurationError, HedgekitError
-from hedgekit.server._db import Database, utcnow
+from hedgekit.server._db import Database, cancellation, utcnow
 
 __all__ = ["ApiKey", "KeyStore", "hash_key"]
 
@@ -47,6 +48,8 @@ class ApiKey:
         UTC timestamps; ``revoked_at`` is None for a live key.
     hedges : int
         Number of hedges the key owns.
+    cancelled : int
+        Set by :meth:`KeyStore.revoke`: the key's queued and running hedges it cancelled.
     """
 
     id: int
@@ -55,6 +58,7 @@ class ApiKey:
     created_at: str
     revoked_at: str | None = None
     hedges: int = 0
+    cancelled: int = 0
 
     @property
     def active(self) -> bool:
@@ -119,21 +123,36 @@ class KeyStore:
     def revoke(self, name: str) -> ApiKey:
         """Revoke the key named ``name``: it is refused from the next request on.
 
+        In the same transaction its queued and running hedges are marked ``cancelled``:
+        no worker takes a queued one any more, and a running server stops a running one
+        within its ``cancel_poll`` (half a second by default). Finished hedges stay until
+        the retention deletes them.
+
         Raises
         ------
         HedgekitError
             No such key, or it is already revoked.
         """
-        conn = self.db.connect()
-        row = conn.execute("SELECT revoked_at FROM api_keys WHERE name = ?", (name,)).fetchone()
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT id, revoked_at FROM api_keys WHERE name = ?", (name,)
+            ).fetchone()
+            if row is not None and row["revoked_at"] is None:
+                now = utcnow()
+                conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now, row["id"]))
+                cancelled = conn.execute(
+                    "UPDATE jobs SET status = 'cancelled', finished_at = ?, error = ? "
+                    "WHERE key_id = ? AND status IN ('queued', 'running')",
+                    (now, cancellation(f"key {name!r} was revoked"), row["id"]),
+                ).rowcount
         if row is None:
             known = [k.name for k in self.list_keys()]
             hint = f"known keys: {', '.join(known)}" if known else "no key exists yet"
             raise HedgekitError(f"no key named {name!r}; {hint} (see `hedgekit keys list`)")
         if row["revoked_at"] is not None:
             raise HedgekitError(f"key {name!r} was already revoked at {row['revoked_at']}")
-        conn.execute("UPDATE api_keys SET revoked_at = ? WHERE name = ?", (utcnow(), name))
-        return next(k for k in self.list_keys() if k.name == name)
+        key = next(k for k in self.list_keys() if k.name == name)
+        return dataclasses.replace(key, cancelled=cancelled)
 
     def authenticate(self, key: str) -> ApiKey | None:
         """The live key matching ``key``, or None (unknown, malformed or revoked)."""
