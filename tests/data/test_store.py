@@ -48,6 +48,19 @@ def test_commit_publishes_and_failure_leaves_store_untouched(tmp_path):
     assert not [p for p in (tmp_path / "snapshots").iterdir() if p.name.startswith(".staging")]
 
 
+def test_a_killed_imports_staging_folder_is_removed_by_the_next(tmp_path):
+    store = Store(tmp_path)
+    with store.transaction(source="first") as tx:
+        tx.write("restricted", _restricted(["AAA"]))
+    orphan = tmp_path / "snapshots" / ".staging-20200101T000000-dead"
+    orphan.mkdir()
+    (orphan / "prices.parquet").write_bytes(b"half written")
+    with store.transaction(source="second") as tx:
+        tx.write("restricted", _restricted(["BBB"]))
+    assert not orphan.exists()
+    assert list(store.read("restricted")["ticker"]) == ["BBB"]
+
+
 def test_unchanged_tables_carry_over_and_manifest_tracks_history(tmp_path):
     store = Store(tmp_path)
     with store.transaction(source="a", metadata={"synthetic": True}) as tx:

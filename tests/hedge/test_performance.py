@@ -84,6 +84,9 @@ def test_results_outputs(base, tmp_path):
     assert all(p.quantity < 0 for p in ps.positions)
     csv = base.to_basket_csv(tmp_path / "b.csv")
     assert csv.splitlines()[0] == "identifier,side,shares,price,notional,weight_pct"
+    assert "e+" not in csv  # notionals in plain decimals, not scientific notation
+    first = csv.splitlines()[1].split(",")
+    assert float(first[4]) == pytest.approx(base.constituents["notional"].iloc[0], abs=0.01)
     payload = json.loads(base.to_basket_json(tmp_path / "b.json"))
     assert payload["synthetic"] is True
     assert len(payload["positions"]) == len(base.constituents)

@@ -189,6 +189,11 @@ class Store:
         with open(self.home / ".lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                # under the lock no other transaction is alive: a staging folder left here
+                # is from a process that was killed mid-import
+                for orphan in (self.home / "snapshots").glob(".staging-*"):
+                    logger.info("removing %s, left by an interrupted import", orphan)
+                    shutil.rmtree(orphan, ignore_errors=True)
                 tx = Transaction(self, source, dict(metadata or {}))
                 try:
                     yield tx

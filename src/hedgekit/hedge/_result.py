@@ -176,7 +176,9 @@ class PerformanceHedgeResult:
 
     def to_basket_csv(self, path: str | Path | None = None) -> str:
         """The basket as CSV text; also written to ``path`` when given."""
-        text = self.basket().to_csv(index=False, float_format="%.6g")
+        # fixed decimals (cents for notionals), never scientific notation
+        b = self.basket().round({"price": 4, "notional": 2, "weight_pct": 4})
+        text = b.to_csv(index=False)
         if path is not None:
             Path(path).write_text(text)
         return text
