@@ -341,6 +341,30 @@ class MarketData:
         """Last trading date in the store."""
         return pd.Timestamp(self.calendar[-1])
 
+    @cached_property
+    def coverage_end(self) -> pd.Timestamp:
+        """Last date on which at least half as many stocks have a price as on the best-covered
+        day of the year before: :attr:`end` unless a few stocks were imported with later
+        rows than the rest."""
+        counts = self._panels["adj_close"].notna().sum(axis=1)
+        recent = counts.iloc[-260:]
+        broad = recent[recent >= 0.5 * recent.max()]
+        return pd.Timestamp(broad.index[-1]) if len(broad) else self.end
+
+    def end_hint(self, date: DateLike) -> str:
+        """Why prices may be missing on ``date``: empty unless ``date`` is after
+        :attr:`coverage_end`, i.e. only the few stocks with later rows trade on it."""
+        ts = to_timestamp(date)
+        if ts <= self.coverage_end:
+            return ""
+        late = self._panels["adj_close"].loc[self.coverage_end + pd.Timedelta(days=1) :]
+        names = list(late.columns[late.notna().any().to_numpy()])
+        return (
+            f"; the data end {self.end:%Y-%m-%d} comes from {len(names)} stock(s) imported with "
+            f"rows after the rest ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}), "
+            f"most stocks end {self.coverage_end:%Y-%m-%d}: hedge on that date"
+        )
+
     def as_of(self, date: DateLike) -> PointInTimeData:
         """View of what was known at the close of ``date``.
 

@@ -350,6 +350,7 @@ class PerformanceHedge:
             raise DataError(
                 f"no price for {', '.join(missing)} on or shortly before "
                 f"{view.date:%Y-%m-%d}; choose a date when they traded"
+                + market.end_hint(view.date)
             )
         rows: dict[str, dict[str, float]] = {}
         for pos, t in zip(ps.positions, tickers, strict=True):

@@ -110,7 +110,19 @@ def preflight(params: PerformanceHedgeParameters, market: MarketData) -> None:
         raise DataError(
             f"no price for {', '.join(missing)} on or shortly before {view.date:%Y-%m-%d}; "
             "choose a date when they traded"
+            + market.end_hint(view.date)
         )
+    ps = params.initial_portfolio
+    if ps.reference_notional is None:  # by quantity: shorts may outweigh the longs
+        by_ticker = dict(zip(ids, market.resolve_many(ids, view.date), strict=True))
+        net = math.fsum(
+            float(p.quantity or 0.0) * float(prices[by_ticker[p.identifier]]) for p in ps.positions
+        )
+        if net <= 0:
+            raise ConfigurationError(
+                f"the portfolio's net notional is {net:,.0f} USD; a short hedge needs a "
+                "net long portfolio"
+            )
     explode_universe(market, view, params.universe, params.explode_universe)
     if params.exclusions is not None and params.exclusions.assets:
         market.resolve_many(params.exclusions.assets, view.date)
