@@ -41,7 +41,7 @@ def test_coverage_end_is_where_most_stocks_end(late_market, demo_market):
 
 
 def test_a_hedge_on_the_moved_end_names_the_cause(late_market):
-    market, last = late_market
+    market, _ = late_market
     ps = PositionSet([Position("FRLX", 1000)], market.end)
     with pytest.raises(DataError, match=r"1 stock\(s\) imported with rows after the rest \(KSTD\)"):
         PerformanceHedge(PerformanceHedgeParameters(ps, max_names=5), market).calculate()
