@@ -344,14 +344,18 @@ def test_user_errors(demo_market):
         _run(demo_market, positions=PositionSet([Position("NOPE", quantity=1)], DATE))
     with pytest.raises(ConfigurationError, match="reference_notional"):
         _run(demo_market, positions=PositionSet([Position(TARGET, weight=1.0)], DATE))
-    with pytest.raises(ConfigurationError, match="either quantity or weight"):
+    with pytest.raises(ConfigurationError, match="neither of quantity and weight"):
         _run(demo_market, positions=PositionSet([Position(TARGET)], DATE))
     with pytest.raises(ConfigurationError, match="position set is empty"):
         _run(demo_market, positions=PositionSet([], DATE))
     with pytest.raises(ConfigurationError, match="net long"):
         _run(demo_market, positions=PositionSet([Position(TARGET, quantity=-100)], DATE))
-    with pytest.raises(InfeasibleError, match="max_weight"):
+    with pytest.raises(
+        ConfigurationError, match="raise max_weight to >= 10% or max_names to >= 20"
+    ):
         _run(demo_market, max_weight=5.0, max_names=10)
+    with pytest.raises(InfeasibleError, match="raise max_adv_percentage"):
+        _run(demo_market, max_adv_percentage=1e-4)
     with pytest.raises(ConfigurationError, match="minimum 50 is above maximum 10"):
         _run(demo_market, constraints=HedgeConstraints(sectors=[Constraint("Energy", 50, 10)]))
     with pytest.raises(ConfigurationError, match="sampling_period='Hourly'"):
@@ -360,7 +364,7 @@ def test_user_errors(demo_market):
         _run(demo_market, positions=PositionSet([Position(TARGET, quantity=1)], "2031-01-01"))
     with pytest.raises(InsufficientHistoryError, match="positions without returns"):
         _run(demo_market, positions=PositionSet([Position("TCVD", quantity=1)], "2022-06-30"))
-    with pytest.raises(ConfigurationError, match=r"min_weight=30\.0% is above max_weight=25\.0%"):
+    with pytest.raises(ConfigurationError, match="min_weight=30% is above max_weight=25%"):
         _run(demo_market, min_weight=30.0)
     with pytest.raises(ConfigurationError, match="universe"):
         _run(demo_market, universe=[])

@@ -14,6 +14,15 @@ from hedgekit.hedge._parameters import (
     PositionSet,
 )
 from hedgekit.hedge._performance import GridSearchResult, PerformanceHedge
+from hedgekit.hedge._request import (
+    ConstraintSpec,
+    ConstraintsSpec,
+    ExclusionsSpec,
+    HedgeRequest,
+    HedgeSettings,
+    PositionSpec,
+    ScoreConstraintSpec,
+)
 from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._universe import SECTOR_ETFS, explode_universe
 
@@ -21,16 +30,23 @@ __all__ = [
     "SECTOR_ETFS",
     "BaselineHedge",
     "Constraint",
+    "ConstraintSpec",
+    "ConstraintsSpec",
+    "ExclusionsSpec",
     "GridSearchResult",
     "HedgeConstraints",
     "HedgeExclusions",
     "HedgeMethod",
     "HedgeMetric",
+    "HedgeRequest",
+    "HedgeSettings",
     "PerformanceHedge",
     "PerformanceHedgeParameters",
     "PerformanceHedgeResult",
     "Position",
     "PositionSet",
+    "PositionSpec",
+    "ScoreConstraintSpec",
     "baseline_hedge",
     "explode_universe",
     "hedge_statistics",

@@ -8,12 +8,12 @@ new object.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from hedgekit._errors import ConfigurationError
 from hedgekit.data._market import Sampling
@@ -50,19 +50,6 @@ class HedgeMetric(CaseInsensitiveEnum):
     COST = "cost"  # tracking error plus annualised trading and borrow cost, lower is better
 
 
-def _finite(
-    name: str, value: float | None, lo: float | None = None, hi: float | None = None
-) -> None:
-    if value is None:
-        return
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        raise ConfigurationError(f"{name}={value!r} must be a finite number")
-    if lo is not None and value < lo:
-        raise ConfigurationError(f"{name}={value!r} must be >= {lo}")
-    if hi is not None and value > hi:
-        raise ConfigurationError(f"{name}={value!r} must be <= {hi}")
-
-
 @dataclass(frozen=True)
 class Position:
     """One holding: a quantity of shares, or a weight of a reference notional.
@@ -82,20 +69,16 @@ class Position:
     weight: float | None = None
 
     def validate(self) -> None:
-        """Raise ConfigurationError unless exactly one of quantity and weight is given."""
-        if not isinstance(self.identifier, str) or not self.identifier.strip():
-            raise ConfigurationError(
-                f"position identifier {self.identifier!r} is empty; give a ticker like 'AAPL'"
+        """Raise ConfigurationError unless this is a valid position (the rules of
+        :class:`~hedgekit.hedge.PositionSpec`)."""
+        from hedgekit.hedge._request import PositionSpec, error_line
+
+        try:
+            PositionSpec.model_validate(
+                {"identifier": self.identifier, "quantity": self.quantity, "weight": self.weight}
             )
-        if (self.quantity is None) == (self.weight is None):
-            raise ConfigurationError(
-                f"position {self.identifier!r}: give either quantity or weight, not "
-                f"{'both' if self.quantity is not None else 'neither'}"
-            )
-        _finite(f"quantity of {self.identifier}", self.quantity)
-        _finite(f"weight of {self.identifier}", self.weight)
-        if (self.quantity or self.weight or 0.0) == 0.0:
-            raise ConfigurationError(f"position {self.identifier!r} is zero; drop it")
+        except ValidationError as exc:
+            raise ConfigurationError(error_line(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -132,30 +115,26 @@ class PositionSet:
         return to_timestamp(self.date, "date")
 
     def validate(self) -> None:
-        """Check the positions; raise ConfigurationError naming the problem."""
+        """Check the positions (the rules of :class:`~hedgekit.hedge.HedgeRequest`); raise
+        ConfigurationError naming the problem."""
+        from hedgekit.hedge._request import HedgeRequest, _library_label
+
         if not self.positions:
             raise ConfigurationError("the position set is empty; add at least one Position")
         for p in self.positions:
             if not isinstance(p, Position):
                 raise ConfigurationError(f"{p!r} is not a Position")
-            p.validate()
-        by_weight = [p.weight is not None for p in self.positions]
-        if any(by_weight) and not all(by_weight):
-            raise ConfigurationError(
-                "mix of quantities and weights; give every position the same way"
-            )
-        if all(by_weight):
-            if self.reference_notional is None:
-                raise ConfigurationError(
-                    "positions are given by weight: set reference_notional (the portfolio "
-                    "value in USD), e.g. PositionSet(..., reference_notional=50_000_000)"
-                )
-            _finite("reference_notional", self.reference_notional, lo=1e-9)
-        elif self.reference_notional is not None:
-            raise ConfigurationError(
-                "reference_notional is only used with weights; positions here have quantities"
-            )
-        self.timestamp  # noqa: B018 - validates the date
+        HedgeRequest.from_input(
+            {
+                "positions": [
+                    {"identifier": p.identifier, "quantity": p.quantity, "weight": p.weight}
+                    for p in self.positions
+                ],
+                "notional": self.reference_notional,
+                "date": self.timestamp.date(),
+            },
+            label=_library_label,
+        )
 
     @classmethod
     def from_dict(cls, mapping: dict[str, float], date: DateLike, **kwargs: Any) -> PositionSet:
@@ -182,21 +161,21 @@ class Constraint:
     maximum: float = 100.0
 
     def validate(self, kind: str) -> None:
-        """Raise ConfigurationError for empty names and bad bounds."""
-        if not str(self.constraint_name).strip():
-            raise ConfigurationError(f"a {kind} constraint has an empty constraint_name")
-        _finite(f"{kind} constraint {self.constraint_name!r} minimum", self.minimum)
-        _finite(f"{kind} constraint {self.constraint_name!r} maximum", self.maximum)
-        if self.minimum > self.maximum:
-            raise ConfigurationError(
-                f"{kind} constraint {self.constraint_name!r}: minimum {self.minimum} is above "
-                f"maximum {self.maximum}; swap them"
+        """Raise ConfigurationError for empty names and bad bounds (the rules of
+        :class:`~hedgekit.hedge.ConstraintSpec`; ``kind='esg'``: of ``ScoreConstraintSpec``)."""
+        from hedgekit.hedge._request import ConstraintSpec, ScoreConstraintSpec, error_line
+
+        spec = ScoreConstraintSpec if kind == "esg" else ConstraintSpec
+        try:
+            spec.model_validate(
+                {
+                    "constraint_name": self.constraint_name,
+                    "minimum": self.minimum,
+                    "maximum": self.maximum,
+                }
             )
-        if kind != "esg" and not (self.minimum >= 0.0 and self.maximum <= 100.0):
-            raise ConfigurationError(
-                f"{kind} constraint {self.constraint_name!r}: bounds are percent of the hedge, "
-                f"0..100; got {self.minimum}..{self.maximum}"
-            )
+        except ValidationError as exc:
+            raise ConfigurationError(f"{kind} constraint: {error_line(exc)}") from None
 
 
 @dataclass(frozen=True)
@@ -247,7 +226,12 @@ class HedgeConstraints:
 
 @dataclass(frozen=True)
 class PerformanceHedgeParameters:
-    """Every input of a performance hedge; defaults follow Marquee's Performance Hedger.
+    """Every input of a performance hedge; defaults follow Marquee's Performance Hedger,
+    except the basket's size: at most 10 names, none above 25% (Marquee: no limit).
+
+    The rules are :class:`~hedgekit.hedge.HedgeRequest`'s: :meth:`validate` builds the
+    request from these parameters, so the library, the CLI and the service accept the same
+    inputs.
 
     Parameters
     ----------
@@ -282,11 +266,14 @@ class PerformanceHedgeParameters:
     max_return_deviation : float
         ``|annualised return of hedge - portfolio| <= this`` (percent) over the window.
     max_weight : float
-        Max weight of one name, percent of the hedge notional.
+        Max weight of one name, percent of the hedge notional (default 25).
     min_weight : float
         Min weight of a name that is held, percent of the hedge notional (0 = none).
     max_names : int, optional
-        At most this many names (cardinality); None = no limit.
+        At most this many names (cardinality; default 10); None = no limit. The defaults
+        (10 names, 25% each) are the CLI's and the service's too: a basket to trade, not
+        a dust of hundreds of names, and no single name carrying the hedge (see
+        ``docs/hedge.md``, "Defaults").
     min_market_cap, max_market_cap : float, optional
         Market-cap bounds in USD for hedge names (point in time).
     market_participation_rate : float
@@ -338,9 +325,9 @@ class PerformanceHedgeParameters:
     exclude_restricted_assets: bool = False
     max_adv_percentage: float = 15.0
     max_return_deviation: float = 5.0
-    max_weight: float = 100.0
+    max_weight: float = 25.0
     min_weight: float = 0.0
-    max_names: int | None = None
+    max_names: int | None = 10
     min_market_cap: float | None = None
     max_market_cap: float | None = None
     market_participation_rate: float = 10.0
@@ -396,79 +383,32 @@ class PerformanceHedgeParameters:
         return self.hedge_ratio * (1.0 - (self.percentage_in_cash or 0.0) / 100.0)
 
     def validate(self) -> None:
-        """Check every parameter; raise ConfigurationError naming the value and the fix."""
+        """Check every parameter; raise ConfigurationError naming the value and the fix.
+
+        The rules are :class:`~hedgekit.hedge.HedgeRequest`'s (the CLI's and the service's
+        too): this builds the request from the parameters.
+        """
+        from hedgekit.hedge._request import HedgeRequest
+
         if not isinstance(self.initial_portfolio, PositionSet):
             raise ConfigurationError("initial_portfolio must be a PositionSet")
-        self.initial_portfolio.validate()
-        if not self.universe or not all(isinstance(u, str) and u.strip() for u in self.universe):
-            raise ConfigurationError(
-                f"universe={list(self.universe)!r} is empty; give an index like 'SPX' or tickers"
-            )
-        if self.observation_start_date is not None:
-            start = to_timestamp(self.observation_start_date, "observation_start_date")
-            if start >= self.initial_portfolio.timestamp:
-                raise ConfigurationError(
-                    f"observation_start_date={start:%Y-%m-%d} is not before the hedge date "
-                    f"{self.initial_portfolio.timestamp:%Y-%m-%d}"
-                )
-        self.sampling  # noqa: B018
-        self.hedge_method  # noqa: B018
-        get_estimator(self.estimator)
-        _finite("max_leverage", self.max_leverage, lo=0.0, hi=1000.0)
-        if self.max_leverage == 0:
-            raise ConfigurationError("max_leverage=0 means no hedge; use a positive percentage")
-        _finite("percentage_in_cash", self.percentage_in_cash, lo=0.0, hi=100.0)
-        if self.percentage_in_cash == 100.0:
-            raise ConfigurationError("percentage_in_cash=100 leaves nothing to hedge with")
-        _finite("max_adv_percentage", self.max_adv_percentage, lo=0.0)
-        if self.max_adv_percentage == 0:
-            raise ConfigurationError("max_adv_percentage=0 forbids every trade; use e.g. 15")
-        _finite("max_return_deviation", self.max_return_deviation, lo=0.0)
-        _finite("max_weight", self.max_weight, lo=0.0, hi=100.0)
-        if self.max_weight == 0:
-            raise ConfigurationError("max_weight=0 forbids every name; use e.g. 25")
-        _finite("min_weight", self.min_weight, lo=0.0, hi=100.0)
-        if self.min_weight > self.max_weight:
-            raise ConfigurationError(
-                f"min_weight={self.min_weight}% is above max_weight={self.max_weight}%"
-            )
-        if self.max_names is not None and (
-            not isinstance(self.max_names, int)
-            or isinstance(self.max_names, bool)
-            or self.max_names < 1
-        ):
-            raise ConfigurationError(f"max_names={self.max_names!r} must be a whole number >= 1")
-        _finite("min_market_cap", self.min_market_cap, lo=0.0)
-        _finite("max_market_cap", self.max_market_cap, lo=0.0)
-        if (
-            self.min_market_cap is not None
-            and self.max_market_cap is not None
-            and self.min_market_cap > self.max_market_cap
-        ):
-            raise ConfigurationError("min_market_cap is above max_market_cap; swap them")
-        _finite("market_participation_rate", self.market_participation_rate, lo=1e-9, hi=100.0)
-        _finite("lasso_weight", self.lasso_weight, lo=0.0)
-        _finite("ridge_weight", self.ridge_weight, lo=0.0)
-        _finite("half_spread_bps", self.half_spread_bps, lo=0.0)
-        _finite("impact_coefficient", self.impact_coefficient, lo=0.0)
-        _finite("default_borrow_cost_bps", self.default_borrow_cost_bps, lo=0.0)
-        if not isinstance(self.out_of_sample_days, int) or self.out_of_sample_days < 0:
-            raise ConfigurationError("out_of_sample_days must be a whole number >= 0")
-        sc = self.semantic_candidates
-        if not isinstance(sc, int) or isinstance(sc, bool) or sc < 2:
-            raise ConfigurationError(
-                f"semantic_candidates={sc!r} must be a whole number >= 2, e.g. 50"
-            )
-        if not isinstance(self.embedder, str) or not self.embedder.strip():
-            raise ConfigurationError(
-                f"embedder={self.embedder!r}; use 'auto', 'minilm', 'tfidf' or a model name"
-            )
+        if not self.initial_portfolio.positions:
+            raise ConfigurationError("the position set is empty; add at least one Position")
+        for p in self.initial_portfolio.positions:
+            if not isinstance(p, Position):
+                raise ConfigurationError(f"{p!r} is not a Position")
         if self.exclusions is not None and not isinstance(self.exclusions, HedgeExclusions):
             raise ConfigurationError("exclusions must be a HedgeExclusions")
         if self.constraints is not None:
             if not isinstance(self.constraints, HedgeConstraints):
                 raise ConfigurationError("constraints must be a HedgeConstraints")
-            self.constraints.validate()
+            for f in fields(self.constraints):
+                if not all(isinstance(c, Constraint) for c in getattr(self.constraints, f.name)):
+                    raise ConfigurationError(f"{f.name} constraints must be Constraint objects")
+        self.sampling  # noqa: B018
+        self.hedge_method  # noqa: B018
+        get_estimator(self.estimator)
+        HedgeRequest.from_parameters(self)
 
     @property
     def estimator_name(self) -> str:

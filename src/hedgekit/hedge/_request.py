@@ -1,0 +1,623 @@
+"""One validated hedge request: the rules of the library, the CLI and the service.
+
+:class:`HedgeRequest` holds everything a performance hedge needs, as data: the positions
+(quantities, or weights plus ``notional``), the hedge date, the universe, exclusions,
+constraints, the method, the estimator and every other setting under ``parameters``, each
+with its default, unit and bounds. It is the only place those rules are written:
+
+- the library's :meth:`PerformanceHedgeParameters.validate` checks a parameters object by
+  building this model from it (:meth:`HedgeRequest.from_parameters`);
+- ``hedgekit hedge`` builds its request through :meth:`HedgeRequest.from_input`, then
+  :meth:`HedgeRequest.to_parameters`;
+- the service's ``POST /v1/hedges`` body *is* this model (its OpenAPI schema is the
+  model's JSON schema), so what the schema allows is what the library accepts.
+
+The defaults are the library's (:class:`PerformanceHedgeParameters`' field defaults), read
+from the dataclass rather than written again. What needs the data (identifiers that resolve,
+prices on the date, enough history, feasible constraints) is checked by the library when
+it runs; the service runs the cheap part of it before queuing a job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+
+from hedgekit._errors import ConfigurationError
+from hedgekit.data._market import Sampling
+from hedgekit.hedge._parameters import (
+    Constraint,
+    HedgeConstraints,
+    HedgeExclusions,
+    PerformanceHedgeParameters,
+    Position,
+    PositionSet,
+)
+from hedgekit.typing import to_timestamp
+
+__all__ = [
+    "ConstraintSpec",
+    "ConstraintsSpec",
+    "ExclusionsSpec",
+    "HedgeRequest",
+    "HedgeSettings",
+    "PositionSpec",
+    "ScoreConstraintSpec",
+]
+
+#: a name, ticker or label: 1-64 printable characters, surrounding blanks removed
+Label = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+#: the range of dates accepted at all (the data decides which of them work)
+_FIRST_DATE, _LAST_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+#: tolerance on the sum of weights (0.1 percentage point)
+WEIGHT_TOLERANCE = 1e-3
+#: the library's defaults, the one default set of the library, the CLI and the service
+_DEFAULTS: dict[str, Any] = {
+    f.name: f.default
+    for f in dataclasses.fields(PerformanceHedgeParameters)
+    if f.default is not dataclasses.MISSING
+}
+
+
+def _default(name: str) -> Any:
+    return _DEFAULTS[name]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+
+def _check_date(value: dt.date | None, name: str) -> dt.date | None:
+    if value is not None and not _FIRST_DATE <= value <= _LAST_DATE:
+        raise ValueError(
+            f"{name} {value:%Y-%m-%d} is outside {_FIRST_DATE:%Y}..{_LAST_DATE:%Y}; "
+            "give a date inside the data, like 2022-12-30"
+        )
+    return value
+
+
+class PositionSpec(_Model):
+    """One holding: ``quantity`` shares, or ``weight`` (a fraction) of ``notional``."""
+
+    identifier: Label = Field(
+        description="Ticker, Bloomberg ('AAPL UW'), RIC ('AAPL.OQ') or an old ticker.",
+        examples=["KSTD"],
+    )
+    quantity: float | None = Field(
+        default=None,
+        strict=True,
+        ge=-1e12,
+        le=1e12,
+        description="Number of shares (negative for a short holding; the portfolio must be "
+        "net long).",
+        examples=[100000],
+    )
+    weight: float | None = Field(
+        default=None,
+        strict=True,
+        gt=0,
+        le=1,
+        description="Fraction of `notional` (0.25 = 25%), in (0, 1]; weights sum to 1. Give "
+        "short holdings by quantity.",
+    )
+
+    @field_validator("weight", mode="wrap")
+    @classmethod
+    def _fraction(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if math.isfinite(value) and value > 1:
+                    raise ValueError(
+                        f"weight {value:g} is above 1: weights are fractions of notional and "
+                        f"must sum to 1 (0.6 for 60%, not 60); a position cannot be more "
+                        "than 100% of the portfolio"
+                    ) from None
+                if math.isfinite(value) and value < 0:
+                    raise ValueError(
+                        f"weight {value:g} is negative; give short holdings by quantity"
+                    ) from None
+            raise
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PositionSpec:
+        if (self.quantity is None) == (self.weight is None):
+            which = "both" if self.quantity is not None else "neither"
+            raise ValueError(
+                f"position {self.identifier!r} has {which} of quantity and weight; give "
+                "exactly one, e.g. {'identifier': 'AAPL', 'quantity': 1000}"
+            )
+        if (self.quantity if self.quantity is not None else self.weight) == 0:
+            raise ValueError(f"position {self.identifier!r} is zero; drop it")
+        return self
+
+
+class ConstraintSpec(_Model):
+    """A bound on the hedge's composition, in percent of the hedge notional (0..100)."""
+
+    constraint_name: Label = Field(
+        description="The asset, country, region, sector or industry it applies to.",
+        examples=["Information Technology"],
+    )
+    minimum: float = Field(default=0.0, ge=0, le=100, description="Lower bound, percent.")
+    maximum: float = Field(default=100.0, ge=0, le=100, description="Upper bound, percent.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ConstraintSpec:
+        if self.minimum > self.maximum:
+            raise ValueError(
+                f"constraint {self.constraint_name!r}: minimum {self.minimum:g} is above "
+                f"maximum {self.maximum:g}; swap them"
+            )
+        return self
+
+
+class ScoreConstraintSpec(ConstraintSpec):
+    """A bound on the hedge's weighted-average ESG score, in the score's own units."""
+
+    constraint_name: Label = Field(description="The score's name.", examples=["esg_score"])
+    minimum: float = Field(default=0.0, ge=-1e9, le=1e9, description="Lower bound.")
+    maximum: float = Field(default=100.0, ge=-1e9, le=1e9, description="Upper bound.")
+
+
+_Labels = Annotated[list[Label], Field(max_length=500)]
+_Constraints = Annotated[list[ConstraintSpec], Field(max_length=200)]
+
+
+class ExclusionsSpec(_Model):
+    """What the hedge may not hold (``industries`` matches any GICS level below sector)."""
+
+    assets: _Labels = Field(default_factory=list, examples=[["FRLX"]])
+    countries: _Labels = Field(default_factory=list)
+    regions: _Labels = Field(default_factory=list)
+    sectors: _Labels = Field(default_factory=list, examples=[["Energy"]])
+    industries: _Labels = Field(default_factory=list)
+
+
+class ConstraintsSpec(_Model):
+    """Bounds on the hedge's composition, in percent of the hedge notional."""
+
+    assets: _Constraints = Field(default_factory=list)
+    countries: _Constraints = Field(default_factory=list)
+    regions: _Constraints = Field(default_factory=list)
+    sectors: _Constraints = Field(default_factory=list)
+    industries: _Constraints = Field(default_factory=list)
+    esg: Annotated[list[ScoreConstraintSpec], Field(max_length=200)] = Field(default_factory=list)
+
+
+class HedgeSettings(_Model):
+    """The hedger's settings; units and defaults as in ``docs/hedge.md``.
+
+    Every default is :class:`PerformanceHedgeParameters`' own: a hedge of at most 10
+    names, none above 25% of the hedge (``max_names=None`` lifts the name limit).
+    """
+
+    observation_start_date: dt.date | None = Field(
+        default=None, description="Start of the fitting window (default: date - 1 year)."
+    )
+    sampling_period: Literal["Daily", "Weekly", "Monthly"] = "Daily"
+    max_leverage: float = Field(
+        default=_default("max_leverage"),
+        strict=True,
+        gt=0,
+        le=1000,
+        description="Hedge ratio, % of the portfolio notional.",
+    )
+    percentage_in_cash: float | None = Field(
+        default=_default("percentage_in_cash"),
+        strict=True,
+        ge=0,
+        lt=100,
+        description="% of the hedge notional held as cash.",
+    )
+    explode_universe: bool = _default("explode_universe")
+    exclude_target_assets: bool = _default("exclude_target_assets")
+    exclude_corporate_actions_types: Annotated[list[Label], Field(max_length=20)] | None = None
+    exclude_hard_to_borrow_assets: bool = _default("exclude_hard_to_borrow_assets")
+    exclude_restricted_assets: bool = _default("exclude_restricted_assets")
+    max_adv_percentage: float = Field(
+        default=_default("max_adv_percentage"),
+        strict=True,
+        gt=0,
+        le=1e6,
+        description="Max % of a name's 20-day ADV.",
+    )
+    max_return_deviation: float = Field(
+        default=_default("max_return_deviation"),
+        strict=True,
+        ge=0,
+        le=1e6,
+        description="Max |annual return gap|, %.",
+    )
+    max_weight: float = Field(
+        default=_default("max_weight"),
+        strict=True,
+        gt=0,
+        le=100,
+        description="Max % of the hedge notional in one name.",
+    )
+    min_weight: float = Field(
+        default=_default("min_weight"),
+        strict=True,
+        ge=0,
+        le=100,
+        description="Min % of a held name.",
+    )
+    max_names: int | None = Field(
+        default=_default("max_names"),
+        ge=1,
+        le=10_000,
+        description="At most this many names; null for no limit.",
+    )
+    min_market_cap: float | None = Field(
+        default=_default("min_market_cap"), strict=True, ge=0, le=1e16, description="USD."
+    )
+    max_market_cap: float | None = Field(
+        default=_default("max_market_cap"), strict=True, ge=0, le=1e16, description="USD."
+    )
+    market_participation_rate: float = Field(
+        default=_default("market_participation_rate"),
+        strict=True,
+        gt=0,
+        le=100,
+        description="% of daily volume traded (days to trade).",
+    )
+    lasso_weight: float = Field(
+        default=_default("lasso_weight"), strict=True, ge=0, le=1e6, description="Concentration."
+    )
+    ridge_weight: float = Field(
+        default=_default("ridge_weight"), strict=True, ge=0, le=1e6, description="Diversity."
+    )
+    half_spread_bps: float = Field(default=_default("half_spread_bps"), strict=True, ge=0, le=1e4)
+    impact_coefficient: float = Field(
+        default=_default("impact_coefficient"), strict=True, ge=0, le=1e3
+    )
+    default_borrow_cost_bps: float = Field(
+        default=_default("default_borrow_cost_bps"), strict=True, ge=0, le=1e5
+    )
+    out_of_sample_days: int = Field(default=_default("out_of_sample_days"), ge=0, le=5000)
+    semantic_candidates: int = Field(
+        default=_default("semantic_candidates"),
+        ge=2,
+        le=10_000,
+        description="Candidates the hybrid method keeps (nearest descriptions first).",
+    )
+    embedder: Label = Field(
+        default=_default("embedder"),
+        description="Text backend of the semantic methods: 'auto', 'minilm', 'tfidf' or a "
+        "sentence-transformers model name.",
+    )
+
+    @field_validator("sampling_period", mode="before")
+    @classmethod
+    def _sampling_case(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:  # 'daily', 'D', 'W', Sampling.DAILY ... as the Literal's spelling
+                return Sampling(value.strip()).value.capitalize()
+            except ValueError:
+                return value.strip().capitalize()
+        return value
+
+    @field_validator("observation_start_date")
+    @classmethod
+    def _start_range(cls, value: dt.date | None) -> dt.date | None:
+        return _check_date(value, "observation_start_date")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HedgeSettings:
+        if self.min_weight > self.max_weight:
+            raise ValueError(
+                f"min_weight={self.min_weight:g}% is above max_weight={self.max_weight:g}%; "
+                "lower min_weight or raise max_weight"
+            )
+        stocks = 100.0 - (self.percentage_in_cash or 0.0)
+        if self.max_names is not None and self.max_names * self.max_weight < stocks - 1e-9:
+            names = math.ceil(stocks / self.max_weight - 1e-9)
+            raise ValueError(
+                f"max_weight={self.max_weight:g}% with max_names={self.max_names} cannot "
+                f"reach the {stocks:g}% of the hedge held in stocks; raise max_weight to >= "
+                f"{stocks / self.max_names:.4g}% or max_names to >= {names}"
+            )
+        if (
+            self.min_market_cap is not None
+            and self.max_market_cap is not None
+            and self.min_market_cap > self.max_market_cap
+        ):
+            raise ValueError(
+                f"min_market_cap={self.min_market_cap:g} is above max_market_cap="
+                f"{self.max_market_cap:g}; swap them"
+            )
+        return self
+
+
+Method = Literal["returns", "factor", "nlp", "hybrid"]
+Estimator = Literal[
+    "default",
+    "sample",
+    "ewma",
+    "ledoit_wolf",
+    "oas",
+    "winsorized",
+    "factor_shrinkage",
+    "factor_target",
+    "ensemble",
+]
+
+
+class HedgeRequest(_Model):
+    """A performance hedge to run: positions, date and every parameter, validated.
+
+    Parameters
+    ----------
+    positions : list of PositionSpec
+        All by quantity, or all by weight (fractions in (0, 1] summing to 1, then
+        ``notional`` is required). A security named twice is one position: the library
+        adds the lots up and says so in the result's warnings.
+    notional : float, optional
+        Portfolio value in USD when positions are given by weight.
+    date : date
+        The hedge date: positions are priced at its close; nothing after it is used.
+    universe, method, estimator, exclusions, constraints, parameters
+        As :class:`PerformanceHedgeParameters`, with the same defaults.
+
+    Examples
+    --------
+    >>> req = HedgeRequest.model_validate({
+    ...     "positions": [{"identifier": "KSTD", "quantity": 100000}], "date": "2022-12-30"})
+    >>> req.parameters.max_names, req.parameters.max_weight
+    (10, 25.0)
+    >>> req.to_parameters().max_names
+    10
+    """
+
+    positions: Annotated[list[PositionSpec], Field(min_length=1, max_length=5000)] = Field(
+        description="All by quantity, or all by weight (then `notional` is required)."
+    )
+    notional: float | None = Field(
+        default=None,
+        strict=True,
+        gt=0,
+        le=1e13,
+        description="Portfolio value in USD when positions are given by weight.",
+    )
+    date: dt.date = Field(
+        description="Hedge date: positions priced at its close; nothing after it is used.",
+        examples=["2022-12-30"],
+    )
+    universe: Annotated[list[Label], Field(min_length=1, max_length=5000)] = Field(
+        default_factory=lambda: list(_default("universe")),
+        description="Indices/ETFs (exploded into members on the date) and/or tickers.",
+    )
+    method: Method = Field(
+        default="returns",
+        description="'returns': co-movement over the observation window (Performance "
+        "Hedger); 'factor': the factor risk model's forecast on the date; 'nlp': equal "
+        "weights on the nearest business descriptions; 'hybrid': 'returns' among them.",
+    )
+    estimator: Estimator = Field(
+        default="default",
+        description="Co-movement estimator of the 'returns' method: 'default' (chosen out of "
+        "sample, see docs/evaluation.md), 'sample' (the observation window's sample "
+        "covariance, Marquee's behaviour), 'factor_target' (shrunk toward the factor risk "
+        "model's forecast; uses the store's built model) or a named alternative.",
+    )
+    exclusions: ExclusionsSpec = Field(default_factory=ExclusionsSpec)
+    constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    parameters: HedgeSettings = Field(default_factory=HedgeSettings)
+
+    @field_validator("method", "estimator", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip().lower().replace("-", "_")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _date_range(cls, value: dt.date) -> dt.date:
+        _check_date(value, "date")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HedgeRequest:
+        by_weight = [p.weight is not None for p in self.positions]
+        if any(by_weight) and not all(by_weight):
+            raise ValueError(
+                "positions mix quantities and weights; give every position the same way"
+            )
+        if all(by_weight):
+            if self.notional is None:
+                raise ValueError(
+                    "positions are given by weight: set notional, the portfolio value in USD "
+                    "(reference_notional in the library, --notional in the CLI), e.g. 50000000"
+                )
+            total = math.fsum(p.weight or 0.0 for p in self.positions)
+            if abs(total - 1.0) > WEIGHT_TOLERANCE:
+                raise ValueError(
+                    f"position weights sum to {total:.6g} ({total:.4%}); they are fractions "
+                    "of notional and must sum to 1, i.e. 100% (0.6 and 0.4, not 60 and 40): "
+                    "rescale them"
+                )
+        else:
+            if self.notional is not None:
+                raise ValueError(
+                    "notional is only used with weights; these positions have quantities: "
+                    "drop notional"
+                )
+            if all((p.quantity or 0.0) < 0 for p in self.positions):
+                raise ValueError(
+                    "every position is short (negative quantity); a short hedge needs a net "
+                    "long portfolio: give long holdings as positive quantities"
+                )
+        start = self.parameters.observation_start_date
+        if start is not None and start >= self.date:
+            raise ValueError(
+                f"parameters.observation_start_date {start:%Y-%m-%d} is not before the hedge "
+                f"date {self.date:%Y-%m-%d}; move it earlier"
+            )
+        return self
+
+    # ------------------------------------------------------------------ conversions
+    @classmethod
+    def from_input(
+        cls, data: Mapping[str, Any], *, label: Callable[[str], str] | None = None
+    ) -> HedgeRequest:
+        """Validate ``data``; raise :class:`ConfigurationError` in one line otherwise.
+
+        Parameters
+        ----------
+        data : mapping
+            The request as Python objects (``model_validate``'s input).
+        label : callable, optional
+            Turns a dotted field (``'parameters.max_weight'``) into the name the caller
+            knows (``'--max-weight'`` for the CLI); default: the dotted field.
+        """
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigurationError(error_line(exc, label)) from None
+
+    @classmethod
+    def from_parameters(cls, params: PerformanceHedgeParameters) -> HedgeRequest:
+        """The request of a library parameters object; ConfigurationError when invalid.
+
+        An estimator object (rather than a name) is not part of the request: it becomes
+        ``'default'`` here and :func:`hedgekit.estimate.get_estimator` checks it.
+        """
+        ps = params.initial_portfolio
+        ex = params.exclusions or HedgeExclusions()
+        cons = params.constraints or HedgeConstraints()
+
+        def bounds(items: tuple[Constraint, ...]) -> list[dict[str, Any]]:
+            return [
+                {"constraint_name": c.constraint_name, "minimum": c.minimum, "maximum": c.maximum}
+                for c in items
+            ]
+
+        start = params.observation_start_date
+        settings = {
+            name: _plain(getattr(params, name))
+            for name in HedgeSettings.model_fields
+            if name not in ("observation_start_date", "exclude_corporate_actions_types")
+        }
+        types = params.exclude_corporate_actions_types
+        settings["exclude_corporate_actions_types"] = None if types is None else list(types)
+        settings["observation_start_date"] = (
+            None if start is None else to_timestamp(start, "observation_start_date").date()
+        )
+        data = {
+            "positions": [
+                {"identifier": p.identifier, "quantity": p.quantity, "weight": p.weight}
+                for p in ps.positions
+            ],
+            "notional": ps.reference_notional,
+            "date": ps.timestamp.date(),
+            "universe": list(params.universe),
+            "method": _plain(params.method),
+            "estimator": params.estimator if isinstance(params.estimator, str) else "default",
+            "exclusions": {f.name: list(getattr(ex, f.name)) for f in dataclasses.fields(ex)},
+            "constraints": {
+                f.name: bounds(getattr(cons, f.name)) for f in dataclasses.fields(cons)
+            },
+            "parameters": settings,
+        }
+        return cls.from_input(data, label=_library_label)
+
+    def to_parameters(self) -> PerformanceHedgeParameters:
+        """The library's parameters object (checked against the data when it runs)."""
+        p = self.parameters
+        ex, cons = self.exclusions, self.constraints
+
+        def bounds(items: list[Any]) -> tuple[Constraint, ...]:
+            return tuple(Constraint(c.constraint_name, c.minimum, c.maximum) for c in items)
+
+        return PerformanceHedgeParameters(
+            initial_portfolio=PositionSet(
+                [
+                    Position(x.identifier, quantity=x.quantity, weight=x.weight)
+                    for x in self.positions
+                ],
+                self.date.isoformat(),
+                reference_notional=self.notional,
+            ),
+            universe=tuple(self.universe),
+            exclusions=HedgeExclusions(
+                **{name: tuple(getattr(ex, name)) for name in ExclusionsSpec.model_fields}
+            ),
+            constraints=HedgeConstraints(
+                **{name: bounds(getattr(cons, name)) for name in ConstraintsSpec.model_fields}
+            ),
+            observation_start_date=(
+                None if p.observation_start_date is None else p.observation_start_date.isoformat()
+            ),
+            exclude_corporate_actions_types=(
+                None
+                if p.exclude_corporate_actions_types is None
+                else tuple(p.exclude_corporate_actions_types)
+            ),
+            method=self.method,
+            estimator=self.estimator,
+            **{
+                name: getattr(p, name)
+                for name in HedgeSettings.model_fields
+                if name not in ("observation_start_date", "exclude_corporate_actions_types")
+            },
+        )
+
+
+def _plain(value: Any) -> Any:
+    """An enum's value, anything else unchanged."""
+    return getattr(value, "value", value)
+
+
+def _library_label(field: str) -> str:
+    """A request field as :class:`PerformanceHedgeParameters` names it."""
+    if field == "notional":
+        return "reference_notional"
+    for prefix in ("parameters.", "positions", "exclusions.", "constraints."):
+        if field.startswith(prefix):
+            rest = field.removeprefix(prefix)
+            if prefix == "positions":
+                return "position" + rest
+            if prefix == "parameters.":
+                return rest
+            return f"{prefix}{rest}"
+    return field
+
+
+def error_line(exc: ValidationError, label: Callable[[str], str] | None = None) -> str:
+    """Pydantic's errors as one line: ``field: what is wrong`` for the first three."""
+    parts = []
+    for err in exc.errors():
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+        field = loc.lstrip(".")
+        name = label(field) if (label is not None and field) else field
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if not str(err["msg"]).startswith("Value error, ") and "input" in err:
+            shown = repr(err["input"])
+            msg = f"{msg[:1].lower()}{msg[1:]} (got {shown[:60]})"
+        parts.append(f"{name}: {msg}" if name else msg)
+    line = "; ".join(parts[:3])
+    if len(parts) > 3:
+        line += f"; and {len(parts) - 3} more"
+    return line
