@@ -103,7 +103,7 @@ def test_weights_and_notional(service: Any, wait: Any) -> None:
 def test_failed_job_carries_the_library_message(
     service: Any, hedge: dict[str, Any], wait: Any
 ) -> None:
-    body = {**hedge, "parameters": {"max_names": 1, "max_weight": 5}}
+    body = {**hedge, "parameters": {"max_names": 10, "max_adv_percentage": 1e-4}}
     r = service.client.post("/v1/hedges", json=body, headers=service.a)
     assert r.status_code == 202
     done = wait(service.client, service.a, r.json()["id"])
@@ -111,7 +111,7 @@ def test_failed_job_carries_the_library_message(
     assert done["result"] is None
     assert done["error"]["status_code"] == 422
     assert done["error"]["type"] == "InfeasibleError"
-    assert "raise max_weight" in done["error"]["message"]
+    assert "raise max_adv_percentage" in done["error"]["message"]
     basket = service.client.get(f"/v1/hedges/{done['id']}/basket.csv", headers=service.a)
     assert basket.status_code == 409
     assert "failed" in basket.json()["detail"]
