@@ -1,0 +1,282 @@
+"""``hedgekit hedge``: the positions and options as a :class:`~hedgekit.hedge.HedgeRequest`.
+
+Registered on the main Typer app on import (``hedgekit.cli`` imports this module). The
+command holds no rules of its own: it turns its arguments into the request the library
+and the service validate with, checks what only the command has (output files, the
+grid-search metric) before any data is read, then runs the hedge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hedgekit._errors import ConfigurationError
+from hedgekit.cli._app import (
+    HomeOption,
+    JsonOption,
+    _market,
+    _print_json,
+    _render_hedge,
+    app,
+    console,
+)
+
+__all__ = ["check_output", "hedge", "parse_positions"]
+
+#: request fields as the hedge command's options name them, for error messages
+_OPTIONS = {
+    "date": "--date",
+    "notional": "--notional",
+    "universe": "--universe",
+    "method": "--method",
+    "estimator": "--estimator",
+    "exclusions.assets": "--exclude",
+    "exclusions.sectors": "--exclude-sector",
+    "parameters.observation_start_date": "--start",
+    "parameters.sampling_period": "--sampling",
+    "parameters.max_leverage": "--leverage",
+    "parameters.percentage_in_cash": "--cash",
+    "parameters.max_adv_percentage": "--max-adv",
+    "parameters.max_weight": "--max-weight",
+    "parameters.max_names": "--max-names",
+    "parameters.lasso_weight": "--lasso",
+    "parameters.ridge_weight": "--ridge",
+}
+#: what each output option can write
+_SUFFIXES = {"--csv": (".csv",), "--basket-json": (".json",), "--plot": (".png", ".pdf", ".svg")}
+_METRICS = ("tracking_error", "correlation", "r_squared", "cost")
+
+
+def _option(field: str) -> str:
+    """A request field as the option (or position) the user typed."""
+    head, _, _ = field.partition("[")
+    if head == "positions" and field != "positions":
+        index = int(field[len("positions[") :].split("]", 1)[0])
+        return f"position {index + 1}"
+    return _OPTIONS.get(field, _OPTIONS.get(head, field))
+
+
+def parse_positions(items: Sequence[str]) -> list[dict[str, Any]]:
+    """``TICKER``, ``TICKER=QUANTITY`` or ``TICKER:WEIGHT`` strings as request positions.
+
+    Weights are fractions (0.4) or percents (40%); bare tickers share the portfolio
+    equally (weights of ``1/n``, so ``--notional`` is required). Whether the positions
+    are consistent (one kind, weights summing to 100%...) is the request's to check.
+    """
+    positions: list[dict[str, Any]] = []
+    for raw in items:
+        text = raw.strip()
+        try:
+            if "=" in text:
+                ticker, qty = text.split("=", 1)
+                positions.append(
+                    {"identifier": ticker.strip(), "quantity": float(qty.replace(",", ""))}
+                )
+            elif ":" in text:
+                ticker, weight = text.split(":", 1)
+                weight = weight.strip()
+                value = float(weight.rstrip("%")) / (100.0 if weight.endswith("%") else 1.0)
+                positions.append({"identifier": ticker.strip(), "weight": value})
+            else:
+                positions.append({"identifier": text, "weight": 1.0 / len(items)})
+        except ValueError:
+            raise ConfigurationError(
+                f"cannot read position {raw!r}; write TICKER, TICKER=QUANTITY or TICKER:WEIGHT"
+            ) from None
+    return positions
+
+
+def check_output(path: Path | None, option: str, suffixes: Sequence[str]) -> None:
+    """Raise ConfigurationError unless ``path`` can be written as one of ``suffixes``.
+
+    Run before the hedge, so a typo in an output path costs nothing.
+    """
+    if path is None:
+        return
+    shown = str(path)
+    if path.is_dir():
+        example = path / f"basket{suffixes[0]}"
+        raise ConfigurationError(f"{option} {shown} is a folder; give a file name, e.g. {example}")
+    if path.suffix.lower() not in suffixes:
+        got = f"'{path.suffix}'" if path.suffix else "no extension"
+        raise ConfigurationError(
+            f"{option} {shown}: {got} is not a format it writes; use {' or '.join(suffixes)}"
+        )
+    folder = path.parent
+    if not folder.exists():
+        raise ConfigurationError(
+            f"{option} {shown}: folder {folder} does not exist; create it or choose another path"
+        )
+    if not folder.is_dir():
+        raise ConfigurationError(f"{option} {shown}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK):
+        raise ConfigurationError(
+            f"{option} {shown}: cannot write in {folder}; choose a folder you own"
+        )
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    from hedgekit.typing import to_timestamp
+
+    if value is None:
+        return None
+    try:
+        return to_timestamp(value, option).date()
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            f"{option} {value!r} is not a date; write e.g. 2022-12-30"
+        ) from None
+
+
+@app.command()
+def hedge(
+    positions: Annotated[
+        list[str],
+        typer.Argument(
+            help="TICKER=QUANTITY, TICKER:WEIGHT (e.g. AAPL:60%; weights sum to 100% and need "
+            "--notional) or TICKER (equal weights)."
+        ),
+    ],
+    date: Annotated[
+        str | None, typer.Option(help="Hedge date (default: last date in the data).")
+    ] = None,
+    universe: Annotated[
+        str | None, typer.Option(help="Comma-separated indices/ETFs/tickers (default SPX).")
+    ] = None,
+    max_names: Annotated[
+        int | None,
+        typer.Option("--max-names", help="At most K names (default 10; 0 = no limit)."),
+    ] = None,
+    max_weight: Annotated[
+        float | None,
+        typer.Option("--max-weight", help="Max % of the hedge per name (default 25)."),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option(help="returns (default), factor, nlp or hybrid.")
+    ] = None,
+    estimator: Annotated[
+        str | None,
+        typer.Option(
+            help="Co-movement estimator of the returns/hybrid methods: default, sample "
+            "(Marquee's: the observation window), ewma, ledoit_wolf, oas, winsorized, "
+            "factor_shrinkage, factor_target (toward the risk model's forecast: build it "
+            "once with `hedgekit risk build`), ensemble."
+        ),
+    ] = None,
+    notional: Annotated[
+        float | None, typer.Option(help="Portfolio USD notional; required with weights.")
+    ] = None,
+    leverage: Annotated[
+        float | None, typer.Option(help="Hedge notional, % of the portfolio (default 100).")
+    ] = None,
+    cash: Annotated[float | None, typer.Option(help="% of the hedge held in cash.")] = None,
+    max_adv: Annotated[
+        float | None, typer.Option("--max-adv", help="Max % of a name's ADV (default 15).")
+    ] = None,
+    sampling: Annotated[
+        str | None, typer.Option(help="Daily (default), Weekly or Monthly.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Observation start date (default: date - 1 year).")
+    ] = None,
+    exclude_sector: Annotated[list[str] | None, typer.Option("--exclude-sector")] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Assets to exclude.")
+    ] = None,
+    lasso: Annotated[float | None, typer.Option(help="Concentration strength.")] = None,
+    ridge: Annotated[float | None, typer.Option(help="Diversity strength.")] = None,
+    grid: Annotated[
+        bool, typer.Option(help="Grid-search lasso and ridge (walk-forward CV).")
+    ] = False,
+    metric: Annotated[
+        str, typer.Option(help=f"Grid-search metric: {', '.join(_METRICS)}.")
+    ] = "tracking_error",
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the basket CSV here.")] = None,
+    basket_json: Annotated[
+        Path | None, typer.Option("--basket-json", help="Write the basket JSON here.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Save backtest and correlation PNG here.")
+    ] = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the short basket that best tracks the positions (Performance Hedger).
+
+    Defaults are the library's and the service's (docs/hedge.md, "Defaults").
+    """
+    # what only the command has, checked before any data is read
+    for path, option in ((csv, "--csv"), (basket_json, "--basket-json"), (plot, "--plot")):
+        check_output(path, option, _SUFFIXES[option])
+    if plot is not None:
+        from hedgekit._optional import import_optional
+
+        import_optional("matplotlib.figure", extra="plot", purpose="--plot")
+    if metric.strip().lower() not in _METRICS:
+        raise ConfigurationError(
+            f"--metric {metric!r} is not a grid-search metric; use one of {', '.join(_METRICS)}"
+        )
+    settings: dict[str, Any] = {
+        "max_names": max_names,
+        "max_weight": max_weight,
+        "max_leverage": leverage,
+        "percentage_in_cash": cash,
+        "max_adv_percentage": max_adv,
+        "sampling_period": sampling,
+        "observation_start_date": _date(start, "--start"),
+        "lasso_weight": lasso,
+        "ridge_weight": ridge,
+    }
+    request: dict[str, Any] = {
+        "positions": parse_positions(positions),
+        "notional": notional,
+        "method": method,
+        "estimator": estimator,
+        "universe": None if universe is None else [u for u in universe.split(",") if u.strip()],
+        "exclusions": {"assets": list(exclude or ()), "sectors": list(exclude_sector or ())},
+        # an option not given takes the request's default; --max-names 0 lifts the limit
+        "parameters": {k: v for k, v in settings.items() if v is not None},
+    }
+    if max_names == 0:
+        request["parameters"]["max_names"] = None
+    request = {k: v for k, v in request.items() if v is not None}
+
+    from hedgekit.hedge import HedgeRequest, PerformanceHedge
+
+    request["date"] = _date(date, "--date")
+    if request["date"] is not None:  # the request's mistakes before the data is opened
+        HedgeRequest.from_input(request, label=_option)
+    market = _market(home)
+    if request["date"] is None:
+        request["date"] = market.end.date()
+    params = HedgeRequest.from_input(request, label=_option).to_parameters()
+    engine = PerformanceHedge(params, market)
+    grid_table = None
+    if grid:
+        with console.status("grid search...") as status:
+            found = engine.grid_search(
+                metric=metric.strip().lower(),
+                progress=lambda i, n: status.update(f"grid search: {i}/{n} (lasso, ridge) pairs"),
+            )
+        result, grid_table = found.best, found.grid
+    else:
+        result = engine.calculate()
+    if csv is not None:
+        result.to_basket_csv(csv)
+    if basket_json is not None:
+        result.to_basket_json(basket_json)
+    if plot is not None:
+        result.plot(plot)
+    if as_json:
+        payload = result.to_dict()
+        if grid_table is not None:
+            payload["grid"] = grid_table.to_dict("records")
+        _print_json(payload)
+        return
+    _render_hedge(result, grid_table)
