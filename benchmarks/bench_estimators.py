@@ -62,8 +62,8 @@ def main() -> None:
         )
 
     def clear() -> None:
-        for key in ("_estimate_cache", "_hedge_universe_cache"):
-            market.__dict__.pop(key, None)
+        market.cache.clear("estimate")
+        market.cache.clear("hedge_universe")
 
     results: dict[str, dict[str, list[float]]] = {}
     for est in ("sample", "default"):

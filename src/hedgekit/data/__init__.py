@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hedgekit.data._bundle import BUNDLE_FILES, ImportReport, import_bundle
+from hedgekit.data._cache import Cache, CacheStats
 from hedgekit.data._corporate import ACTION_TYPES, canonical_action_type
 from hedgekit.data._demo import open_market
 from hedgekit.data._geography import COUNTRIES, REGIONS
@@ -11,6 +12,7 @@ from hedgekit.data._market import (
     MarketData,
     PointInTimeData,
     Sampling,
+    shared_market,
 )
 from hedgekit.data._schema import TABLES, TableSpec
 from hedgekit.data._store import Store, default_data_home
@@ -25,6 +27,8 @@ __all__ = [
     "INDEX_ALIASES",
     "REGIONS",
     "TABLES",
+    "Cache",
+    "CacheStats",
     "ImportReport",
     "MarketData",
     "PointInTimeData",
@@ -43,4 +47,5 @@ __all__ = [
     "open_market",
     "plot_coverage",
     "pull",
+    "shared_market",
 ]

@@ -22,6 +22,8 @@ Asking for an ``end`` after ``D`` raises :class:`~hedgekit.PointInTimeError`.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Any
@@ -37,6 +39,7 @@ from hedgekit._errors import (
     PointInTimeError,
     UnknownIdentifierError,
 )
+from hedgekit.data._cache import Cache
 from hedgekit.data._corporate import canonical_action_type
 from hedgekit.data._gics import fill_gics_levels
 from hedgekit.data._identifiers import IdentifierResolver, share_class_groups
@@ -99,6 +102,39 @@ def _wide(frame: pd.DataFrame, fields: Sequence[str]) -> dict[str, pd.DataFrame]
     return out
 
 
+#: entries kept per cache region of a market (see :class:`hedgekit.data.Cache`)
+_CACHE_SIZES = {
+    "securities": 64,  # classification vintages
+    "hedge_universe": 8,  # hedge dates' candidates
+    "estimate": 8,  # covariance fits
+    "exposures": 4,  # risk-model exposures per date (both backtest models read one)
+    "text_index": 4,  # semantic indexes per vintage and embedder
+}
+
+_SHARED: dict[str, MarketData] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_market(home: str | os.PathLike[str] | None = None) -> MarketData:
+    """The process's market of data home ``home`` (default: ``HEDGEKIT_DATA`` / the user
+    data dir): opened once, then reused with its cache until the store's live snapshot
+    changes (a new import), when a fresh one replaces it.
+
+    Code that builds many hedges without passing a market (``PerformanceHedge(params)``
+    in a loop) pays the opening once.
+    """
+    store = Store(home)
+    version = store.version  # raises StoreNotFoundError with the fix when empty
+    key = str(store.home.resolve())
+    with _SHARED_LOCK:
+        hit = _SHARED.get(key)
+        if hit is not None and hit.version == version:
+            return hit
+        market = MarketData(store)
+        _SHARED[key] = market
+        return market
+
+
 class MarketData:
     """The market data of one store, with point-in-time views.
 
@@ -116,7 +152,10 @@ class MarketData:
 
     def __init__(self, store: Store | str | Any | None = None) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
-        self.store._require()
+        #: the store snapshot this market was opened on
+        self.version = self.store.version
+        #: what higher layers derive from this market (universes, fits, exposures...)
+        self.cache = Cache(_CACHE_SIZES)
 
     def __repr__(self) -> str:
         kind = "synthetic demo" if self.is_synthetic else "market"
@@ -215,10 +254,9 @@ class MarketData:
     def _securities_known(self, known: int) -> pd.DataFrame:
         """All securities with the GICS classification of the first ``known`` snapshot rows
         (those dated on or before a view's date), cached: many dates share one value."""
-        cache = self.__dict__.setdefault("_securities_cache", {})
-        hit = cache.get(known)
+        hit = self.cache.get("securities", known)
         if hit is not None:
-            return hit
+            return hit  # type: ignore[no-any-return]
         snaps = self._classifications.iloc[:known]
         everyone = self.securities.index.union(pd.Index(snaps["ticker"].unique()))
         out = self.securities.reindex(everyone)
@@ -247,9 +285,7 @@ class MarketData:
                 "snapshot " + latest["snapshot_date"].dt.strftime("%Y-%m-%d")
             ).to_numpy()
         out.index.name = "ticker"
-        if len(cache) >= 64:
-            cache.pop(next(iter(cache)))
-        cache[known] = out
+        self.cache.put("securities", known, out)
         return out
 
     @cached_property

@@ -44,7 +44,13 @@ from hedgekit._errors import (
     InfeasibleError,
     InsufficientHistoryError,
 )
-from hedgekit.data import ACTION_TYPES, COUNTRIES, REGIONS, canonical_action_type
+from hedgekit.data import (
+    ACTION_TYPES,
+    COUNTRIES,
+    REGIONS,
+    canonical_action_type,
+    shared_market,
+)
 from hedgekit.data._market import MarketData, PointInTimeData, Sampling
 from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
@@ -78,8 +84,6 @@ _ADV_WINDOW = 20
 _MIN_OBSERVATIONS = 12
 #: fewer observations than this fit, with a warning: in-sample figures flatter the hedge
 _FEW_OBSERVATIONS = 60
-#: hedge dates whose candidate data stay cached on a MarketData
-_UNIVERSE_CACHE_SIZE = 8
 #: history a risk model fitted on the fly for a factor hedge covers (years before the date)
 _RISK_MODEL_YEARS = 3
 #: fewest trading days of factor returns before the hedge date a supplied model must hold
@@ -323,7 +327,9 @@ class PerformanceHedge:
     # ------------------------------------------------------------------ preparation
     def _market(self) -> MarketData:
         if self.market is None:
-            self.market = MarketData()
+            # the process's market of the default store: opened once, reused until the
+            # store changes (hedges in a loop pay the opening once)
+            self.market = shared_market()
         return self.market
 
     def _prepare(self) -> _Prepared:
@@ -349,8 +355,7 @@ class PerformanceHedge:
         if missing:
             raise DataError(
                 f"no price for {', '.join(missing)} on or shortly before "
-                f"{view.date:%Y-%m-%d}; choose a date when they traded"
-                + market.end_hint(view.date)
+                f"{view.date:%Y-%m-%d}; choose a date when they traded" + market.end_hint(view.date)
             )
         rows: dict[str, dict[str, float]] = {}
         for pos, t in zip(ps.positions, tickers, strict=True):
@@ -581,8 +586,7 @@ class PerformanceHedge:
         key = repr(
             (view.date, sampling.value, rows[0], len(rows), tuple(stocks), estimator, model_key)
         )
-        cache: dict[str, Any] = market.__dict__.setdefault("_estimate_cache", {})
-        hit = cache.get(key)
+        hit = market.cache.get("estimate", key)
         if hit is None:
             rets = view.returns(stocks, start=rows[0], sampling=sampling).reindex(rows)
             full = rets.notna().all().to_numpy()
@@ -600,10 +604,8 @@ class PerformanceHedge:
             Sigma = np.asarray(fitted.covariance_, "float64")
             Sigma = 0.5 * (Sigma + Sigma.T)
             hit = ({t: i for i, t in enumerate(kept)}, Sigma, len(rows))
-            if len(cache) >= _UNIVERSE_CACHE_SIZE:
-                cache.pop(next(iter(cache)))
-            cache[key] = hit
-        return hit
+            market.cache.put("estimate", key, hit)
+        return hit  # type: ignore[no-any-return]
 
     def _semantic(
         self,
@@ -640,16 +642,13 @@ class PerformanceHedge:
         from hedgekit.text import EmbeddingIndex
 
         key = (self.parameters.embedder, view.date)
-        cache: dict[Any, Any] = market.__dict__.setdefault("_text_index_cache", {})
-        hit = cache.get(key)
-        if hit is None:
-            hit = EmbeddingIndex.from_market(
+        return market.cache.get_or_compute(
+            "text_index",
+            key,
+            lambda: EmbeddingIndex.from_market(
                 market, view.date, embedder=self.parameters.embedder, allow_later=True
-            )
-            if len(cache) >= _UNIVERSE_CACHE_SIZE:
-                cache.pop(next(iter(cache)))
-            cache[key] = hit
-        return hit
+            ),
+        )
 
     def _risk_forecast(
         self, market: MarketData, view: PointInTimeData, positions: list[str]
@@ -713,10 +712,9 @@ class PerformanceHedge:
                 p.default_borrow_cost_bps,
             )
         )
-        cache: dict[str, _Universe] = market.__dict__.setdefault("_hedge_universe_cache", {})
-        hit = cache.get(key)
+        hit = market.cache.get("hedge_universe", key)
         if hit is not None:
-            return hit
+            return hit  # type: ignore[no-any-return]
         universe = explode_universe(market, view, p.universe, p.explode_universe)
         have = market._ticker_set
         filt = CandidateFilter([t for t in universe if t in have])
@@ -785,9 +783,7 @@ class PerformanceHedge:
             borrow_bps=borrow,
             scores=scores,
         )
-        if len(cache) >= _UNIVERSE_CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-        cache[key] = uni
+        market.cache.put("hedge_universe", key, uni)
         return uni
 
     def _groups(
@@ -1182,7 +1178,8 @@ class PerformanceHedge:
     def _returns_frame(
         target: pd.Series, candidates: pd.DataFrame, w: np.ndarray, H: float, sample: str
     ) -> pd.DataFrame:
-        hedge_pnl = candidates.to_numpy() @ w
+        held = np.flatnonzero(w)  # the held columns only: no copy of the whole panel
+        hedge_pnl = candidates.iloc[:, held].to_numpy() @ w[held]
         return pd.DataFrame(
             {
                 "portfolio": target.to_numpy(),

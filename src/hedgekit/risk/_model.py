@@ -54,6 +54,7 @@ import pandas as pd
 
 from hedgekit import __version__
 from hedgekit._errors import ConfigurationError, DataError, InsufficientHistoryError
+from hedgekit.data import Cache
 from hedgekit.data._market import MarketData
 from hedgekit.data._store import Store
 from hedgekit.risk._covariance import (
@@ -77,8 +78,6 @@ logger = logging.getLogger(__name__)
 
 #: fewest days of factor returns a forecast needs
 MIN_FORECAST_DAYS = 60
-#: exposure frames kept per market (both backtest models read the same date)
-_EXPOSURE_CACHE_SIZE = 4
 #: layout version of a saved model directory
 _FORMAT = 1
 _FILES = ("factor_returns", "residuals", "regression", "exposures", "forecast")
@@ -585,8 +584,7 @@ class FactorRiskModel:
             len(self.factor_returns_),
             repr(sorted(self.get_params().items())),
         )
-        cache: dict[tuple[Any, ...], RiskForecast] = self.__dict__.setdefault("_forecast_cache", {})
-        hit = cache.get(key)
+        hit = self._forecasts.get("forecast", key)
         if hit is not None:
             return hit
         fr = self.factor_returns_.loc[:when]
@@ -599,13 +597,9 @@ class FactorRiskModel:
         if market is not None:
             cross = list(dict.fromkeys([*base, *extra])) if extra else None
             # exposures depend on the data and the date only: models share them
-            shared = market.__dict__.setdefault("_exposure_cache", {})
-            frame = shared.get((when, tuple(extra)))
-            if frame is None:
-                frame = compute_exposures(market, when, cross)
-                if len(shared) >= _EXPOSURE_CACHE_SIZE:
-                    shared.pop(next(iter(shared)))
-                shared[(when, tuple(extra))] = frame
+            frame = market.cache.get_or_compute(
+                "exposures", (when, tuple(extra)), lambda: compute_exposures(market, when, cross)
+            )
             table, expo_date = _exposure_table(frame), frame.date
             notes.extend(frame.notes)
         else:
@@ -669,10 +663,17 @@ class FactorRiskModel:
             exposures_date=pd.Timestamp(expo_date),
             notes=notes,
         )
-        if len(cache) >= _FORECAST_CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-        cache[key] = forecast
+        self._forecasts.put("forecast", key, forecast)
         return forecast
+
+    @property
+    def _forecasts(self) -> Cache:
+        """Forecasts already made by this model (a backtest asks once per target)."""
+        cache = getattr(self, "_forecast_cache", None)
+        if cache is None:
+            cache = Cache({"forecast": _FORECAST_CACHE_SIZE})
+            self._forecast_cache = cache
+        return cache
 
     # the forecast at the end date, scikit-learn style
     @property
