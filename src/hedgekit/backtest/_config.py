@@ -28,7 +28,7 @@ import pandas as pd
 
 from hedgekit._errors import ConfigurationError
 from hedgekit.backtest._methods import METHODS, BacktestSettings
-from hedgekit.data._market import MarketData
+from hedgekit.data import MarketData
 from hedgekit.typing import DateLike, to_timestamp
 
 __all__ = [

@@ -65,8 +65,7 @@ from hedgekit.backtest._methods import (
 )
 from hedgekit.backtest._results import BacktestRun, load_results
 from hedgekit.backtest._summary import record_moments
-from hedgekit.data._market import MarketData
-from hedgekit.data._store import Store
+from hedgekit.data import MarketData, Store
 
 __all__ = [
     "BacktestConfig",
@@ -139,7 +138,7 @@ class _Period:
             return
         date = self.view.date
         px = self.view.benchmark_prices(names, start=date - pd.Timedelta(days=120), end=date)
-        volume = self.market._bench_panels["volume"].reindex(index=px.index, columns=names)
+        volume = self.market.benchmark_panel("volume").reindex(index=px.index, columns=names)
         vol = px.pct_change(fill_method=None).iloc[-63:].std(ddof=1)
         adv = (px * volume).iloc[-_ADV_DAYS:].mean()
         for t in names:
@@ -404,7 +403,7 @@ def run_backtest(
     if workers is not None and workers < 1:
         raise ConfigurationError(f"workers={workers} must be >= 1")
     run = BacktestRun(out, config)
-    unknown = [t for t in config.targets if t not in market._ticker_set]
+    unknown = [t for t in config.targets if t not in market.priced_tickers]
     if unknown:
         raise ConfigurationError(
             f"no prices for target(s) {', '.join(unknown[:10])}; check the tickers with "

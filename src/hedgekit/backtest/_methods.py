@@ -50,9 +50,14 @@ import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError
-from hedgekit.data._market import MarketData, PointInTimeData
-from hedgekit.hedge import PerformanceHedge, PerformanceHedgeParameters, Position, PositionSet
-from hedgekit.hedge._universe import SECTOR_ETFS
+from hedgekit.data import MarketData, PointInTimeData
+from hedgekit.hedge import (
+    SECTOR_ETFS,
+    PerformanceHedge,
+    PerformanceHedgeParameters,
+    Position,
+    PositionSet,
+)
 
 __all__ = [
     "METHODS",

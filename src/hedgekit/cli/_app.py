@@ -96,8 +96,7 @@ def demo(
     Uses the data home if it holds an import (real data), else imports the embedded,
     synthetic demo market into it first.
     """
-    from hedgekit.data import MarketData
-    from hedgekit.data._demo import ensure_demo_store
+    from hedgekit.data import MarketData, ensure_demo_store
     from hedgekit.hedge import PerformanceHedge, PerformanceHedgeParameters, Position, PositionSet
 
     store = _store(home)
@@ -298,7 +297,7 @@ def data_import_table(
     hedgekit data import-table adj.csv --table prices --layout wide --field adj_close
     """
     from hedgekit._errors import ConfigurationError
-    from hedgekit.data._tabular import import_table
+    from hedgekit.data import import_table
 
     rates: dict[str, float] | None = None
     if fx:
@@ -334,7 +333,7 @@ def data_import_list(
     as_json: JsonOption = False,
 ) -> None:
     """Import a user list: hard-to-borrow or restricted names, scores, corporate actions."""
-    from hedgekit.data._tabular import import_list
+    from hedgekit.data import import_list
 
     store = _store(home)
     kind = kind.strip().lower().replace("-", "_")
@@ -375,7 +374,7 @@ def data_pull(
     Needs yfinance (the 'yahoo' extra of hedgekit). Responses are cached under
     <home>/cache/yahoo, so re-running only asks Yahoo for dates it has not served yet.
     """
-    from hedgekit.data._yahoo import pull
+    from hedgekit.data import pull
 
     store = _store(home)
     with console.status("pulling from Yahoo Finance...") as status:

@@ -122,7 +122,7 @@ def serve(
                 f"no market data at {store.home}; import some (`hedgekit data import DIR`), "
                 "or pass --demo to serve the embedded synthetic demo market"
             )
-        from hedgekit.data._demo import ensure_demo_store
+        from hedgekit.data import ensure_demo_store
 
         ensure_demo_store(store)
         err_console.print(f"[dim]imported the embedded demo market into {store.home}[/dim]")

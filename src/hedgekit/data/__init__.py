@@ -5,8 +5,9 @@ from __future__ import annotations
 from hedgekit.data._bundle import BUNDLE_FILES, ImportReport, import_bundle
 from hedgekit.data._cache import Cache, CacheStats
 from hedgekit.data._corporate import ACTION_TYPES, canonical_action_type
-from hedgekit.data._demo import open_market
+from hedgekit.data._demo import ensure_demo_store, open_market
 from hedgekit.data._geography import COUNTRIES, REGIONS
+from hedgekit.data._gics import resolve_gics_name
 from hedgekit.data._market import (
     INDEX_ALIASES,
     MarketData,
@@ -41,11 +42,13 @@ __all__ = [
     "canonical_action_type",
     "check_data",
     "default_data_home",
+    "ensure_demo_store",
     "import_bundle",
     "import_list",
     "import_table",
     "open_market",
     "plot_coverage",
     "pull",
+    "resolve_gics_name",
     "shared_market",
 ]

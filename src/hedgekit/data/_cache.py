@@ -98,7 +98,7 @@ class Cache:
         outside the lock: two threads may compute the same entry once each."""
         hit = self.get(region, key)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         return self.put(region, key, compute())
 
     def clear(self, region: str | None = None) -> None:

@@ -256,7 +256,7 @@ class MarketData:
         (those dated on or before a view's date), cached: many dates share one value."""
         hit = self.cache.get("securities", known)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         snaps = self._classifications.iloc[:known]
         everyone = self.securities.index.union(pd.Index(snaps["ticker"].unique()))
         out = self.securities.reindex(everyone)
@@ -292,6 +292,28 @@ class MarketData:
     def _ticker_set(self) -> frozenset[str]:
         """Tickers with prices, as a set (fast membership tests)."""
         return frozenset(self.tickers)
+
+    # ------------------------------------------------------------ for other layers
+    @property
+    def priced_tickers(self) -> frozenset[str]:
+        """Tickers with prices, as a set (fast membership tests)."""
+        return self._ticker_set
+
+    def benchmark_panel(self, field: str = "adj_close") -> pd.DataFrame:
+        """Daily ``adj_close`` or ``volume`` of the benchmarks (ETFs, indices): dates x
+        tickers; empty when the store has none."""
+        panels = self._bench_panels
+        if field not in panels:
+            raise ConfigurationError(
+                f"field={field!r}; benchmark panels hold {', '.join(map(repr, panels))}"
+            )
+        return panels[field]
+
+    @property
+    def classification_history(self) -> pd.DataFrame:
+        """Dated GICS snapshots (``snapshot_date, ticker, gics_sector, gics_sub_industry``)
+        with a sector, sorted by date."""
+        return self._classifications
 
     @cached_property
     def _plain_tickers(self) -> frozenset[str]:

@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from hedgekit._errors import ConfigurationError
-from hedgekit.data._market import Sampling
+from hedgekit.data import Sampling
 from hedgekit.estimate import get_estimator
 from hedgekit.typing import CaseInsensitiveEnum, DateLike, to_timestamp
 

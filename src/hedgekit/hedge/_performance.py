@@ -48,10 +48,12 @@ from hedgekit.data import (
     ACTION_TYPES,
     COUNTRIES,
     REGIONS,
+    MarketData,
+    PointInTimeData,
+    Sampling,
     canonical_action_type,
     shared_market,
 )
-from hedgekit.data._market import MarketData, PointInTimeData, Sampling
 from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._result import PerformanceHedgeResult
@@ -74,7 +76,7 @@ from hedgekit.measures import (
     trading_costs,
 )
 from hedgekit.optimize import GroupBound, TrackingProblem, solve_tracking
-from hedgekit.risk._model import FactorRiskModel, RiskForecast, load_cached_model
+from hedgekit.risk import FactorRiskModel, RiskForecast, load_cached_model
 
 __all__ = ["GridSearchResult", "PerformanceHedge"]
 
@@ -605,7 +607,7 @@ class PerformanceHedge:
             Sigma = 0.5 * (Sigma + Sigma.T)
             hit = ({t: i for i, t in enumerate(kept)}, Sigma, len(rows))
             market.cache.put("estimate", key, hit)
-        return hit  # type: ignore[no-any-return]
+        return hit
 
     def _semantic(
         self,
@@ -714,9 +716,9 @@ class PerformanceHedge:
         )
         hit = market.cache.get("hedge_universe", key)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         universe = explode_universe(market, view, p.universe, p.explode_universe)
-        have = market._ticker_set
+        have = market.priced_tickers
         filt = CandidateFilter([t for t in universe if t in have])
         filt.drop("no price history", [t for t in universe if t not in have])
         sec = view.securities(filt.names)

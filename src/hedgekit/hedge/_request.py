@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from hedgekit._errors import ConfigurationError
-from hedgekit.data._market import Sampling
+from hedgekit.data import Sampling
 from hedgekit.hedge._parameters import (
     Constraint,
     HedgeConstraints,

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError, UnknownIdentifierError
-from hedgekit.data._gics import resolve_gics_name
-from hedgekit.data._market import INDEX_ALIASES, MarketData, PointInTimeData
+from hedgekit.data import INDEX_ALIASES, MarketData, PointInTimeData, resolve_gics_name
 
 __all__ = ["SECTOR_ETFS", "CandidateFilter", "explode_universe"]
 

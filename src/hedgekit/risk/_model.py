@@ -54,9 +54,7 @@ import pandas as pd
 
 from hedgekit import __version__
 from hedgekit._errors import ConfigurationError, DataError, InsufficientHistoryError
-from hedgekit.data import Cache
-from hedgekit.data._market import MarketData
-from hedgekit.data._store import Store
+from hedgekit.data import Cache, MarketData, Store
 from hedgekit.risk._covariance import (
     factor_covariance,
     specific_risk,
@@ -376,7 +374,7 @@ class FactorRiskModel:
         # every sector the data knows, dated snapshots included (e.g. Telecommunication
         # Services before the 2018 GICS change): a sector without members on a day is left
         # out of that day's regression
-        known = [market.securities["gics_sector"], market._classifications["gics_sector"]]
+        known = [market.securities["gics_sector"], market.classification_history["gics_sector"]]
         sectors = sorted({str(s) for col in known for s in col.dropna().unique()})
         self.sectors_ = sectors
         self.factors_ = (

@@ -53,7 +53,7 @@ import pandas as pd
 
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
 from hedgekit._optional import import_optional
-from hedgekit.data._market import MarketData
+from hedgekit.data import MarketData
 from hedgekit.risk._exposures import STYLE_FACTORS
 from hedgekit.risk._model import FactorRiskModel
 from hedgekit.typing import DateLike, to_timestamp

@@ -109,8 +109,7 @@ def preflight(params: PerformanceHedgeParameters, market: MarketData) -> None:
     if missing:
         raise DataError(
             f"no price for {', '.join(missing)} on or shortly before {view.date:%Y-%m-%d}; "
-            "choose a date when they traded"
-            + market.end_hint(view.date)
+            "choose a date when they traded" + market.end_hint(view.date)
         )
     ps = params.initial_portfolio
     if ps.reference_notional is None:  # by quantity: shorts may outweigh the longs
