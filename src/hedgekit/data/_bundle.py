@@ -53,7 +53,8 @@ _REQUIRED = ("prices", "securities")
 
 @dataclass
 class ImportReport:
-    """What an import wrote: rows per table, derived records, warnings, timing."""
+    """What an import wrote: rows per table, derived records, warnings, timing, and the
+    data's known limits."""
 
     source: str
     rows: dict[str, int] = field(default_factory=dict)
@@ -61,6 +62,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     synthetic: bool = False
+    #: the data's known limits, derived by the quality checks (see MarketData.limits)
+    limits: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """Plain-dict form for JSON output."""
@@ -71,6 +74,7 @@ class ImportReport:
             "warnings": list(self.warnings),
             "seconds": round(self.seconds, 2),
             "synthetic": self.synthetic,
+            "limits": list(self.limits),
         }
 
 
@@ -431,6 +435,10 @@ def import_bundle(
         for table, frame in frames.items():
             tx.write(table, frame)
             report.rows[table] = len(frame)
+    say("deriving the data's known limits")
+    from hedgekit.data._market import MarketData
+
+    report.limits = MarketData(store).limits
     report.seconds = time.perf_counter() - t0
     logger.info("imported %s in %.1f s", directory, report.seconds)
     return report

@@ -21,6 +21,7 @@ Asking for an ``end`` after ``D`` raises :class:`~hedgekit.PointInTimeError`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -173,6 +174,35 @@ class MarketData:
     def is_synthetic(self) -> bool:
         """True when the store holds the simulated demo market."""
         return bool(self.manifest.get("synthetic", False))
+
+    @cached_property
+    def limits(self) -> tuple[str, ...]:
+        """The data's known limits (survivorship, stale fundamentals, look-ahead text...),
+        one sentence each, derived from the data by the quality checks
+        (:func:`hedgekit.data.check_data`, section ``limits``), not written in code.
+
+        Derived once per store snapshot (a few seconds) and kept in the data home
+        (``cache/limits/<version>.json``); ``hedgekit data import`` derives them eagerly.
+        """
+        path = self.store.home / "cache" / "limits" / f"{self.version}.json"
+        try:
+            return tuple(json.loads(path.read_text()))
+        except (FileNotFoundError, ValueError):
+            pass
+        from hedgekit.data.quality import check_data  # the checks read this module
+
+        section = check_data(self).limits
+        lines = tuple(
+            line for line in section.lines if not line.startswith(("Import ", "The importer's"))
+        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp-{os.getpid()}")
+            tmp.write_text(json.dumps(list(lines), indent=1))
+            os.replace(tmp, path)
+        except OSError as exc:  # a read-only home: derive again next time
+            logger.debug("could not keep the data limits at %s: %s", path, exc)
+        return lines
 
     @cached_property
     def securities(self) -> pd.DataFrame:

@@ -1264,12 +1264,8 @@ def _leg_stats(
 
 
 def _data_limits(market: MarketData) -> list[str]:
-    if market.is_synthetic:
-        return ["synthetic demo market: every number is simulated"]
-    return [
-        "survivorship bias: only companies still listed when the data was pulled",
-        "fundamentals (market caps) may be up to two years stale",
-    ]
+    """The data's known limits, as the quality checks derive them from the store."""
+    return list(market.limits)
 
 
 @dataclass(frozen=True)

@@ -601,7 +601,7 @@ def bias_statistics(
             _period_statistics(r / v, family, min_observations=min_observations, clip=clip)
         )
     stats = pd.concat(statistics, ignore_index=True)
-    notes = _notes(model, dates)
+    notes = _notes(model, dates, market)
     seconds = time.perf_counter() - began
     logger.info("bias statistics of %d month ends in %.1f s", len(dates), seconds)
     return BiasReport(
@@ -641,7 +641,7 @@ def _first_cap_date(model: FactorRiskModel) -> pd.Timestamp | None:
     return None
 
 
-def _notes(model: FactorRiskModel, dates: list[pd.Timestamp]) -> list[str]:
+def _notes(model: FactorRiskModel, dates: list[pd.Timestamp], market: MarketData) -> list[str]:
     notes = []
     first_cap = _first_cap_date(model)
     if first_cap is None or first_cap > dates[0]:
@@ -651,10 +651,8 @@ def _notes(model: FactorRiskModel, dates: list[pd.Timestamp]) -> list[str]:
             + " have market caps for few or no stocks: size, value and trading activity "
             "exposures are 0 and the regressions equal-weighted"
         )
-    notes.append(
-        "survivorship bias: the cross-section holds only stocks with prices in the data source, "
-        "so names that were later delisted are missing"
-    )
+    # the data's own limits that bear on a cross-section (derived from the store)
+    notes.extend(line for line in market.limits if line.lower().startswith("survivorship"))
     return notes
 
 
