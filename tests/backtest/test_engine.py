@@ -360,3 +360,17 @@ def test_load_results_daily_rows_and_a_corrupt_record(serial, tmp_path):
     con.close()
     with pytest.raises(DataError, match="unequal lengths"):
         load_results(broken)
+
+
+def test_dead_scheduler_is_a_clear_error(demo_market, tmp_path):
+    pytest.importorskip("dask.distributed")
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = BacktestConfig.create(list(TARGETS), "2022-06-30", "2022-09-30", ["spy"])
+    with pytest.raises(
+        ConfigurationError, match=rf"no dask scheduler answers at 'tcp://127.0.0.1:{port}'"
+    ):
+        run_backtest(cfg, demo_market, tmp_path / "run", scheduler=f"tcp://127.0.0.1:{port}")

@@ -79,6 +79,8 @@ logger = logging.getLogger(__name__)
 
 _RISK_HISTORY_DAYS = 252
 _ADV_DAYS = 20
+#: how long a --scheduler address may take to answer
+_SCHEDULER_TIMEOUT = "10s"
 
 
 # ---------------------------------------------------------------------- one rebalance date
@@ -467,7 +469,14 @@ def run_backtest(
         )
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=_SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigurationError(
+                f"no dask scheduler answers at {scheduler!r} within {_SCHEDULER_TIMEOUT} "
+                f"({type(exc).__name__}); start one (`dask scheduler`) or check the address "
+                "(tcp://host:8786)"
+            ) from None
     try:
         home = str(market.store.home)
         futures = [
