@@ -13,16 +13,17 @@ import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from hedgekit import ConfigurationError, DataError
-from hedgekit.text import EmbeddingIndex, MissingDependencyError
-from hedgekit.text._cluster import (
+from hedgekit.text import (
     ClusterResult,
-    _clean_description,
+    EmbeddingIndex,
+    MissingDependencyError,
     ai_experiment,
     class_tfidf,
     cluster_agreement,
     cluster_embeddings,
     cluster_market,
 )
+from hedgekit.text.cluster._ctfidf import _clean_description
 
 REAL_DATE = "2023-12-29"
 #: the words of each planted group's descriptions
@@ -134,7 +135,7 @@ def test_cluster_agreement_matches_sklearn_and_handles_missing_reference():
 def test_pca_fallback_when_umap_is_missing(monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "umap", None)  # `import umap` now raises ImportError
     index, truth, _ = _planted(seed=4)
-    with caplog.at_level(logging.WARNING, logger="hedgekit.text._cluster"):
+    with caplog.at_level(logging.WARNING, logger="hedgekit.text.cluster._cluster"):
         result = cluster_embeddings(index)
     assert result.reducer == "pca" and result.params["reducer"] == "pca"
     assert "umap-learn is not installed" in result.params["fallback"]

@@ -25,15 +25,6 @@ from hedgekit.text._chunking import (
     make_header,
     pool_chunks,
 )
-from hedgekit.text._cluster import (
-    AIExperimentResult,
-    ClusterResult,
-    ai_experiment,
-    class_tfidf,
-    cluster_agreement,
-    cluster_embeddings,
-    cluster_market,
-)
 from hedgekit.text._evaluation import cosine_silhouette, evaluate_embeddings
 from hedgekit.text._factory import EMBEDDER_NAMES, get_embedder, nlp_available
 from hedgekit.text._index import EmbeddingIndex, company_documents, semantic_peers
@@ -47,6 +38,15 @@ from hedgekit.text._transformer import (
     Task,
     layer_norm_truncate,
     packaged_minilm_path,
+)
+from hedgekit.text.cluster import (
+    AIExperimentResult,
+    ClusterResult,
+    ai_experiment,
+    class_tfidf,
+    cluster_agreement,
+    cluster_embeddings,
+    cluster_market,
 )
 
 __all__ = [
