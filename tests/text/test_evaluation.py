@@ -19,18 +19,44 @@ from hedgekit.text import (
 LEVELS = ("gics_sector", "gics_industry_group", "gics_industry", "gics_sub_industry")
 
 
-def test_cosine_silhouette_matches_scikit_learn():
+def test_cosine_silhouette_is_scikit_learns():
     metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is not installed")
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(4, 12))
     labels = rng.integers(0, 4, size=80)
     labels[0] = 5  # a singleton cluster scores 0 in both
     x = centres[labels % 4] + rng.normal(scale=0.8, size=(80, 12))
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
     ref = metrics.silhouette_score(x, labels, metric="cosine")
-    assert cosine_silhouette(x, labels) == pytest.approx(ref, abs=1e-9)
-    with pytest.raises(ConfigurationError, match="needs 2 to n_samples - 1 distinct labels"):
-        cosine_silhouette(x, np.zeros(80))
+    assert cosine_silhouette(x, labels) == pytest.approx(ref, abs=1e-12)
+    # cosine distance ignores the lengths of the rows; the labels' names do not matter
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    names = np.array([f"c{lab}" for lab in labels])
+    assert cosine_silhouette(unit, names) == pytest.approx(ref, abs=1e-12)
+    # the precomputed distances the AI experiment's permutations use give the same number
+    dist = metrics.pairwise.cosine_distances(x)
+    precomputed = metrics.silhouette_score(dist, labels, metric="precomputed")
+    assert precomputed == pytest.approx(ref, abs=1e-12)
+
+
+def test_cosine_silhouette_on_a_hand_computed_example():
+    # two tight pairs at right angles: a_i = 1 - cos(small angle), b_i ~ 1
+    x = np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]])
+    cos = (x @ x.T) / np.outer(np.linalg.norm(x, axis=1), np.linalg.norm(x, axis=1))
+    d = 1.0 - cos
+    a = np.array([d[0, 1], d[0, 1], d[2, 3], d[2, 3]])
+    b = np.array([d[0, 2:].mean(), d[1, 2:].mean(), d[2, :2].mean(), d[3, :2].mean()])
+    assert cosine_silhouette(x, [0, 0, 1, 1]) == pytest.approx(np.mean((b - a) / np.maximum(a, b)))
+
+
+@pytest.mark.parametrize(
+    "labels", [np.zeros(6), np.arange(6)], ids=["one label", "one label per sample"]
+)
+def test_cosine_silhouette_says_how_many_labels_it_needs(labels):
+    x = np.random.default_rng(1).normal(size=(6, 3))
+    with pytest.raises(
+        ConfigurationError, match=r"needs 2 to n_samples - 1 distinct labels, got \d+ for 6"
+    ):
+        cosine_silhouette(x, labels)
 
 
 def _label_leaks(market, as_of, texts, tickers, name_header):

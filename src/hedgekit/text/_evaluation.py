@@ -42,48 +42,52 @@ EmbedderLike = Embedder | str | os.PathLike[str]
 
 
 def cosine_silhouette(vectors: np.ndarray, labels: Sequence[Any] | np.ndarray) -> float:
-    """Mean silhouette coefficient with cosine distance ``1 - u.v`` (unit rows assumed).
+    """Mean silhouette coefficient with cosine distance: scikit-learn's, with a clear error.
+
+    A thin wrapper of ``sklearn.metrics.silhouette_score(vectors, labels, metric='cosine')``
+    that checks the number of labels first and raises :class:`ConfigurationError` with the
+    way out instead of scikit-learn's ``ValueError``.
 
     Parameters
     ----------
     vectors : array-like of shape (n_samples, dim)
-        Unit rows.
+        One vector per sample (need not be unit length: the cosine distance normalises).
     labels : sequence of shape (n_samples,)
-        Cluster labels; at least 2 distinct.
+        Cluster labels; 2 to ``n_samples - 1`` distinct values.
 
     Returns
     -------
     float
         In [-1, 1]; a sample alone in its cluster scores 0 (scikit-learn's convention).
 
+    Raises
+    ------
+    ConfigurationError
+        Fewer than 2 distinct labels, or one per sample.
+
     Notes
     -----
-    For sample ``i`` in cluster ``A``: ``a_i`` = mean distance to the other members of
-    ``A``, ``b_i`` = the smallest mean distance to the members of another cluster,
-    ``s_i = (b_i - a_i) / max(a_i, b_i)``; the result is the mean of ``s_i``. Equal to
-    ``sklearn.metrics.silhouette_score(X, labels, metric='cosine')`` for unit rows.
+    For sample ``i`` in cluster ``A``: ``a_i`` = mean cosine distance ``1 - cos(u, v)`` to
+    the other members of ``A``, ``b_i`` = the smallest mean distance to the members of
+    another cluster, ``s_i = (b_i - a_i) / max(a_i, b_i)``; the result is the mean of
+    ``s_i`` (Rousseeuw 1987).
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    >>> round(cosine_silhouette(x, ["a", "a", "b", "b"]), 3)
+    0.993
     """
-    v = np.asarray(vectors, dtype=np.float64)
+    from sklearn.metrics import silhouette_score
+
     codes, uniques = pd.factorize(pd.Series(list(labels)), sort=True)
     if len(uniques) < 2 or len(uniques) >= len(codes):
         raise ConfigurationError(
             f"silhouette needs 2 to n_samples - 1 distinct labels, got {len(uniques)} for "
-            f"{len(codes)} samples"
+            f"{len(codes)} samples; pass labels with at least two groups and one group of "
+            "two or more samples"
         )
-    dist = np.clip(1.0 - v @ v.T, 0.0, 2.0)
-    np.fill_diagonal(dist, 0.0)
-    onehot = np.zeros((len(codes), len(uniques)))
-    onehot[np.arange(len(codes)), codes] = 1.0
-    sums = dist @ onehot
-    counts = onehot.sum(axis=0)
-    own = counts[codes]
-    a = np.where(own > 1, sums[np.arange(len(codes)), codes] / np.maximum(own - 1, 1), 0.0)
-    mean_other = sums / counts
-    mean_other[np.arange(len(codes)), codes] = np.inf
-    b = mean_other.min(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
-    return float(np.nanmean(s))
+    return float(silhouette_score(np.asarray(vectors, dtype=np.float64), codes, metric="cosine"))
 
 
 def _one_per_issuer(tickers: Sequence[str], market: MarketData) -> list[str]:
