@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from hedgekit import ConfigurationError
 from hedgekit.cli import app
-from hedgekit.cli._app import main, resolve_targets
+from hedgekit.cli._app import main
+from hedgekit.cli._backtest import resolve_targets
 
 runner = CliRunner()
 

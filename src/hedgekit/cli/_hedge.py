@@ -1,15 +1,14 @@
 """``hedgekit hedge``: the positions and options as a :class:`~hedgekit.hedge.HedgeRequest`.
 
-Registered on the main Typer app on import (``hedgekit.cli`` imports this module). The
-command holds no rules of its own: it turns its arguments into the request the library
-and the service validate with, checks what only the command has (output files, the
-grid-search metric) before any data is read, then runs the hedge.
+Registered on the main Typer app by :mod:`hedgekit.cli._app`. The command holds no rules
+of its own: it turns its arguments into the request the library and the service validate
+with, checks what only the command has (output files, the grid-search metric) before any
+data is read, then runs the hedge.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,17 +16,17 @@ from typing import Annotated, Any
 import typer
 
 from hedgekit._errors import ConfigurationError
-from hedgekit.cli._app import (
+from hedgekit.cli._common import (
     HomeOption,
     JsonOption,
     _market,
     _print_json,
-    _render_hedge,
-    app,
+    check_output,
     console,
 )
+from hedgekit.cli._render import _render_hedge
 
-__all__ = ["check_output", "hedge", "parse_positions"]
+__all__ = ["hedge", "parse_positions"]
 
 #: request fields as the hedge command's options name them, for error messages
 _OPTIONS = {
@@ -92,35 +91,6 @@ def parse_positions(items: Sequence[str]) -> list[dict[str, Any]]:
     return positions
 
 
-def check_output(path: Path | None, option: str, suffixes: Sequence[str]) -> None:
-    """Raise ConfigurationError unless ``path`` can be written as one of ``suffixes``.
-
-    Run before the hedge, so a typo in an output path costs nothing.
-    """
-    if path is None:
-        return
-    shown = str(path)
-    if path.is_dir():
-        example = path / f"basket{suffixes[0]}"
-        raise ConfigurationError(f"{option} {shown} is a folder; give a file name, e.g. {example}")
-    if path.suffix.lower() not in suffixes:
-        got = f"'{path.suffix}'" if path.suffix else "no extension"
-        raise ConfigurationError(
-            f"{option} {shown}: {got} is not a format it writes; use {' or '.join(suffixes)}"
-        )
-    folder = path.parent
-    if not folder.exists():
-        raise ConfigurationError(
-            f"{option} {shown}: folder {folder} does not exist; create it or choose another path"
-        )
-    if not folder.is_dir():
-        raise ConfigurationError(f"{option} {shown}: {folder} is not a folder")
-    if not os.access(folder, os.W_OK):
-        raise ConfigurationError(
-            f"{option} {shown}: cannot write in {folder}; choose a folder you own"
-        )
-
-
 def _date(value: str | None, option: str) -> dt.date | None:
     from hedgekit.typing import to_timestamp
 
@@ -134,7 +104,6 @@ def _date(value: str | None, option: str) -> dt.date | None:
         ) from None
 
 
-@app.command()
 def hedge(
     positions: Annotated[
         list[str],

@@ -1,6 +1,6 @@
 """``hedgekit serve`` and ``hedgekit keys ...``: run the hedging service, manage its API keys.
 
-Registered on the main Typer app on import (``hedgekit.cli`` imports this module).
+Registered on the main Typer app by :mod:`hedgekit.cli._app`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from rich.table import Table
 
 from hedgekit._errors import ConfigurationError
 from hedgekit._optional import import_optional
-from hedgekit.cli._app import HomeOption, _print_json, app, console, err_console
+from hedgekit.cli._common import HomeOption, _print_json, console, err_console
 
 if TYPE_CHECKING:
     from hedgekit.server import KeyStore
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["keys_app", "serve"]
 
 keys_app = typer.Typer(help="Create, list and revoke the service's API keys.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
 
 DbOption = Annotated[
     Path | None,
@@ -32,6 +31,7 @@ DbOption = Annotated[
     ),
 ]
 _SERVICE = "the hedging service"
+_MAX_PORT = 65535
 
 
 def _key_store(home: Path | None, db: Path | None, *, create: bool = False) -> KeyStore:
@@ -44,7 +44,6 @@ def _key_store(home: Path | None, db: Path | None, *, create: bool = False) -> K
 
 
 # --------------------------------------------------------------------------- serve
-@app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -110,10 +109,14 @@ def serve(
     (or failed after --max-attempts starts). Create an API key first with
     `hedgekit keys create NAME`.
     """
+    if not 1 <= port <= _MAX_PORT:
+        raise ConfigurationError(
+            f"--port {port} is not a TCP port; use 1-{_MAX_PORT} (e.g. --port 8000)"
+        )
     import_optional("fastapi", extra="server", purpose=_SERVICE)
     uvicorn = import_optional("uvicorn", extra="server", purpose=_SERVICE)
     from hedgekit.data import Store
-    from hedgekit.server import ServerSettings, create_app
+    from hedgekit.server import Database, ServerSettings, create_app
 
     store = Store(home)
     if not store.exists():
@@ -141,6 +144,11 @@ def serve(
         max_body_bytes=max_body,
         cors_origins=tuple(cors_origin or ()),
     )
+    # one server per database: a second one stops here with the library's message, not
+    # inside uvicorn's startup (where it would come wrapped in a traceback)
+    probe = Database(settings.database)
+    probe.acquire()
+    probe.release()
     application = create_app(settings)
     settings_db = settings.database
     level = "DEBUG" if log_level.lower() == "trace" else log_level.upper()
