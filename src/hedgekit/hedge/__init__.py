@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hedgekit.hedge._baseline import BaselineHedge, baseline_hedge, hedge_statistics
+from hedgekit.hedge._monitor import HedgeMonitor, monitor_hedge
 from hedgekit.hedge._parameters import (
     Constraint,
     HedgeConstraints,
@@ -38,6 +39,7 @@ __all__ = [
     "HedgeExclusions",
     "HedgeMethod",
     "HedgeMetric",
+    "HedgeMonitor",
     "HedgeRequest",
     "HedgeSettings",
     "PerformanceHedge",
@@ -50,4 +52,5 @@ __all__ = [
     "baseline_hedge",
     "explode_universe",
     "hedge_statistics",
+    "monitor_hedge",
 ]

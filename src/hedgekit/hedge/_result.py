@@ -111,6 +111,40 @@ class PerformanceHedgeResult:
         rets = self.returns
         return rets["portfolio"].rolling(window).corr(rets["hedge"]).rename(f"correlation_{window}")
 
+    def monitor(
+        self, as_of: Any = None, market: Any = None, *, rebalance_trades: bool = True
+    ) -> Any:
+        """How this hedge has done since its date, held with fixed shares, and whether to
+        rebalance (see :func:`hedgekit.hedge.monitor_hedge`): the predicted tracking error
+        and correlation are the fit's in-sample ones; with ``rebalance_trades`` the trades
+        to a fresh fit on ``as_of`` with the same parameters.
+
+        Parameters
+        ----------
+        as_of : date-like, optional
+            Monitoring date (default: the data's last date); nothing after it is read.
+        market : MarketData, optional
+            Default: the process's market of the default store.
+        rebalance_trades : bool
+            Fit a fresh hedge on ``as_of`` and list the trades to it.
+        """
+        from hedgekit.hedge._monitor import monitor_hedge, parameters_from_result
+
+        stats = self.statistics
+        fit = stats[("in_sample", "Hedge")]
+        te = float(fit["tracking_error"])
+        corr = float(fit["correlation_with_portfolio"])
+        return monitor_hedge(
+            self.portfolio["quantity"].to_dict(),
+            self.constituents["shares"].to_dict(),
+            self.date,
+            as_of,
+            market,
+            predicted_tracking_error=te,
+            fitted_correlation=corr,
+            parameters=parameters_from_result(self) if rebalance_trades else None,
+        )
+
     def to_position_set(self) -> Any:
         """The hedge as a :class:`PositionSet` of short quantities (negative shares)."""
         from hedgekit.hedge._parameters import Position, PositionSet

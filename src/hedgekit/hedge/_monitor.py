@@ -1,0 +1,514 @@
+"""Monitor a hedge after day one: how it tracked, how it drifted, whether to rebalance.
+
+A hedge built on its inception date is held with fixed shares. On a later date the monitor
+measures, from the data up to that date only:
+
+- the **realised tracking error** of the hedged position since inception against the
+  **predicted** one (the in-sample tracking error of the fit), and the cumulative hedged
+  return against the predicted band ``+/- k sigma sqrt(t)``;
+- the **correlation** of the hedge with the position since inception and over the last
+  quarter, against the correlation it was fitted with;
+- the **drift** of each name's weight in the hedge and of the hedge ratio, from price moves;
+- names that **left** the data or the index, names with **corporate actions** announced
+  since inception, and the change of each name's **liquidity** (average daily volume);
+
+and gives a verdict, "rebalance recommended" with the reasons or "not needed", with the
+trades that would bring the hedge to a fresh fit on the date (same parameters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hedgekit._errors import ConfigurationError, DataError
+from hedgekit._optional import import_optional
+from hedgekit.data import MarketData, shared_market
+from hedgekit.measures import trading_costs
+from hedgekit.typing import DateLike, to_timestamp
+
+__all__ = ["HedgeMonitor", "monitor_hedge", "parameters_from_result"]
+
+#: realised tracking error above this multiple of the predicted one calls for a rebalance
+TE_RATIO_LIMIT = 1.5
+#: fewest daily observations since inception before the tracking error is judged
+MIN_OBSERVATIONS = 21
+#: hedge ratio drift (hedge value / position value, in points) that calls for a rebalance
+HEDGE_RATIO_DRIFT = 0.10
+#: largest drift of one name's share of the hedge (points) before a rebalance is advised
+WEIGHT_DRIFT = 0.05
+#: drop of the last quarter's correlation below the fitted one that calls for a rebalance
+CORRELATION_DROP = 0.15
+#: days of the recent correlation
+RECENT_DAYS = 63
+
+
+@dataclass(frozen=True)
+class HedgeMonitor:
+    """The state of a hedge on a date after its inception (see :func:`monitor_hedge`).
+
+    Attributes
+    ----------
+    inception, as_of : Timestamp
+        The hedge date and the monitoring date.
+    observations : int
+        Daily returns since inception.
+    realised_tracking_error, predicted_tracking_error : float
+        Annualised, per unit of the position's value.
+    variance_reduction : float
+        ``1 - var(hedged) / var(position)`` since inception.
+    correlation : dict
+        ``fitted`` (in sample, at inception), ``since_inception`` and ``recent`` (last 63
+        days) correlation of the hedge's returns with the position's.
+    hedge_ratio : dict
+        ``inception`` and ``now``: hedge value over position value.
+    names : DataFrame
+        Per hedge name: shares, weight at inception and now, drift, ADV (USD) at inception
+        and now, days to trade now, ``status`` (``ok``, ``no price``, ``left index``) and
+        ``events`` (corporate actions announced since inception).
+    series : DataFrame
+        Daily ``position``, ``hedge`` (per unit of hedge value) and ``hedged`` returns, the
+        cumulative hedged return and the predicted band (``band_1``, ``band_2``: 1 and 2
+        sigma).
+    rebalance : bool
+        True when a rebalance is recommended.
+    reasons : list of str
+        Why (empty when not recommended).
+    trades : DataFrame or None
+        With a fresh fit: per name, current and target shares short, the trade (positive:
+        sell short more, negative: buy to cover), its notional and estimated cost.
+    notes : list of str
+        What the figures do not cover.
+    """
+
+    inception: pd.Timestamp
+    as_of: pd.Timestamp
+    observations: int
+    realised_tracking_error: float
+    predicted_tracking_error: float
+    variance_reduction: float
+    correlation: dict[str, float]
+    hedge_ratio: dict[str, float]
+    names: pd.DataFrame
+    series: pd.DataFrame
+    rebalance: bool
+    reasons: list[str]
+    trades: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """``'rebalance recommended'`` or ``'rebalance not needed'``."""
+        return "rebalance recommended" if self.rebalance else "rebalance not needed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types for JSON."""
+        from hedgekit.hedge._result import _clean
+
+        return _clean(
+            {
+                "inception": self.inception,
+                "as_of": self.as_of,
+                "observations": self.observations,
+                "realised_tracking_error": self.realised_tracking_error,
+                "predicted_tracking_error": self.predicted_tracking_error,
+                "variance_reduction": self.variance_reduction,
+                "correlation": dict(self.correlation),
+                "hedge_ratio": dict(self.hedge_ratio),
+                "verdict": self.verdict,
+                "reasons": list(self.reasons),
+                "names": self.names.reset_index().to_dict("records"),
+                "trades": None
+                if self.trades is None
+                else self.trades.reset_index().to_dict("records"),
+                "notes": list(self.notes),
+            }
+        )
+
+    def plot(self, path: str | Path) -> Path:
+        """PNG (or PDF/SVG by extension) of the cumulative hedged return since inception
+        against the predicted 1- and 2-sigma band."""
+        plt = import_optional("matplotlib.pyplot", extra="plot", purpose="plotting")
+        s = self.series
+        fig, ax = plt.subplots(figsize=(9, 4.5))
+        ax.fill_between(s.index, -s["band_2"], s["band_2"], color="tab:blue", alpha=0.12,
+                        label="predicted, 2 sigma")  # fmt: skip
+        ax.fill_between(s.index, -s["band_1"], s["band_1"], color="tab:blue", alpha=0.25,
+                        label="predicted, 1 sigma")  # fmt: skip
+        ax.plot(s.index, s["cumulative_hedged"], color="black", label="realised hedged return")
+        ax.axhline(0.0, color="grey", lw=0.8)
+        ax.set_title(
+            f"Hedge since {self.inception:%Y-%m-%d}: realised TE "
+            f"{self.realised_tracking_error:.1%} vs predicted "
+            f"{self.predicted_tracking_error:.1%}; {self.verdict}"
+        )
+        ax.set_ylabel("cumulative hedged return")
+        ax.legend(loc="upper left")
+        fig.tight_layout()
+        out = Path(path)
+        fig.savefig(out, dpi=110)
+        plt.close(fig)
+        return out
+
+
+def _quantities(positions: Any, what: str) -> dict[str, float]:
+    if hasattr(positions, "positions"):  # a PositionSet
+        out: dict[str, float] = {}
+        for p in positions.positions:
+            if p.quantity is None:
+                raise ConfigurationError(
+                    f"{what}: position {p.identifier!r} is given by weight; the monitor needs "
+                    "quantities (shares held)"
+                )
+            out[p.identifier] = out.get(p.identifier, 0.0) + float(p.quantity)
+        return out
+    if isinstance(positions, Mapping):
+        return {str(k): float(v) for k, v in positions.items()}
+    raise ConfigurationError(f"{what}: pass a PositionSet or a mapping of ticker to shares")
+
+
+def _held_values(r: np.ndarray, v0: np.ndarray) -> np.ndarray:
+    """Daily value paths of fixed holdings worth ``v0`` at inception (total return)."""
+    return v0 * np.cumprod(1.0 + np.nan_to_num(r), axis=0)
+
+
+def monitor_hedge(
+    portfolio: Any,
+    hedge: Any,
+    inception: DateLike,
+    as_of: DateLike | None = None,
+    market: MarketData | None = None,
+    *,
+    predicted_tracking_error: float | None = None,
+    fitted_correlation: float | None = None,
+    parameters: Any = None,
+    index: str | None = "SPX",
+) -> HedgeMonitor:
+    """Monitor a hedge held with fixed shares since ``inception``.
+
+    Parameters
+    ----------
+    portfolio : PositionSet or mapping
+        The position hedged: shares held (``{'WDC': 1_000_000}``).
+    hedge : PositionSet or mapping
+        The hedge: shares **sold short**, as positive numbers (the basket's ``shares``) or
+        as negative quantities (``PerformanceHedgeResult.to_position_set()``); both read
+        the same.
+    inception : date-like
+        The date the hedge was put on (prices of its close).
+    as_of : date-like, optional
+        The monitoring date; default the data's last date. Nothing after it is read.
+    market : MarketData, optional
+        Default: the process's market of the default store.
+    predicted_tracking_error : float, optional
+        Annualised tracking error expected at inception (per unit of position value);
+        default the in-sample tracking error of these holdings over the year before
+        inception.
+    fitted_correlation : float, optional
+        The hedge's correlation with the position at inception; default measured over the
+        same year.
+    parameters : PerformanceHedgeParameters, optional
+        With them, a fresh hedge is fitted on ``as_of`` and ``trades`` lists what moves the
+        current hedge to it.
+    index : str, optional
+        Index whose membership the names are checked against (``None``: no check).
+
+    Returns
+    -------
+    HedgeMonitor
+
+    Raises
+    ------
+    ConfigurationError
+        ``as_of`` not after ``inception``, an empty hedge, weights instead of shares.
+    DataError
+        No price for a position or hedge name at inception.
+    """
+    market = market if market is not None else shared_market()
+    t0 = to_timestamp(inception, "inception")
+    t1 = to_timestamp(as_of, "as_of") if as_of is not None else market.end
+    if t1 <= t0:
+        raise ConfigurationError(
+            f"as_of={t1:%Y-%m-%d} must be after inception={t0:%Y-%m-%d}: there is nothing to "
+            "monitor yet"
+        )
+    pos_q = _quantities(portfolio, "portfolio")
+    hed_q = {t: abs(q) for t, q in _quantities(hedge, "hedge").items() if q != 0}
+    if not pos_q or not hed_q:
+        raise ConfigurationError("the portfolio and the hedge each need at least one position")
+    start_view = market.as_of(t0)
+    pos = market.resolve_many(list(pos_q), t0)
+    hed = market.resolve_many(list(hed_q), t0)
+    pos_q = dict(zip(pos, pos_q.values(), strict=True))
+    hed_q = dict(zip(hed, hed_q.values(), strict=True))
+    names = list(dict.fromkeys([*pos, *hed]))
+    p0 = start_view.last_prices(names)
+    missing = [t for t in names if not np.isfinite(p0[t])]
+    if missing:
+        raise DataError(
+            f"no price for {', '.join(missing)} on or shortly before the inception date "
+            f"{t0:%Y-%m-%d}; check the date and the tickers"
+        )
+    view = market.as_of(t1)  # nothing after as_of is read from here on
+    rets = view.returns(names, start=t0 + pd.Timedelta(days=1), end=t1)
+    rets = rets[rets.index > t0]
+    if rets.empty:
+        raise ConfigurationError(f"no trading day between {t0:%Y-%m-%d} and {t1:%Y-%m-%d}")
+    pv0 = np.array([pos_q[t] * p0[t] for t in pos])
+    hv0 = np.array([hed_q[t] * p0[t] for t in hed])
+    P0, H0 = float(pv0.sum()), float(hv0.sum())
+    if P0 <= 0:
+        raise ConfigurationError("the portfolio's value at inception is not positive")
+    Pv = _held_values(rets[pos].to_numpy(), pv0)
+    Hv = _held_values(rets[hed].to_numpy(), hv0)
+    P, H = Pv.sum(axis=1), Hv.sum(axis=1)
+    P_prev = np.concatenate([[P0], P[:-1]])
+    H_prev = np.concatenate([[H0], H[:-1]])
+    r_pos = P / P_prev - 1.0
+    r_hed = H / H_prev - 1.0
+    hedged = r_pos - (H - H_prev) / P_prev
+    n = len(hedged)
+    realised = float(np.std(hedged, ddof=1) * np.sqrt(252)) if n > 1 else float("nan")
+    var_p = float(np.var(r_pos, ddof=1)) if n > 1 else float("nan")
+    vr = 1.0 - float(np.var(hedged, ddof=1)) / var_p if n > 1 and var_p > 0 else float("nan")
+
+    # what the fit promised: the same holdings over the year before inception
+    notes: list[str] = []
+    if predicted_tracking_error is None or fitted_correlation is None:
+        past = start_view.returns(names, window=252)
+        full = past.dropna()
+        if len(full) > 20:
+            wp = pv0 / P0
+            wh = hv0 / P0
+            rp = full[pos].to_numpy() @ wp
+            rh = full[hed].to_numpy() @ wh
+            if predicted_tracking_error is None:
+                predicted_tracking_error = float(np.std(rp - rh, ddof=1) * np.sqrt(252))
+                notes.append(
+                    "predicted tracking error: these holdings over the year before inception "
+                    "(in sample)"
+                )
+            if fitted_correlation is None:
+                fitted_correlation = float(np.corrcoef(rp, rh)[0, 1])
+        else:
+            notes.append("fewer than 20 days before inception: no predicted tracking error")
+    pred = float(predicted_tracking_error) if predicted_tracking_error is not None else np.nan
+    fitted = float(fitted_correlation) if fitted_correlation is not None else np.nan
+    corr_all = float(np.corrcoef(r_pos, r_hed)[0, 1]) if n > 2 else float("nan")
+    tail = slice(-min(RECENT_DAYS, n), None)
+    corr_recent = float(np.corrcoef(r_pos[tail], r_hed[tail])[0, 1]) if n > 2 else float("nan")
+    cum = np.cumprod(1.0 + hedged) - 1.0
+    days = np.arange(1, n + 1)
+    sigma = pred * np.sqrt(days / 252.0)
+    series = pd.DataFrame(
+        {
+            "position": r_pos,
+            "hedge": r_hed,
+            "hedged": hedged,
+            "cumulative_hedged": cum,
+            "band_1": sigma,
+            "band_2": 2 * sigma,
+        },
+        index=rets.index,
+    )
+
+    # the names: drift, liquidity, status, events
+    w0 = hv0 / H0
+    w1 = Hv[-1] / H[-1]
+    adv0 = start_view.adv(hed)
+    adv1 = view.adv(hed)
+    px1 = view.last_prices(hed)
+    recent_px = view.last_prices(hed, max_age=5)
+    members = set(view.members(index)) if index else set()
+    was_member = set(start_view.members(index)) if index else set()
+    status = []
+    for t in hed:
+        if not np.isfinite(recent_px[t]):
+            status.append("no price")
+        elif index and t in was_member and t not in members:
+            status.append("left index")
+        else:
+            status.append("ok")
+    actions = view.corporate_actions()
+    since = actions[
+        actions["ticker"].isin(hed)
+        & (actions["announce_date"].fillna(actions["effective_date"]) > t0)
+    ]
+    events = {
+        t: ", ".join(
+            f"{kind} {pd.Timestamp(str(when)):%Y-%m-%d}"
+            for kind, when in zip(
+                since.loc[since["ticker"] == t, "action_type"],
+                since.loc[since["ticker"] == t, "effective_date"],
+                strict=True,
+            )
+        )
+        for t in hed
+    }
+    shares = np.array([hed_q[t] for t in hed])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dtt = shares / (adv1.to_numpy() / px1.to_numpy()) / 0.10
+    table = pd.DataFrame(
+        {
+            "shares": shares,
+            "weight_inception": w0,
+            "weight_now": w1,
+            "drift": w1 - w0,
+            "adv_usd_inception": adv0.to_numpy(),
+            "adv_usd_now": adv1.to_numpy(),
+            "days_to_trade_now": dtt,
+            "status": status,
+            "events": [events[t] for t in hed],
+        },
+        index=pd.Index(hed, name="ticker"),
+    )
+    ratio0, ratio1 = H0 / P0, float(H[-1] / P[-1])
+
+    # the verdict
+    reasons: list[str] = []
+    if n >= MIN_OBSERVATIONS and np.isfinite(pred) and realised > TE_RATIO_LIMIT * pred:
+        reasons.append(
+            f"realised tracking error {realised:.1%} is {realised / pred:.1f}x the predicted "
+            f"{pred:.1%} (limit {TE_RATIO_LIMIT}x)"
+        )
+    elif n < MIN_OBSERVATIONS:
+        notes.append(f"{n} days since inception: too early to judge the tracking error")
+    if abs(ratio1 - ratio0) > HEDGE_RATIO_DRIFT:
+        reasons.append(
+            f"hedge ratio drifted from {ratio0:.0%} to {ratio1:.0%} of the position "
+            f"(limit +/-{HEDGE_RATIO_DRIFT:.0%})"
+        )
+    big = table[table["drift"].abs() > WEIGHT_DRIFT]
+    if len(big):
+        worst = str(big["drift"].abs().idxmax())
+        before, after = table["weight_inception"][worst], table["weight_now"][worst]
+        reasons.append(
+            f"{len(big)} name(s) drifted more than {WEIGHT_DRIFT:.0%} of the hedge "
+            f"(largest {worst}: {before:.1%} -> {after:.1%})"
+        )
+    if (
+        n >= MIN_OBSERVATIONS
+        and np.isfinite(fitted)
+        and np.isfinite(corr_recent)
+        and corr_recent < fitted - CORRELATION_DROP
+    ):
+        reasons.append(
+            f"correlation over the last {min(RECENT_DAYS, n)} days {corr_recent:.2f}, "
+            f"fitted {fitted:.2f} (allowed drop {CORRELATION_DROP})"
+        )
+    gone = table.index[table["status"] != "ok"]
+    if len(gone):
+        reasons.append(
+            "names no longer tradable or in the index: "
+            + ", ".join(f"{t} ({table.loc[t, 'status']})" for t in gone)
+        )
+    evented = table.index[table["events"] != ""]
+    if len(evented):
+        reasons.append(
+            "corporate actions since inception: "
+            + "; ".join(f"{t}: {table.loc[t, 'events']}" for t in evented)
+        )
+
+    trades = None
+    if parameters is not None:
+        trades = _trades(market, view, parameters, pos_q, hed_q)
+    notes.append(
+        "returns are total returns (dividends reinvested in the same name); borrow costs and "
+        "dividends owed on the short are not deducted"
+    )
+    return HedgeMonitor(
+        inception=t0,
+        as_of=pd.Timestamp(view.date),
+        observations=n,
+        realised_tracking_error=realised,
+        predicted_tracking_error=pred,
+        variance_reduction=vr,
+        correlation={"fitted": fitted, "since_inception": corr_all, "recent": corr_recent},
+        hedge_ratio={"inception": ratio0, "now": ratio1},
+        names=table,
+        series=series,
+        rebalance=bool(reasons),
+        reasons=reasons,
+        trades=trades,
+        notes=notes,
+    )
+
+
+def _trades(
+    market: MarketData,
+    view: Any,
+    parameters: Any,
+    pos_q: dict[str, float],
+    hed_q: dict[str, float],
+) -> pd.DataFrame:
+    """Shares to trade to move the current hedge to a fresh fit on the view's date."""
+    from hedgekit.hedge._parameters import Position, PositionSet
+    from hedgekit.hedge._performance import PerformanceHedge
+
+    ps = PositionSet([Position(t, quantity=q) for t, q in pos_q.items()], view.date)
+    fresh = PerformanceHedge(parameters.replace(initial_portfolio=ps), market).calculate()
+    target = fresh.constituents["shares"].astype("float64")
+    names = list(dict.fromkeys([*hed_q, *target.index]))
+    current = pd.Series(hed_q, dtype="float64").reindex(names).fillna(0.0)
+    target = target.reindex(names).fillna(0.0)
+    trade = target - current
+    px = view.last_prices(names)
+    adv_shares = view.adv(names) / view.last_prices(names)
+    vol = view.returns(names, window=60).std()
+    p = parameters
+    costs = trading_costs(
+        trade.abs().to_numpy(),
+        px.to_numpy(),
+        adv_shares.to_numpy(),
+        vol.reindex(names).fillna(vol.median()).to_numpy(),
+        half_spread_bps=p.half_spread_bps,
+        impact_coefficient=p.impact_coefficient,
+        participation_rate=p.market_participation_rate / 100.0,
+    )
+    out = pd.DataFrame(
+        {
+            "current_shares": current,
+            "target_shares": target,
+            "trade_shares": trade,
+            "side": np.where(trade > 0, "SELL_SHORT", np.where(trade < 0, "BUY_TO_COVER", "")),
+            "trade_notional": (trade.abs() * px).to_numpy(),
+            "cost_usd": np.where(trade.to_numpy() != 0, costs["cost_usd"], 0.0),
+        },
+        index=pd.Index(names, name="ticker"),
+    )
+    return out[out["trade_shares"] != 0]
+
+
+def parameters_from_result(result: Any) -> Any:
+    """The :class:`PerformanceHedgeParameters` a result was built with (its positions at
+    the hedge date), rebuilt from ``result.parameters``."""
+    from hedgekit.hedge._parameters import (
+        Constraint,
+        HedgeConstraints,
+        HedgeExclusions,
+        PerformanceHedgeParameters,
+        Position,
+        PositionSet,
+    )
+
+    d = dict(result.parameters)
+    d.pop("date", None)
+    if isinstance(d.get("exclusions"), Mapping):
+        d["exclusions"] = HedgeExclusions(**d["exclusions"])
+    if isinstance(d.get("constraints"), Mapping):
+        d["constraints"] = HedgeConstraints(
+            **{
+                k: tuple(Constraint(**c) if isinstance(c, Mapping) else c for c in v)
+                for k, v in d["constraints"].items()
+            }
+        )
+    ps = PositionSet(
+        [Position(str(t), quantity=float(q)) for t, q in result.portfolio["quantity"].items()],
+        result.date,
+    )
+    return PerformanceHedgeParameters(initial_portfolio=ps, **d)
