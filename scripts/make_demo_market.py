@@ -31,8 +31,11 @@ recursion and the momentum signal and is not written.
 
 *Cast.* A fixed, hand-written cast of 100 fictional companies (fictional tickers that do not
 collide with the real store) in 8 GICS sectors and 23 GICS sub-industries, each company tied to a
-*business line* that drives its description vocabulary. The seed changes the numbers, never the
-names. ``--n-stocks`` keeps every special name (below) and fills up round-robin across
+*business line* that drives its description vocabulary. The cast, the sectors, sub-industries
+(with their economic parameters) and business lines, the head-office cities and the boilerplate
+sentences are data, not code: ``make_demo_market_data.json`` next to this script
+(:data:`REFERENCE_DATA`, read and checked by :func:`load_reference_data`). The seed changes the
+numbers, never the names. ``--n-stocks`` keeps every special name (below) and fills up round-robin across
 sub-industries.
 
 *Returns.* The daily simple total return of stock *i* is
@@ -198,8 +201,19 @@ BUNDLE_FILES = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Reference data: sectors, sub-industries, business lines, the cast
+# Reference data: sectors, sub-industries, business lines, the cast (read from a JSON file)
 # --------------------------------------------------------------------------------------------
+
+#: the hand-written reference data of the demo market, next to this script: GICS sectors,
+#: sub-industries (labels, shared phrases, economic parameters), business lines, the cast of
+#: fictional companies, head-office cities and boilerplate sentences
+REFERENCE_DATA = Path(__file__).resolve().with_name("make_demo_market_data.json")
+
+SPY_START = 230.0
+SPY_FEE = 0.000945
+SECTOR_ETF_FEE = 0.0010
+#: roles of the cast: member throughout, IPO, joins the index, leaves the index
+ROLES = ("", "ipo", "joiner", "leaver")
 
 
 @dataclass(frozen=True)
@@ -213,29 +227,6 @@ class Sector:
     etf_start: float
 
 
-SECTORS: dict[str, Sector] = {
-    s.name: s
-    for s in (
-        Sector("Information Technology", "Technology", "XLK", 0.10, 62.0),
-        Sector("Health Care", "Healthcare", "XLV", 0.09, 80.0),
-        Sector("Financials", "Financial Services", "XLF", 0.10, 22.0),
-        Sector("Energy", "Energy", "XLE", 0.22, 50.0),
-        Sector("Industrials", "Industrials", "XLI", 0.07, 60.0),
-        Sector("Consumer Discretionary", "Consumer Cyclical", "XLY", 0.09, 95.0),
-        Sector("Consumer Staples", "Consumer Defensive", "XLP", 0.08, 46.0),
-        Sector("Utilities", "Utilities", "XLU", 0.12, 48.0),
-    )
-}
-SPY_START = 230.0
-SPY_FEE = 0.000945
-SECTOR_ETF_FEE = 0.0010
-
-
-def _phrases(text: str) -> tuple[str, ...]:
-    """Split ``"a; b; c"`` into phrases (keeps the vocabulary tables compact)."""
-    return tuple(part.strip() for part in text.split(";"))
-
-
 @dataclass(frozen=True)
 class SubIndustry:
     """A GICS sub-industry: labels and the phrases all its companies may use."""
@@ -245,283 +236,6 @@ class SubIndustry:
     name: str
     yahoo_industry: str
     vocabulary: tuple[str, ...]
-
-
-SUB_INDUSTRIES: dict[str, SubIndustry] = {
-    s.key: s
-    for s in (
-        SubIndustry(
-            "tech_hardware",
-            "Information Technology",
-            "Technology Hardware, Storage & Peripherals",
-            "Computer Hardware",
-            _phrases(
-                "enterprise hardware; original equipment manufacturers; component supply chains; "
-                "contract manufacturers in Asia; hardware refresh cycles"
-            ),
-        ),
-        SubIndustry(
-            "semis",
-            "Information Technology",
-            "Semiconductors",
-            "Semiconductors",
-            _phrases(
-                "integrated circuits; wafer fabrication; foundry partners; chip design wins; "
-                "advanced silicon process nodes"
-            ),
-        ),
-        SubIndustry(
-            "app_software",
-            "Information Technology",
-            "Application Software",
-            "Software\u2014Application",
-            _phrases(
-                "subscription revenue; software-as-a-service platforms; multi-year recurring "
-                "contracts; cloud-hosted applications; customer success teams"
-            ),
-        ),
-        SubIndustry(
-            "sys_software",
-            "Information Technology",
-            "Systems Software",
-            "Software\u2014Infrastructure",
-            _phrases(
-                "infrastructure software; zero-trust architectures; security operations centers; "
-                "managed detection services; operating environments"
-            ),
-        ),
-        SubIndustry(
-            "pharma",
-            "Health Care",
-            "Pharmaceuticals",
-            "Drug Manufacturers\u2014General",
-            _phrases(
-                "prescription medicines; late-stage clinical trials; regulatory approvals; "
-                "patent-protected brands; global commercial operations"
-            ),
-        ),
-        SubIndustry(
-            "biotech",
-            "Health Care",
-            "Biotechnology",
-            "Biotechnology",
-            _phrases(
-                "a clinical-stage pipeline; investigational therapies; orphan drug designations; "
-                "research collaborations; Phase 2 and Phase 3 studies"
-            ),
-        ),
-        SubIndustry(
-            "hc_equipment",
-            "Health Care",
-            "Health Care Equipment",
-            "Medical Devices",
-            _phrases(
-                "medical devices; hospital operating rooms; surgeons and clinicians; minimally "
-                "invasive procedures; device reimbursement"
-            ),
-        ),
-        SubIndustry(
-            "managed_care",
-            "Health Care",
-            "Managed Health Care",
-            "Healthcare Plans",
-            _phrases(
-                "health insurance plans; Medicare Advantage members; Medicaid contracts; "
-                "employer-sponsored coverage; care management programs"
-            ),
-        ),
-        SubIndustry(
-            "diversified_banks",
-            "Financials",
-            "Diversified Banks",
-            "Banks\u2014Diversified",
-            _phrases(
-                "consumer and commercial banking; global markets trading; investment banking "
-                "advisory; treasury services; wealth management"
-            ),
-        ),
-        SubIndustry(
-            "regional_banks",
-            "Financials",
-            "Regional Banks",
-            "Banks\u2014Regional",
-            _phrases(
-                "community banking; branch networks; small business lending; commercial real "
-                "estate loans; a stable deposit franchise"
-            ),
-        ),
-        SubIndustry(
-            "pc_insurance",
-            "Financials",
-            "Property & Casualty Insurance",
-            "Insurance\u2014Property & Casualty",
-            _phrases(
-                "property and casualty coverage; underwriting discipline; catastrophe losses; "
-                "independent agents; loss reserves"
-            ),
-        ),
-        SubIndustry(
-            "payments",
-            "Financials",
-            "Transaction & Payment Processing Services",
-            "Credit Services",
-            _phrases(
-                "card-based payments; merchant acquiring; payment authorization; digital wallets; "
-                "cross-border transactions"
-            ),
-        ),
-        SubIndustry(
-            "integrated_oil",
-            "Energy",
-            "Integrated Oil & Gas",
-            "Oil & Gas Integrated",
-            _phrases(
-                "upstream production; downstream refining; liquefied natural gas; petrochemical "
-                "plants; crude oil trading"
-            ),
-        ),
-        SubIndustry(
-            "exploration_production",
-            "Energy",
-            "Oil & Gas Exploration & Production",
-            "Oil & Gas E&P",
-            _phrases(
-                "crude oil and natural gas; proved reserves; horizontal drilling; net acreage; "
-                "natural gas liquids"
-            ),
-        ),
-        SubIndustry(
-            "oil_services",
-            "Energy",
-            "Oil & Gas Equipment & Services",
-            "Oil & Gas Equipment & Services",
-            _phrases(
-                "oilfield services; drilling contractors; well completions; pressure pumping; "
-                "offshore rigs"
-            ),
-        ),
-        SubIndustry(
-            "aerospace_defense",
-            "Industrials",
-            "Aerospace & Defense",
-            "Aerospace & Defense",
-            _phrases(
-                "commercial aircraft; defense programs; government contracts; jet engines; "
-                "aftermarket parts and services"
-            ),
-        ),
-        SubIndustry(
-            "machinery",
-            "Industrials",
-            "Industrial Machinery & Supplies & Components",
-            "Specialty Industrial Machinery",
-            _phrases(
-                "engineered industrial products; flow control equipment; precision components; "
-                "aftermarket service; process industries"
-            ),
-        ),
-        SubIndustry(
-            "electrical",
-            "Industrials",
-            "Electrical Components & Equipment",
-            "Electrical Equipment & Parts",
-            _phrases(
-                "electrical distribution; switchgear and transformers; power management; "
-                "utility-scale projects; grid modernization"
-            ),
-        ),
-        SubIndustry(
-            "restaurants",
-            "Consumer Discretionary",
-            "Restaurants",
-            "Restaurants",
-            _phrases(
-                "franchised restaurant locations; drive-thru service; digital ordering; menu "
-                "innovation; company-operated units"
-            ),
-        ),
-        SubIndustry(
-            "homebuilding",
-            "Consumer Discretionary",
-            "Homebuilding",
-            "Residential Construction",
-            _phrases(
-                "single-family homes; entry-level buyers; land and lot positions; mortgage "
-                "financing; master-planned communities"
-            ),
-        ),
-        SubIndustry(
-            "packaged_foods",
-            "Consumer Staples",
-            "Packaged Foods & Meats",
-            "Packaged Foods",
-            _phrases(
-                "branded food products; grocery and mass retailers; private label; snack and meal "
-                "brands; food manufacturing plants"
-            ),
-        ),
-        SubIndustry(
-            "beverages",
-            "Consumer Staples",
-            "Soft Drinks & Non-alcoholic Beverages",
-            "Beverages\u2014Non-Alcoholic",
-            _phrases(
-                "sparkling soft drinks; bottling partners; bottled water; juice and sports drinks;"
-                " convenience store channels"
-            ),
-        ),
-        SubIndustry(
-            "electric_utilities",
-            "Utilities",
-            "Electric Utilities",
-            "Utilities\u2014Regulated Electric",
-            _phrases(
-                "regulated electric service; transmission and distribution lines; an expanding "
-                "rate base; nuclear and natural gas generation; wind and solar capacity"
-            ),
-        ),
-    )
-}
-
-# Economic parameters per sub-industry, one row each (annual figures, decimals):
-# beta: mean market beta; fvol: sub-industry factor vol; ivol: median idiosyncratic vol;
-# dy: dividend yield of payers; pay: share of payers; bm: median book-to-market; turn: revenue
-# over assets; gm: gross margin (nan: not reported); om: operating margin; lev: assets over
-# equity; debt: long-term debt over liabilities; rpe: revenue per employee ($M); tilt: size
-# tilt of the market cap rank; grow: asset growth.
-_SUB_PARAMETERS = """
-key                     beta fvol ivol dy    pay  bm   turn  gm   om    lev  debt rpe  tilt grow
-tech_hardware           1.10 0.10 0.25 0.022 0.8  0.35 0.95  0.28 0.10  3.0  0.35 0.80 0.0  0.02
-semis                   1.25 0.12 0.27 0.015 0.6  0.20 0.55  0.55 0.25  1.7  0.45 0.55 0.6  0.08
-app_software            1.15 0.10 0.29 0.000 0.0  0.08 0.45  0.75 0.12  2.0  0.35 0.35 0.4  0.15
-sys_software            1.10 0.10 0.29 0.000 0.0  0.07 0.40  0.78 0.10  2.2  0.35 0.40 0.1  0.18
-pharma                  0.70 0.08 0.21 0.030 0.9  0.30 0.45  0.70 0.25  2.6  0.50 0.90 0.8  0.03
-biotech                 0.85 0.14 0.40 0.000 0.0  0.25 0.15  0.80 -0.15 1.5  0.30 0.60 -0.3 0.10
-hc_equipment            0.90 0.08 0.23 0.010 0.6  0.25 0.50  0.62 0.18  1.9  0.45 0.45 0.1  0.06
-managed_care            0.80 0.10 0.23 0.012 0.9  0.35 1.60  0.18 0.06  2.8  0.35 0.90 0.6  0.08
-diversified_banks       1.15 0.10 0.19 0.030 1.0  1.00 0.045 nan  0.35  11.0 0.10 0.45 1.0  0.05
-regional_banks          1.10 0.12 0.23 0.035 1.0  0.95 0.045 nan  0.33  10.0 0.08 0.35 -0.8 0.06
-pc_insurance            0.80 0.08 0.19 0.020 0.9  0.70 0.30  nan  0.12  4.0  0.12 0.80 -0.1 0.05
-payments                1.05 0.09 0.21 0.008 0.8  0.10 0.35  0.65 0.40  2.2  0.40 0.45 0.9  0.09
-integrated_oil          1.05 0.12 0.21 0.045 1.0  0.80 0.80  0.30 0.10  1.9  0.35 3.00 0.9  0.01
-exploration_production  1.25 0.16 0.34 0.025 0.8  0.90 0.35  0.55 0.20  1.9  0.45 2.50 -0.3 0.02
-oil_services            1.30 0.16 0.36 0.015 0.7  0.70 0.60  0.18 0.08  2.0  0.40 0.35 -0.4 0.00
-aerospace_defense       1.00 0.09 0.23 0.020 0.9  0.30 0.70  0.20 0.11  3.2  0.40 0.40 0.4  0.04
-machinery               1.05 0.08 0.23 0.015 0.9  0.30 0.80  0.35 0.15  2.3  0.40 0.35 -0.1 0.05
-electrical              1.10 0.09 0.25 0.015 0.8  0.30 0.85  0.32 0.14  2.3  0.40 0.35 -0.1 0.06
-restaurants             1.00 0.10 0.25 0.020 0.7  0.15 0.90  0.35 0.17  4.0  0.60 0.08 0.0  0.04
-homebuilding            1.30 0.14 0.29 0.008 0.6  0.75 0.90  0.24 0.15  1.6  0.35 2.00 -0.5 0.10
-packaged_foods          0.60 0.07 0.17 0.030 0.95 0.40 0.75  0.33 0.15  2.7  0.45 0.60 -0.1 0.02
-beverages               0.65 0.07 0.17 0.028 0.9  0.20 0.55  0.55 0.22  3.0  0.50 0.70 0.3  0.03
-electric_utilities      0.50 0.10 0.14 0.035 1.0  0.60 0.15  0.45 0.22  3.6  0.55 1.50 -0.2 0.05
-"""
-
-
-def _sub_parameters() -> pd.DataFrame:
-    """Parse :data:`_SUB_PARAMETERS` into a frame indexed by sub-industry key."""
-    rows = [line.split() for line in _SUB_PARAMETERS.strip().splitlines()]
-    frame = pd.DataFrame(rows[1:], columns=rows[0]).set_index("key")
-    return frame.astype(float)
 
 
 @dataclass(frozen=True)
@@ -546,368 +260,6 @@ class BusinessLine:
         return bool(self.driver)
 
 
-LINES: dict[str, BusinessLine] = {
-    b.key: b
-    for b in (
-        BusinessLine(
-            "disk_storage",
-            "designs, manufactures, and sells",
-            ("Client Devices", "Data Center Devices", "Flash Products"),
-            _phrases(
-                "hard disk drives; flash storage; solid state drives; nearline capacity drives; "
-                "data center capacity; helium-sealed enterprise drives; external storage devices; "
-                "storage controllers; mass-capacity drives; archival storage systems"
-            ),
-            _phrases(
-                "hyperscale cloud operators; PC makers; surveillance system integrators; consumer "
-                "electronics retailers"
-            ),
-        ),
-        BusinessLine(
-            "pc_printing",
-            "designs, manufactures, and sells",
-            ("Personal Systems", "Printing", "Commercial Solutions"),
-            _phrases(
-                "notebook computers; desktop workstations; laser printers; ink cartridges; "
-                "printing supplies; docking stations; monitors and accessories; managed print "
-                "services; commercial displays; gaming laptops"
-            ),
-            _phrases(
-                "consumers; small and medium-sized businesses; large enterprises; education and "
-                "public sector buyers"
-            ),
-        ),
-        BusinessLine(
-            "analog_chips",
-            "designs, manufactures, and sells",
-            ("Analog", "Embedded Processing", "Automotive"),
-            _phrases(
-                "analog chips; mixed-signal chips; power management chips; data converters; sensor"
-                " interfaces; microcontrollers; signal chain products; automotive radar chips; "
-                "industrial motor drivers; isolation components"
-            ),
-            _phrases(
-                "automotive suppliers; industrial equipment makers; communications infrastructure "
-                "vendors; personal electronics brands"
-            ),
-        ),
-        BusinessLine(
-            "processors",
-            "designs and sells",
-            ("Data Center", "Client Computing", "Gaming"),
-            _phrases(
-                "central processing units; graphics processors; AI accelerators; data center "
-                "chips; networking silicon; system-on-chip designs; chiplet packaging; gaming "
-                "GPUs; server processors; programmable logic devices"
-            ),
-            _phrases(
-                "cloud service providers; PC makers; gaming console makers; supercomputing centers"
-            ),
-        ),
-        BusinessLine(
-            "enterprise_apps",
-            "develops and sells",
-            ("Subscription", "Professional Services", "Platform"),
-            _phrases(
-                "customer relationship management tools; human capital management tools; financial"
-                " planning tools; workflow automation; analytics dashboards; collaboration tools; "
-                "procurement tools; marketing automation; low-code development tools; payroll "
-                "processing tools"
-            ),
-            _phrases(
-                "large enterprises; mid-market companies; public sector agencies; professional "
-                "services firms"
-            ),
-        ),
-        BusinessLine(
-            "cybersecurity",
-            "develops and sells",
-            ("Network Security", "Cloud Security", "Security Services"),
-            _phrases(
-                "endpoint protection; next-generation firewalls; identity and access management; "
-                "threat intelligence; cloud workload protection; secure access service edge; email"
-                " security; vulnerability management; incident response services; data loss "
-                "prevention"
-            ),
-            _phrases(
-                "enterprises; government agencies; managed security providers; financial "
-                "institutions"
-            ),
-        ),
-        BusinessLine(
-            "branded_pharma",
-            "discovers, develops, manufactures, and markets",
-            ("Innovative Medicines", "Established Brands", "Vaccines"),
-            _phrases(
-                "oncology medicines; immunology treatments; vaccines; cardiovascular drugs; "
-                "diabetes therapies; antiviral medicines; biosimilars; rare disease treatments; "
-                "neuroscience medicines; injectable biologics"
-            ),
-            _phrases(
-                "hospitals; retail pharmacies; wholesale distributors; government health programs"
-            ),
-        ),
-        BusinessLine(
-            "gene_medicine",
-            "discovers and develops",
-            ("Rare Disease", "Oncology", "Platform Research"),
-            _phrases(
-                "gene therapies; monoclonal antibodies; RNA-based medicines; cell therapies; gene "
-                "editing programs; protein degraders; treatments for rare genetic disorders; "
-                "oncology candidates; neuromuscular disease programs; antibody-drug conjugates"
-            ),
-            _phrases(
-                "patients with serious diseases; academic research centers; larger drug developers"
-            ),
-        ),
-        BusinessLine(
-            "med_devices",
-            "develops, manufactures, and markets",
-            ("Orthopedics", "Cardiovascular", "Surgical"),
-            _phrases(
-                "orthopedic implants; surgical robotics systems; cardiac rhythm devices; catheters"
-                " and stents; spinal implants; diagnostic imaging systems; insulin pumps; surgical"
-                " staplers; heart valves; patient monitoring systems"
-            ),
-            _phrases("hospitals; ambulatory surgery centers; orthopedic surgeons; cardiologists"),
-        ),
-        BusinessLine(
-            "health_plans",
-            "provides",
-            ("Benefits", "Pharmacy Services", "Care Delivery"),
-            _phrases(
-                "medical benefits; pharmacy benefit management; dental and vision plans; "
-                "individual exchange plans; specialty pharmacy services; behavioral health "
-                "programs; primary care clinics; health savings accounts; telehealth services; "
-                "population health analytics"
-            ),
-            _phrases("employers; individuals and families; state Medicaid agencies; seniors"),
-        ),
-        BusinessLine(
-            "money_center_banks",
-            "provides",
-            ("Consumer Banking", "Corporate and Investment Bank", "Asset and Wealth"),
-            _phrases(
-                "credit cards; residential mortgages; corporate lending; securities underwriting; "
-                "foreign exchange trading; custody services; private banking; merchant services; "
-                "auto loans; cash management"
-            ),
-            _phrases("consumers; multinational corporations; institutional investors; governments"),
-        ),
-        BusinessLine(
-            "community_banks",
-            "provides",
-            ("Commercial Banking", "Retail Banking", "Wealth Management"),
-            _phrases(
-                "checking and savings accounts; agricultural loans; residential mortgages; "
-                "equipment financing; trust services; SBA loans; home equity lines; treasury "
-                "management; construction loans; online and mobile banking"
-            ),
-            _phrases("individuals; small businesses; municipalities; farmers and ranchers"),
-        ),
-        BusinessLine(
-            "pc_insurance",
-            "underwrites",
-            ("Personal Lines", "Commercial Lines", "Specialty"),
-            _phrases(
-                "personal auto insurance; homeowners insurance; commercial property coverage; "
-                "workers' compensation; general liability; excess and surplus lines; reinsurance "
-                "treaties; marine and aviation coverage; cyber insurance; umbrella policies"
-            ),
-            _phrases("individuals; small businesses; large corporations; insurance brokers"),
-        ),
-        BusinessLine(
-            "payment_networks",
-            "provides",
-            ("Merchant Solutions", "Issuer Solutions", "Digital Commerce"),
-            _phrases(
-                "payment processing; point-of-sale terminals; card issuing platforms; fraud "
-                "detection tools; real-time payments; payment gateways; buy now pay later plans; "
-                "prepaid cards; payroll cards; e-commerce checkout"
-            ),
-            _phrases("merchants; card-issuing banks; fintech companies; consumers"),
-        ),
-        BusinessLine(
-            "integrated_oil",
-            "explores for, produces, refines, and markets",
-            ("Upstream", "Downstream", "Chemical Products"),
-            _phrases(
-                "oil and gas production; refined fuels; lubricants; retail fuel stations; "
-                "chemicals; offshore platforms; pipelines; carbon capture projects; gas marketing;"
-                " LNG cargoes"
-            ),
-            _phrases("industrial customers; commercial fleets; motorists; airlines"),
-        ),
-        BusinessLine(
-            "shale",
-            "acquires, explores, and develops",
-            ("Permian", "Mid-Continent", "Rockies"),
-            _phrases(
-                "Permian Basin acreage; Eagle Ford wells; Bakken production; multi-well pads; "
-                "oil-weighted inventory; gas gathering; drilling locations; produced water "
-                "handling; tighter well spacing; growing production volumes"
-            ),
-            _phrases("refiners; midstream operators; natural gas marketers"),
-        ),
-        BusinessLine(
-            "oilfield",
-            "provides",
-            ("Completion and Production", "Drilling and Evaluation", "Subsea"),
-            _phrases(
-                "hydraulic fracturing fleets; drilling rigs; wireline services; completion tools; "
-                "drill bits; artificial lift systems; subsea equipment; cementing services; coiled"
-                " tubing; reservoir evaluation"
-            ),
-            _phrases("exploration companies; national oil companies; offshore operators"),
-        ),
-        BusinessLine(
-            "aerospace",
-            "designs, builds, and supports",
-            ("Defense Systems", "Commercial Aviation", "Space"),
-            _phrases(
-                "missile systems; military aircraft; radar and sensors; satellites; avionics; "
-                "flight control systems; aircraft structures; space launch services; naval "
-                "systems; secure communications"
-            ),
-            _phrases(
-                "the U.S. Department of Defense; allied governments; commercial airlines; aircraft"
-                " manufacturers"
-            ),
-        ),
-        BusinessLine(
-            "flow_machinery",
-            "designs, manufactures, and services",
-            ("Fluid Handling", "Motion Technologies", "Process Solutions"),
-            _phrases(
-                "centrifugal pumps; industrial valves; compressors; bearings; motion control "
-                "systems; hydraulic components; filtration systems; packaging machinery; precision"
-                " tools; fluid handling systems"
-            ),
-            _phrases(
-                "chemical plants; water treatment facilities; food processors; general industrial "
-                "customers"
-            ),
-        ),
-        BusinessLine(
-            "power_equipment",
-            "designs, manufactures, and sells",
-            ("Electrical Products", "Electrical Systems", "Grid Solutions"),
-            _phrases(
-                "circuit breakers; power transformers; switchboards; electrical enclosures; "
-                "lighting systems; wiring devices; uninterruptible power supplies; medium-voltage "
-                "drives; busway systems; grid automation"
-            ),
-            _phrases(
-                "power grid operators; commercial builders; industrial facilities; data center "
-                "developers"
-            ),
-        ),
-        BusinessLine(
-            "quick_service",
-            "operates and franchises",
-            ("Company-Operated", "Franchise", "International"),
-            _phrases(
-                "burgers and fries; chicken sandwiches; coffee and breakfast; franchise royalties;"
-                " mobile app ordering; loyalty programs; delivery partnerships; value menus; "
-                "late-night dining; restaurant remodels"
-            ),
-            _phrases("families; commuters; franchisees"),
-        ),
-        BusinessLine(
-            "homebuilders",
-            "designs, builds, and sells",
-            ("West Region", "East Region", "Mortgage and Title"),
-            _phrases(
-                "move-up homes; active adult communities; townhomes; title and escrow services; "
-                "design studios; build-to-rent communities; finished lots; spec homes; home "
-                "warranties; land development"
-            ),
-            _phrases("first-time homebuyers; move-up buyers; retirees"),
-        ),
-        BusinessLine(
-            "food_brands",
-            "manufactures and markets",
-            ("North America Retail", "Foodservice", "International"),
-            _phrases(
-                "breakfast cereals; frozen meals; salty snacks; canned soups; baking mixes; "
-                "condiments and sauces; meat snacks; nutrition bars; refrigerated dough; "
-                "plant-based proteins"
-            ),
-            _phrases("supermarkets; club stores; foodservice distributors; convenience stores"),
-        ),
-        BusinessLine(
-            "soft_drinks",
-            "manufactures, bottles, and distributes",
-            ("Beverage Concentrates", "Packaged Beverages", "Latin America"),
-            _phrases(
-                "cola brands; flavored sparkling water; ready-to-drink teas; sports drinks; fruit "
-                "juices; fountain syrups; coffee beverages; premium water; cocktail mixers; "
-                "zero-sugar beverages"
-            ),
-            _phrases("supermarkets; foodservice operators; convenience stores; vending operators"),
-        ),
-        BusinessLine(
-            "regulated_power",
-            "generates, transmits, and distributes electricity through",
-            ("Regulated Operations", "Clean Generation", "Transmission"),
-            _phrases(
-                "hydroelectric dams; high-voltage transmission lines; distribution networks; "
-                "nuclear plants; natural gas-fired plants; solar farms; wind farms; grid-scale "
-                "battery storage; smart meters; electric vehicle charging programs"
-            ),
-            _phrases(
-                "residential customers; commercial customers; industrial customers; wholesale "
-                "power markets"
-            ),
-        ),
-        # Niche lines: one member in each of two different sub-industries (and sectors).
-        BusinessLine(
-            "ev_battery",
-            "designs and supplies",
-            ("Electrification", "Battery Systems", "Charging"),
-            _phrases(
-                "lithium-ion battery packs; battery management systems; electric vehicle charging;"
-                " cell balancing; state-of-charge monitoring; fast-charging stations; thermal "
-                "runaway protection; traction inverters; cathode chemistry qualification; electric"
-                " vehicle platforms"
-            ),
-            _phrases(
-                "electric vehicle makers; battery cell manufacturers; charging network operators"
-            ),
-            factor_vol=0.25,
-            driver="the adoption of electric vehicles and stationary battery storage",
-        ),
-        BusinessLine(
-            "dc_cooling",
-            "designs and supplies",
-            ("Thermal", "Data Center Cooling", "Rack Systems"),
-            _phrases(
-                "liquid cooling; immersion cooling tanks; rear-door heat exchangers; coolant "
-                "distribution units; high rack power density; hyperscale data halls; thermal "
-                "management; direct-to-chip cold plates; chilled water loops; AI server clusters"
-            ),
-            _phrases("hyperscale data center operators; colocation providers; server makers"),
-            factor_vol=0.25,
-            driver="rising rack power density in hyperscale and AI data centers",
-        ),
-        BusinessLine(
-            "pet_health",
-            "develops, manufactures, and markets",
-            ("Companion Animal", "Pet Wellness", "Veterinary"),
-            _phrases(
-                "products for companion animals; veterinary clinic programs; products for pet "
-                "owners; canine and feline nutrition; parasiticides; flea and tick protection; "
-                "therapeutic pet diets; pet wellness plans; veterinary channel sales; pet "
-                "specialty retail"
-            ),
-            _phrases("veterinarians; pet owners; pet specialty retailers"),
-            factor_vol=0.25,
-            driver="growing pet ownership and rising spending on pet wellness",
-        ),
-    )
-}
-
-
 @dataclass(frozen=True)
 class CastEntry:
     """One fictional company: ticker, legal name, sub-industry, business line, country, role.
@@ -925,174 +277,123 @@ class CastEntry:
     role: str = ""
 
 
-CAST: tuple[CastEntry, ...] = (
-    # Information Technology
-    CastEntry("KSTD", "Kestrel Data Storage Corp.", "tech_hardware", "disk_storage"),
-    CastEntry("FRLX", "Ferrolux Drive Technologies Inc.", "tech_hardware", "disk_storage"),
-    CastEntry("PLTN", "Platterline Systems Inc.", "tech_hardware", "disk_storage"),
-    CastEntry("NBVX", "Novabyte Computing Inc.", "tech_hardware", "pc_printing"),
-    CastEntry("QLPR", "Quillprint Holdings Inc.", "tech_hardware", "pc_printing"),
-    CastEntry("CRKS", "Coldrack Systems Inc.", "tech_hardware", "dc_cooling"),
-    CastEntry("SLVA", "Silvane Analog Devices Inc.", "semis", "analog_chips"),
-    CastEntry("MXSG", "Mixsignal Microsystems Corp.", "semis", "analog_chips"),
-    CastEntry("TRVN", "Trevanta Semiconductor Inc.", "semis", "analog_chips"),
-    CastEntry("VRTQ", "Vertiq Compute Corp.", "semis", "processors"),
-    CastEntry("HLXP", "Helixpoint Processors Inc.", "semis", "processors"),
-    CastEntry("ARDN", "Ardence Silicon Inc.", "semis", "processors"),
-    CastEntry("VOLQ", "Voltiq Power Semiconductor Inc.", "semis", "ev_battery"),
-    CastEntry("CLDW", "Cloudwell Software Inc.", "app_software", "enterprise_apps"),
-    CastEntry("TNDC", "Tandra Cloud Inc.", "app_software", "enterprise_apps"),
-    CastEntry("OPSL", "Opsly Systems Inc.", "app_software", "enterprise_apps"),
-    CastEntry("LDGR", "Ledgerwise Inc.", "app_software", "enterprise_apps"),
-    CastEntry("FLWT", "Flowtide Software Inc.", "app_software", "enterprise_apps", role="ipo"),
-    CastEntry("SNTL", "Sentinel Vault Inc.", "sys_software", "cybersecurity"),
-    CastEntry("CPHR", "Cipherwall Technologies Inc.", "sys_software", "cybersecurity"),
-    CastEntry("BSTX", "Bastionix Security Inc.", "sys_software", "cybersecurity"),
-    CastEntry("GRDM", "Guardmesh Inc.", "sys_software", "cybersecurity", role="ipo"),
-    # Health Care
-    CastEntry("MRDP", "Meridane Pharma plc", "pharma", "branded_pharma", country="Ireland"),
-    CastEntry("CLVR", "Calvora Laboratories Inc.", "pharma", "branded_pharma"),
-    CastEntry("OSTM", "Ostrander Medicines Inc.", "pharma", "branded_pharma"),
-    CastEntry("PWLR", "Pawlora Animal Health Inc.", "pharma", "pet_health"),
-    CastEntry("GNVS", "Genvista Biosciences Inc.", "biotech", "gene_medicine"),
-    CastEntry("HLCR", "Helicore Therapeutics Inc.", "biotech", "gene_medicine"),
-    CastEntry("AMBY", "Amberlyn Bio Inc.", "biotech", "gene_medicine"),
-    CastEntry("NVXG", "Nuvexa Genomics Inc.", "biotech", "gene_medicine", role="ipo"),
-    CastEntry("CRVM", "Corvanta Medical Inc.", "hc_equipment", "med_devices"),
-    CastEntry("ORTL", "Orthelion Inc.", "hc_equipment", "med_devices"),
-    CastEntry("STNX", "Stentrix Medical AG", "hc_equipment", "med_devices", country="Switzerland"),
-    CastEntry("PRSG", "Precisa Surgical Inc.", "hc_equipment", "med_devices"),
-    CastEntry("WLHB", "Wellharbor Health Inc.", "managed_care", "health_plans"),
-    CastEntry("CMHG", "Caremont Health Group Inc.", "managed_care", "health_plans"),
-    CastEntry("BLST", "Bluestead Health Inc.", "managed_care", "health_plans"),
-    # Financials
-    CastEntry("FCBK", "First Continental Bancorp", "diversified_banks", "money_center_banks"),
-    CastEntry("HGBC", "Hartwell Global Bank Corp.", "diversified_banks", "money_center_banks"),
-    CastEntry("UMFC", "Union Meridian Financial Corp.", "diversified_banks", "money_center_banks"),
-    CastEntry("PSBI", "Prairie State Bancshares Inc.", "regional_banks", "community_banks"),
-    CastEntry("LKFG", "Lakeshore Financial Group Inc.", "regional_banks", "community_banks"),
-    CastEntry("CVBK", "Cascade Valley Bancorp", "regional_banks", "community_banks", role="leaver"),
-    CastEntry(
-        "TDWB", "Tidewater Bankshares Inc.", "regional_banks", "community_banks", role="joiner"
-    ),
-    CastEntry("OZPF", "Ozark Plains Financial Corp.", "regional_banks", "community_banks"),
-    CastEntry("IBIG", "Ironbridge Insurance Group Inc.", "pc_insurance", "pc_insurance"),
-    CastEntry("HBML", "Harborline Mutual Holdings Inc.", "pc_insurance", "pc_insurance"),
-    CastEntry("SPRE", "Sentry Peak Re Ltd.", "pc_insurance", "pc_insurance", country="Bermuda"),
-    CastEntry("SMSH", "Summitshield Insurance Inc.", "pc_insurance", "pc_insurance"),
-    CastEntry("PYLN", "Paylance Inc.", "payments", "payment_networks"),
-    CastEntry("CDSN", "Cardstream Networks Inc.", "payments", "payment_networks"),
-    CastEntry("TLPT", "Tillpoint Payments Inc.", "payments", "payment_networks"),
-    # Energy
-    CastEntry(
-        "NSPL", "Northsea Petroleum plc", "integrated_oil", "integrated_oil", "United Kingdom"
-    ),
-    CastEntry("PTVC", "Petrovance Corp.", "integrated_oil", "integrated_oil"),
-    CastEntry("PRRX", "Permian Ridge Resources Inc.", "exploration_production", "shale"),
-    CastEntry("CPRK", "Caprock Petroleum Inc.", "exploration_production", "shale"),
-    CastEntry("RDMS", "Redmesa Oil & Gas Corp.", "exploration_production", "shale"),
-    CastEntry("SDHL", "Sandhill Resources Inc.", "exploration_production", "shale", role="leaver"),
-    CastEntry("BSNV", "Basinview Resources Corp.", "exploration_production", "shale"),
-    CastEntry("WBDY", "Wellbore Dynamics Inc.", "oil_services", "oilfield"),
-    CastEntry("FRCL", "Fracline Services Inc.", "oil_services", "oilfield"),
-    CastEntry("DRMK", "Drillmark International Inc.", "oil_services", "oilfield"),
-    # Industrials
-    CastEntry("ARNX", "Aeronyx Corp.", "aerospace_defense", "aerospace"),
-    CastEntry("SKFG", "Skyforge Systems Inc.", "aerospace_defense", "aerospace"),
-    CastEntry("HLBD", "Halberd Defense Systems Inc.", "aerospace_defense", "aerospace"),
-    CastEntry("TRBX", "Turbinex Engines Inc.", "aerospace_defense", "aerospace"),
-    CastEntry("STLK", "Stratolink Avionics Corp.", "aerospace_defense", "aerospace"),
-    CastEntry("PMPW", "Pumpworks Industries Inc.", "machinery", "flow_machinery"),
-    CastEntry("VLVC", "Valvecraft Corp.", "machinery", "flow_machinery"),
-    CastEntry("RDGM", "Ridgeline Motion Inc.", "machinery", "flow_machinery"),
-    CastEntry("TMFX", "Thermaflux Industries Inc.", "machinery", "dc_cooling"),
-    CastEntry("GRDW", "Gridwell Electric Corp.", "electrical", "power_equipment"),
-    CastEntry("SWPT", "Switchpoint Power Inc.", "electrical", "power_equipment"),
-    CastEntry("KWCT", "Kilowatt Controls plc", "electrical", "power_equipment", country="Ireland"),
-    CastEntry("AMPC", "Ampcell Mobility Inc.", "electrical", "ev_battery"),
-    # Consumer Discretionary
-    CastEntry("GRDH", "Griddle House Brands Inc.", "restaurants", "quick_service"),
-    CastEntry("BRWL", "Brewline Coffee Co.", "restaurants", "quick_service"),
-    CastEntry("CRSW", "Crispwing Holdings Inc.", "restaurants", "quick_service"),
-    CastEntry("TCVD", "Tacoverde Brands Inc.", "restaurants", "quick_service", role="ipo"),
-    CastEntry("FRSG", "Fireside Grill Holdings Inc.", "restaurants", "quick_service"),
-    CastEntry("OKMH", "Oakmeadow Homes Inc.", "homebuilding", "homebuilders"),
-    CastEntry("SGBC", "Stonegate Builders Corp.", "homebuilding", "homebuilders"),
-    CastEntry(
-        "BFCM", "Brightfield Communities Inc.", "homebuilding", "homebuilders", role="joiner"
-    ),
-    CastEntry("CDLH", "Cedarline Homes Corp.", "homebuilding", "homebuilders"),
-    # Consumer Staples
-    CastEntry("HVTF", "Harvest Table Foods Inc.", "packaged_foods", "food_brands"),
-    CastEntry("CRWB", "Crunchwell Brands Inc.", "packaged_foods", "food_brands"),
-    CastEntry("GPFC", "Golden Prairie Foods Corp.", "packaged_foods", "food_brands"),
-    CastEntry("ORLF", "Orchard Lane Foods Inc.", "packaged_foods", "food_brands"),
-    CastEntry("MPHF", "Maple Hearth Foods Co.", "packaged_foods", "food_brands"),
-    CastEntry("KBCF", "Kibblecraft Pet Foods Inc.", "packaged_foods", "pet_health"),
-    CastEntry("FZWB", "Fizzwater Beverage Co.", "beverages", "soft_drinks"),
-    CastEntry("CLSD", "Clearspring Drinks Inc.", "beverages", "soft_drinks"),
-    CastEntry("CTRB", "Citrona Bottling Group plc", "beverages", "soft_drinks", "United Kingdom"),
-    # Utilities
-    CastEntry("GLPL", "Great Lakes Power & Light Co.", "electric_utilities", "regulated_power"),
-    CastEntry("SBEC", "Sunbelt Electric Co.", "electric_utilities", "regulated_power"),
-    CastEntry("PVPC", "Piedmont Valley Power Corp.", "electric_utilities", "regulated_power"),
-    CastEntry("MSGH", "Mesa Grid Holdings Inc.", "electric_utilities", "regulated_power"),
-    CastEntry("NWPC", "Northwind Power Co.", "electric_utilities", "regulated_power"),
-    CastEntry("BYPL", "Bayou Power & Light Inc.", "electric_utilities", "regulated_power"),
-    CastEntry("CSPC", "Canyon State Power Corp.", "electric_utilities", "regulated_power"),
-)
+@dataclass(frozen=True)
+class ReferenceData:
+    """The content of :data:`REFERENCE_DATA`, checked and typed.
 
-US_CITIES: tuple[tuple[str, str, str], ...] = (
-    ("Austin", "TX", "Texas"),
-    ("Houston", "TX", "Texas"),
-    ("Dallas", "TX", "Texas"),
-    ("San Jose", "CA", "California"),
-    ("San Diego", "CA", "California"),
-    ("Irvine", "CA", "California"),
-    ("Denver", "CO", "Colorado"),
-    ("Chicago", "IL", "Illinois"),
-    ("Columbus", "OH", "Ohio"),
-    ("Cleveland", "OH", "Ohio"),
-    ("Atlanta", "GA", "Georgia"),
-    ("Charlotte", "NC", "North Carolina"),
-    ("Raleigh", "NC", "North Carolina"),
-    ("Boston", "MA", "Massachusetts"),
-    ("Cambridge", "MA", "Massachusetts"),
-    ("New York", "NY", "New York"),
-    ("Minneapolis", "MN", "Minnesota"),
-    ("Seattle", "WA", "Washington"),
-    ("Phoenix", "AZ", "Arizona"),
-    ("Nashville", "TN", "Tennessee"),
-    ("Pittsburgh", "PA", "Pennsylvania"),
-    ("Philadelphia", "PA", "Pennsylvania"),
-    ("St. Louis", "MO", "Missouri"),
-    ("Kansas City", "MO", "Missouri"),
-    ("Omaha", "NE", "Nebraska"),
-    ("Salt Lake City", "UT", "Utah"),
-    ("Tulsa", "OK", "Oklahoma"),
-    ("Milwaukee", "WI", "Wisconsin"),
-    ("Indianapolis", "IN", "Indiana"),
-    ("Miami", "FL", "Florida"),
-    ("Richmond", "VA", "Virginia"),
-    ("Hartford", "CT", "Connecticut"),
-)
-FOREIGN_CITIES = {
-    "Ireland": "Dublin",
-    "United Kingdom": "London",
-    "Switzerland": "Zug",
-    "Bermuda": "Hamilton",
-}
+    ``sub_parameters`` holds the economic parameters per sub-industry, one row each
+    (annual figures, decimals), indexed by sub-industry key; its columns are described in
+    the file's ``sub_industry_parameter_columns`` (beta: mean market beta, fvol: sub-industry
+    factor vol, ivol: median idiosyncratic vol, dy: dividend yield of payers, pay: share of
+    payers, bm: median book-to-market, turn: revenue over assets, gm: gross margin, NaN when
+    not reported, om: operating margin, lev: assets over equity, debt: long-term debt over
+    liabilities, rpe: revenue per employee in $M, tilt: size tilt of the market cap rank,
+    grow: asset growth).
+    """
 
-BOILERPLATE = (
-    "The company markets its offerings through a direct sales force, distributors, and online "
-    "channels.",
-    "It serves customers in North America, Europe, and the Asia Pacific region.",
-    "The company focuses on operational efficiency, disciplined capital allocation, and "
-    "long-term shareholder value.",
-    "It operates through subsidiaries in the United States and internationally.",
-    "The company emphasizes sustainability, employee safety, and community engagement.",
-    "Management invests in digital capabilities and talent to support long-term growth.",
-)
+    sectors: dict[str, Sector]
+    sub_industries: dict[str, SubIndustry]
+    sub_parameters: pd.DataFrame
+    lines: dict[str, BusinessLine]
+    cast: tuple[CastEntry, ...]
+    us_cities: tuple[tuple[str, str, str], ...]
+    foreign_cities: dict[str, str]
+    boilerplate: tuple[str, ...]
+
+
+def load_reference_data(path: Path = REFERENCE_DATA) -> ReferenceData:
+    """Read the demo market's reference data and check that its parts fit together.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The JSON file (default :data:`REFERENCE_DATA`).
+
+    Returns
+    -------
+    ReferenceData
+
+    Raises
+    ------
+    ValueError
+        A duplicate key, a sub-industry of an unknown sector, a cast entry of an unknown
+        sub-industry, business line or role, a foreign company without a head-office city,
+        or sub-industry parameters that are missing or not numbers.
+    """
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    columns = list(raw["sub_industry_parameter_columns"])
+    sectors = {s["name"]: Sector(**s) for s in raw["sectors"]}
+    sub_industries: dict[str, SubIndustry] = {}
+    parameters: dict[str, list[float]] = {}
+    for entry in raw["sub_industries"]:
+        params = entry.pop("parameters")
+        sub = SubIndustry(**{**entry, "vocabulary": tuple(entry["vocabulary"])})
+        if sub.sector not in sectors:
+            raise ValueError(f"{path}: sub-industry {sub.key!r} has unknown sector {sub.sector!r}")
+        if set(params) != set(columns):
+            raise ValueError(
+                f"{path}: sub-industry {sub.key!r} parameters {sorted(params)} differ from "
+                f"the columns {sorted(columns)}"
+            )
+        sub_industries[sub.key] = sub
+        parameters[sub.key] = [np.nan if params[c] is None else float(params[c]) for c in columns]
+    lines = {
+        b["key"]: BusinessLine(**{k: tuple(v) if isinstance(v, list) else v for k, v in b.items()})
+        for b in raw["business_lines"]
+    }
+    cast = tuple(CastEntry(**c) for c in raw["cast"])
+    foreign_cities = dict(raw["foreign_cities"])
+    for c in cast:
+        problem = (
+            f"unknown sub-industry {c.sub!r}"
+            if c.sub not in sub_industries
+            else f"unknown business line {c.line!r}"
+            if c.line not in lines
+            else f"unknown role {c.role!r} (one of {ROLES})"
+            if c.role not in ROLES
+            else f"no head-office city for {c.country!r} in foreign_cities"
+            if c.country != "United States" and c.country not in foreign_cities
+            else ""
+        )
+        if problem:
+            raise ValueError(f"{path}: cast entry {c.ticker}: {problem}")
+    for what, keys in (
+        ("sector", [s["name"] for s in raw["sectors"]]),
+        ("sub-industry", [s["key"] for s in raw["sub_industries"]]),
+        ("business line", [b["key"] for b in raw["business_lines"]]),
+        ("ticker", [c.ticker for c in cast]),
+    ):
+        duplicated = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicated:
+            raise ValueError(f"{path}: duplicate {what} {duplicated}")
+    sub_parameters = pd.DataFrame.from_dict(parameters, orient="index", columns=columns)
+    sub_parameters.index.name = "key"
+    return ReferenceData(
+        sectors=sectors,
+        sub_industries=sub_industries,
+        sub_parameters=sub_parameters.astype(float),
+        lines=lines,
+        cast=cast,
+        us_cities=tuple((city, st, state) for city, st, state in raw["us_cities"]),
+        foreign_cities=foreign_cities,
+        boilerplate=tuple(raw["boilerplate"]),
+    )
+
+
+_REFERENCE = load_reference_data()
+SECTORS: dict[str, Sector] = _REFERENCE.sectors
+SUB_INDUSTRIES: dict[str, SubIndustry] = _REFERENCE.sub_industries
+LINES: dict[str, BusinessLine] = _REFERENCE.lines
+CAST: tuple[CastEntry, ...] = _REFERENCE.cast
+US_CITIES: tuple[tuple[str, str, str], ...] = _REFERENCE.us_cities
+FOREIGN_CITIES: dict[str, str] = _REFERENCE.foreign_cities
+BOILERPLATE: tuple[str, ...] = _REFERENCE.boilerplate
+
+
+def _sub_parameters() -> pd.DataFrame:
+    """Economic parameters per sub-industry (:attr:`ReferenceData.sub_parameters`), a copy."""
+    return _REFERENCE.sub_parameters.copy()
+
 
 # --------------------------------------------------------------------------------------------
 # Calendar and regime schedules

@@ -795,6 +795,42 @@ def test_generator_rejects_bad_sizes(
     assert not list(tmp_path.iterdir())
 
 
+def test_company_data_is_read_from_the_reference_file(generator: ModuleType) -> None:
+    path = generator.REFERENCE_DATA
+    assert path == SCRIPT.with_name("make_demo_market_data.json") and path.is_file()
+    ref = generator.load_reference_data(path)
+    assert len(ref.cast) == len(generator.CAST) == 100
+    assert {c.sub for c in ref.cast} == set(ref.sub_industries)
+    assert {c.line for c in ref.cast} == set(ref.lines)
+    assert {s.sector for s in ref.sub_industries.values()} == set(ref.sectors)
+    assert list(ref.sub_parameters.index) == list(ref.sub_industries)
+    params = ref.sub_parameters
+    assert params["gm"].isna().sum() == 3  # banks and insurers report no gross margin
+    assert params.drop(columns="gm").notna().all().all()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["cast"][0].update(line="teleporters"), "KSTD: unknown business line"),
+        (lambda d: d["cast"][1].update(ticker="KSTD"), r"duplicate ticker \['KSTD'\]"),
+        (lambda d: d["cast"][0].update(role="spac"), "KSTD: unknown role 'spac'"),
+        (lambda d: d["cast"][0].update(country="Narnia"), "no head-office city for 'Narnia'"),
+        (lambda d: d["sub_industries"][0]["parameters"].pop("beta"), "parameters .* differ"),
+        (lambda d: d["sub_industries"][0].update(sector="Crypto"), "unknown sector 'Crypto'"),
+    ],
+)
+def test_reference_file_errors_name_the_entry(
+    generator: ModuleType, tmp_path: Path, edit: Any, message: str
+) -> None:
+    data = json.loads(generator.REFERENCE_DATA.read_text(encoding="utf-8"))
+    edit(data)
+    broken = tmp_path / "reference.json"
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        generator.load_reference_data(broken)
+
+
 def test_open_market_demo_bundle_or_home(demo_store):
     from hedgekit.data import open_market
     from hedgekit.data._demo import demo_bundle_path
