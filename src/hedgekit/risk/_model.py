@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from hedgekit import __version__
 from hedgekit._errors import ConfigurationError, DataError, InsufficientHistoryError
@@ -184,8 +185,14 @@ class RiskForecast:
         }
 
 
-class FactorRiskModel:
+class FactorRiskModel(BaseEstimator):
     """Barra-style factor risk model estimated on ``[start, end]`` (see the module docstring).
+
+    A scikit-learn estimator: ``__init__`` stores the parameters unchanged (they are
+    validated by :meth:`fit`), so ``sklearn.base.clone``, ``get_params`` and ``set_params``
+    work; ``get_params`` returns the dates as given (a loaded model's as ISO strings).
+    Forecasts the model has made are kept in a private cache that is not a parameter and
+    is not carried over by ``clone``.
 
     Parameters
     ----------
@@ -291,25 +298,12 @@ class FactorRiskModel:
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ parameters
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments (dates as ISO strings)."""
-        return {
-            "start": f"{to_timestamp(self.start, 'start'):%Y-%m-%d}",
-            "end": f"{to_timestamp(self.end, 'end'):%Y-%m-%d}",
-            "covariance_method": self.covariance_method,
-            "half_life_vol": self.half_life_vol,
-            "half_life_corr": self.half_life_corr,
-            "newey_west_lags": self.newey_west_lags,
-            "window": self.window,
-            "specific_half_life": self.specific_half_life,
-            "specific_window": self.specific_window,
-            "epsilon": self.epsilon,
-            "structure": self.structure,
-            "weighting": self.weighting,
-            "constant_specific_risk": self.constant_specific_risk,
-            "volatility_regime_half_life": self.volatility_regime_half_life,
-            "n_jobs": self.n_jobs,
-        }
+    def _saved_params(self) -> dict[str, Any]:
+        """Parameters as written by :meth:`save`: the dates as ISO strings."""
+        params: dict[str, Any] = self.get_params(deep=False)
+        for name in ("start", "end"):
+            params[name] = f"{to_timestamp(params[name], name):%Y-%m-%d}"
+        return params
 
     def _check_params(self) -> None:
         if self.covariance_method not in ("ewma", "window"):
@@ -349,8 +343,15 @@ class FactorRiskModel:
             )
 
     # ------------------------------------------------------------------ estimation
-    def fit(self, market: MarketData) -> FactorRiskModel:
+    def fit(self, market: MarketData, y: None = None) -> FactorRiskModel:
         """Estimate factor returns and residuals on ``[start, end]`` and the forecast at ``end``.
+
+        Parameters
+        ----------
+        market : MarketData
+            The market data; the model reads nothing dated after ``end``.
+        y : None
+            Ignored (scikit-learn's ``fit(X, y=None)``).
 
         Raises
         ------
@@ -398,7 +399,8 @@ class FactorRiskModel:
     def update(self, market: MarketData, end: DateLike) -> FactorRiskModel:
         """Extend a fitted model to a later ``end``: regress the new days only, re-forecast.
 
-        The result equals a model fitted from scratch on ``[start, end]``.
+        The result equals a model fitted from scratch on ``[start, end]``; the ``end``
+        parameter becomes the new end date as an ISO string.
         """
         began = time.perf_counter()
         self._check_fitted()
@@ -414,7 +416,7 @@ class FactorRiskModel:
         if len(days):
             self._extend(market, days)
             self.forecast_ = self.forecast(days[-1], market)
-        self.end = new_end
+        self.end = f"{new_end:%Y-%m-%d}"
         self.data_version_ = market.store.version
         self.seconds_ = time.perf_counter() - began
         logger.info("risk model updated by %d day(s) in %.2f s", len(days), self.seconds_)
@@ -731,7 +733,7 @@ class FactorRiskModel:
         meta = {
             "format": _FORMAT,
             "hedgekit_version": __version__,
-            "params": self.get_params(),
+            "params": self._saved_params(),
             "factors": self.factors_,
             "sectors": self.sectors_,
             "data_version": self.data_version_,
@@ -829,9 +831,17 @@ class FactorRiskModel:
             idx = self.factor_returns_.index
             span = f", fitted {idx[0]:%Y-%m-%d}..{idx[-1]:%Y-%m-%d} ({len(idx)} days)"
         return (
-            f"FactorRiskModel(start={self.get_params()['start']}, "
-            f"end={self.get_params()['end']}, covariance_method={self.covariance_method!r}{span})"
+            f"FactorRiskModel(start={_iso(self.start)}, end={_iso(self.end)}, "
+            f"covariance_method={self.covariance_method!r}{span})"
         )
+
+
+def _iso(value: Any) -> str:
+    """A date parameter for display: ISO when it reads as a date, else its repr."""
+    try:
+        return f"{pd.Timestamp(value):%Y-%m-%d}"
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _exposure_worker(

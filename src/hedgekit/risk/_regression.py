@@ -21,6 +21,8 @@ from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from hedgekit._errors import ConfigurationError, DataError
 
@@ -687,11 +689,14 @@ def _weighted_r2(
 # ------------------------------------------------------------------------------ estimator
 
 
-class HuberRegression:
-    """Weighted Huber regression of one cross-section, scikit-learn style.
+class HuberRegression(RegressorMixin, BaseEstimator):
+    """Weighted Huber regression of one cross-section, a scikit-learn regressor.
 
     A thin wrapper over :func:`huber_irls` for a single day; it matches statsmodels'
-    ``RLM(y * sqrt(w), X * sqrt(w), M=HuberT(t=epsilon)).fit()``.
+    ``RLM(y * sqrt(w), X * sqrt(w), M=HuberT(t=epsilon)).fit()``. ``__init__`` stores the
+    parameters unchanged and :meth:`fit` validates them, so ``sklearn.base.clone``,
+    ``get_params`` and ``set_params`` work; ``score`` is scikit-learn's R^2 of
+    :meth:`predict`.
 
     Parameters
     ----------
@@ -806,14 +811,11 @@ class HuberRegression:
         ndarray of shape (n_assets,)
             Predictions.
         """
+        check_is_fitted(self, "coef_")
         coef: FloatArray = self.coef_
         return np.asarray(X, dtype=np.float64) @ coef
 
     def __repr__(self) -> str:
-        params: dict[str, Any] = {
-            "epsilon": self.epsilon,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-        }
+        params: dict[str, Any] = self.get_params(deep=False)
         args = ", ".join(f"{key}={value!r}" for key, value in params.items())
         return f"HuberRegression({args})"
