@@ -38,6 +38,7 @@ def test_every_issue_notebook_exists():
         "03_hedge_comparison",
         "04_clustering",
         "05_performance_hedger_tour",
+        "06_monitor_and_rebalance",
     } <= stems
 
 
@@ -50,6 +51,13 @@ def test_notebook_runs_on_demo_market(path: Path):
 def test_hedge_comparison_runs_on_real_data(real_data_dir: Path):
     path = REPO / "notebooks" / "03_hedge_comparison.py"
     runner.run_notebook(path, str(real_data_dir), timeout=600)
+
+
+@pytest.mark.realdata
+def test_monitor_and_rebalance_runs_on_real_data(real_data_dir: Path):
+    """Issue 16: WDC hedged on 2022-06-30, monitored every quarter for 18 months."""
+    path = REPO / "notebooks" / "06_monitor_and_rebalance.py"
+    runner.run_notebook(path, str(real_data_dir), timeout=900)
 
 
 def test_failing_cell_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
