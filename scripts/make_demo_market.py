@@ -35,8 +35,8 @@ collide with the real store) in 8 GICS sectors and 23 GICS sub-industries, each 
 (with their economic parameters) and business lines, the head-office cities and the boilerplate
 sentences are data, not code: ``make_demo_market_data.json`` next to this script
 (:data:`REFERENCE_DATA`, read and checked by :func:`load_reference_data`). The seed changes the
-numbers, never the names. ``--n-stocks`` keeps every special name (below) and fills up round-robin across
-sub-industries.
+numbers, never the names. ``--n-stocks`` keeps every special name (below) and fills up
+round-robin across sub-industries.
 
 *Returns.* The daily simple total return of stock *i* is
 
