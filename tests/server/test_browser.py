@@ -159,3 +159,20 @@ def test_a_wrong_key_is_reported(page: Any) -> None:
     error = page.wait_for_selector("#error:not([hidden])")
     assert "API key not recognised" in error.inner_text()
     assert page.inner_text("#market-badge") == "not connected"
+
+
+def test_the_monitor_of_a_done_hedge(page: Any, live_server: Any) -> None:
+    """Issue 16: the page shows the monitor of a stored hedge, its verdict and its plot."""
+    _connect(page, live_server.key_a)
+    page.fill("#positions", "identifier,quantity\nKSTD,100000\n")
+    page.fill("#date", "2022-12-30")
+    page.select_option("#method", "returns")
+    page.click("#submit")
+    page.wait_for_selector("#constituents-returns tbody tr")
+    pane = page.locator(".pane[data-method='returns']")
+    pane.locator("input.monitor-date").fill("2023-06-30")
+    pane.locator("button.monitor-button").click()
+    _expect(pane.locator(".verdict")).to_contain_text("rebalance", timeout=90_000)
+    _expect(pane.locator(".monitor-summary")).to_contain_text("to 2023-06-30")
+    _expect(pane.locator("img.monitor-plot")).to_be_visible()
+    assert page.problems == []

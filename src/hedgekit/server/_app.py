@@ -55,6 +55,7 @@ from hedgekit.server._schemas import (
     JobError,
     JobLinks,
     MarketOut,
+    MonitorOut,
     Peer,
     PeersOut,
 )
@@ -706,6 +707,82 @@ def _install_routes(app: FastAPI) -> None:
             headers={"Content-Disposition": f'attachment; filename="hedge-{hedge_id}.csv"'},
         )
 
+    def _monitor(hedge_id: str, state: Any, key: Any, date: dt.date | None) -> Any:
+        job = state.runner.get(key.id, hedge_id)
+        if job is None:
+            raise _not_found(hedge_id)
+        raw = state.runner.result(key.id, hedge_id) if job.status == "done" else None
+        if raw is None:
+            if job.status == "done":
+                raise _not_found(hedge_id)
+            raise HTTPException(
+                409,
+                f"hedge {hedge_id} is {job.status}; it can be monitored once it is done "
+                f"(poll GET /v1/hedges/{hedge_id})",
+            )
+        market = state.market.get()
+        result = json.loads(raw)
+        when = date if date is not None else market.end.date()
+        if not dt.date(1900, 1, 1) <= when <= dt.date(2200, 12, 31):
+            raise HTTPException(422, f"query parameter date {when} is outside 1900..2200")
+        if when <= dt.date.fromisoformat(result["date"]):
+            raise HTTPException(
+                422,
+                f"query parameter date {when} must be after the hedge date {result['date']}",
+            )
+        if not state.peers_gate.acquire(timeout=60):  # bounds synchronous heavy work
+            raise HTTPException(503, "the service is busy; retry in a minute")
+        try:
+            return monitor_stored(result, job.request, market, when.isoformat())
+        finally:
+            state.peers_gate.release()
+
+    @app.get(
+        "/v1/hedges/{hedge_id}/monitor",
+        response_model=MonitorOut,
+        tags=["hedges"],
+        responses=_errors(401, 404, 409, 422, 429, 503),
+    )
+    def get_monitor(
+        hedge_id: str,
+        state: State,
+        key: Caller,
+        date: Annotated[
+            dt.date | None, Query(description="Monitoring date (default: the data's last day).")
+        ] = None,
+    ) -> Response:
+        """How a done hedge has tracked since its date, held with fixed shares: realised vs
+        predicted tracking error, drift, names gone, a rebalance verdict and its trades."""
+        mon = _monitor(hedge_id, state, key, date)
+        out = MonitorOut(hedge_id=hedge_id, **mon.to_dict())
+        return _json(out.model_dump(mode="json"))
+
+    @app.get(
+        "/v1/hedges/{hedge_id}/monitor.png",
+        tags=["hedges"],
+        response_class=Response,
+        responses={
+            200: {"content": {"image/png": {}}, "description": "Hedged return and band."},
+            **_errors(401, 404, 409, 422, 429, 503),
+        },
+    )
+    def get_monitor_png(
+        hedge_id: str,
+        state: State,
+        key: Caller,
+        date: Annotated[
+            dt.date | None, Query(description="Monitoring date (default: the data's last day).")
+        ] = None,
+    ) -> Response:
+        """The monitor's picture: cumulative hedged return since inception against the
+        predicted 1- and 2-sigma band."""
+        import tempfile
+
+        mon = _monitor(hedge_id, state, key, date)
+        with tempfile.TemporaryDirectory() as tmp:
+            png = mon.plot(Path(tmp) / "monitor.png").read_bytes()
+        return Response(png, media_type="image/png")
+
     @app.get(
         "/v1/peers/{ticker}",
         response_model=PeersOut,
@@ -741,6 +818,26 @@ def _install_routes(app: FastAPI) -> None:
         finally:
             state.peers_gate.release()
         return _peers_out(frame)
+
+
+def monitor_stored(result: dict[str, Any], request: Any, market: Any, as_of: str) -> Any:
+    """Monitor a stored hedge: its JSON result (shares, date, in-sample fit) and request."""
+    from hedgekit.hedge import monitor_hedge
+
+    fit = result["statistics"].get("in_sample.Hedge", {})
+    portfolio = {str(r["ticker"]): float(r["quantity"]) for r in result["portfolio"]}
+    shares = {str(r["identifier"]): float(r["shares"]) for r in result["constituents"]}
+    params = HedgeRequest.model_validate(request).to_parameters()
+    return monitor_hedge(
+        portfolio,
+        shares,
+        result["date"],
+        as_of,
+        market,
+        predicted_tracking_error=fit.get("tracking_error"),
+        fitted_correlation=fit.get("correlation_with_portfolio"),
+        parameters=params,
+    )
 
 
 def _peers_out(frame: Any) -> PeersOut:

@@ -188,6 +188,27 @@ class PeersOut(BaseModel):
     peers: list[Peer]
 
 
+class MonitorOut(BaseModel):
+    """A stored hedge monitored on a date (see ``hedgekit.hedge.monitor_hedge``)."""
+
+    hedge_id: str
+    inception: str
+    as_of: str
+    observations: int
+    realised_tracking_error: float | None = Field(description="Annualised, since inception.")
+    predicted_tracking_error: float | None = Field(description="The fit's in-sample one.")
+    variance_reduction: float | None
+    correlation: dict[str, float | None]
+    hedge_ratio: dict[str, float | None]
+    verdict: Literal["rebalance recommended", "rebalance not needed"]
+    reasons: list[str]
+    names: list[dict[str, Any]]
+    trades: list[dict[str, Any]] | None = Field(
+        description="Shares to trade to a fresh fit on as_of (SELL_SHORT / BUY_TO_COVER)."
+    )
+    notes: list[str]
+
+
 class MarketOut(BaseModel):
     """What the service's market data holds."""
 

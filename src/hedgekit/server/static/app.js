@@ -295,6 +295,52 @@
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
+  function blobToDataUrl(blob) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+  }
+
+  async function showMonitor(job, box, date) {
+    box.textContent = "monitoring…";
+    const query = date ? `?date=${encodeURIComponent(date)}` : "";
+    const base = `/v1/hedges/${encodeURIComponent(job.id)}/monitor`;
+    const m = await (await api(base + query)).json();
+    const png = await (await api(base + ".png" + query)).blob();
+    box.textContent = "";
+    box.append(
+      el("p", { class: "verdict " + (m.verdict === "rebalance recommended" ? "warn" : "ok") }, m.verdict),
+      el("p", { class: "monitor-summary" },
+        `Since ${m.inception} to ${m.as_of} (${m.observations} days): tracking error ${fmt(m.realised_tracking_error, "pct")} ` +
+        `realised vs ${fmt(m.predicted_tracking_error, "pct")} predicted; variance reduction ${fmt(m.variance_reduction, "pct")}; ` +
+        `hedge ratio ${fmt(m.hedge_ratio.inception, "pct")} → ${fmt(m.hedge_ratio.now, "pct")}.`));
+    if (m.reasons.length) box.append(el("ul", { class: "reasons" }, ...m.reasons.map((r) => el("li", {}, r))));
+    if (m.trades && m.trades.length) {
+      const cols = ["ticker", "side", "current_shares", "target_shares", "trade_shares", "cost_usd"];
+      box.append(el("h4", {}, "Trades to a fresh fit"), el("div", { class: "scroll" },
+        el("table", { class: "trades" },
+          el("thead", {}, el("tr", {}, ...cols.map((c) => el("th", {}, c.replace("_", " "))))),
+          el("tbody", {}, ...m.trades.map((t) => el("tr", {}, ...cols.map((c) =>
+            el("td", {}, typeof t[c] === "number" ? Math.round(t[c]).toLocaleString("en-US") : (t[c] ?? "")))))))));
+    }
+    box.append(el("img", { class: "monitor-plot", alt: "hedged return against the predicted band",
+      src: await blobToDataUrl(png) }));
+  }
+
+  function monitorControls(job) {
+    const box = el("div", { class: "monitor" });
+    const date = el("input", { type: "date", class: "monitor-date", "aria-label": "monitoring date" });
+    const button = el("button", { type: "button", class: "secondary monitor-button" }, "Monitor since the hedge date");
+    button.addEventListener("click", () => showMonitor(job, box, date.value).catch((err) => {
+      box.textContent = "";
+      showError(err);
+    }));
+    return el("div", { class: "monitor-controls" }, el("h4", {}, "After day one"), date, button, box);
+  }
+
   function renderPane(pane, job) {
     pane.textContent = "";
     pane.className = "pane " + job.status;
@@ -339,6 +385,7 @@
         zero: true, shadeFrom: oos, markAt: oos > 0 ? oos - 1 : undefined }));
     pane.append(el("h4", {}, "Constituents"), constituentsTable(r.constituents, job.method));
     pane.append(el("h4", {}, "Statistics"), statisticsTable(s));
+    if (job.method === "returns" || job.method === "factor") pane.append(monitorControls(job));
   }
 
   async function follow(job, pane) {
