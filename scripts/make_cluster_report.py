@@ -2,8 +2,8 @@
 
 Embeds the descriptions known on ``--as-of`` (default 2023-12-29) with each backend of
 ``--embedders`` (default MiniLM and TF-IDF), clusters them with
-:func:`hedgekit.text._cluster.cluster_market` (UMAP + HDBSCAN, default parameters), runs
-the "AI makers versus AI users" experiment (:func:`~hedgekit.text._cluster.ai_experiment`),
+:func:`hedgekit.text.cluster_market` (UMAP + HDBSCAN, default parameters), runs
+the "AI makers versus AI users" experiment (:func:`~hedgekit.text.ai_experiment`),
 writes the figures of ``docs/clusters.md`` and prints its tables as markdown::
 
     python scripts/make_cluster_report.py --data /work/shared/data/us_equities --out docs
@@ -35,7 +35,7 @@ import pandas as pd
 
 from hedgekit.data import MarketData, Store, import_bundle
 from hedgekit.text import EmbeddingIndex
-from hedgekit.text._cluster import ClusterResult, ai_experiment, cluster_market
+from hedgekit.text import ClusterResult, ai_experiment, cluster_market
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
