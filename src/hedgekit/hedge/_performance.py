@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import TimeSeriesSplit
 
 from hedgekit._errors import (
     ConfigurationError,
@@ -217,10 +218,24 @@ class PerformanceHedge:
     ) -> GridSearchResult:
         """Choose (lasso_weight, ridge_weight) by walk-forward cross-validation.
 
-        The observation window is cut into ``folds + 1`` consecutive blocks; fold ``k``
-        fits on blocks ``0..k-1`` (expanding) and scores the hedge on block ``k``, which it
-        has not seen. The metric is computed on the concatenated out-of-fold hedged
-        returns. The best pair is refitted on the whole window.
+        The folds are scikit-learn's ``TimeSeriesSplit(n_splits=folds)`` over the
+        observation window: ``folds`` consecutive test blocks of ``n // (folds + 1)``
+        observations end the window; fold ``k`` fits on everything before its test block
+        (an expanding window) and scores the hedge on the block, which it has not seen, so
+        no fold trains on data after its test block. The metric is computed on the
+        concatenated out-of-fold hedged returns. The best pair is refitted on the whole
+        window.
+
+        Earlier versions cut the window into ``folds + 1`` blocks of sizes differing
+        by at most one (``numpy.linspace`` edges); ``TimeSeriesSplit`` gives the test blocks
+        equal sizes and the first training block the remainder. The two agree when the
+        number of observations is a multiple of ``folds + 1``; otherwise the block edges
+        move by at most ``folds`` observations, and scores with them.
+
+        Each fold's covariance is the sample covariance of its fitting rows. A factor hedge
+        (``risk_model``) is the exception: its fold problems use the model's forecast on
+        the hedge date, estimated with data up to that date, so its scores are not out of
+        sample in the same strict sense.
         """
         metric = HedgeMetric(metric)
         prep = self._prepare()
@@ -256,15 +271,7 @@ class PerformanceHedge:
         progress: Callable[[int, int], None] | None,
     ) -> tuple[pd.DataFrame, PerformanceHedgeParameters]:
         """Score every (lasso, ridge) pair out of fold; the grid and the best pair."""
-        if folds < 2:
-            raise ConfigurationError(f"folds={folds}: use at least 2 walk-forward folds")
-        n = len(prep.target_returns)
-        edges = np.linspace(0, n, folds + 2).astype(int)
-        if np.diff(edges).min() < 5:
-            raise InsufficientHistoryError(
-                f"{n} observations cannot make {folds} walk-forward folds of >= 5 periods; "
-                "use fewer folds, a longer window or a shorter sampling period"
-            )
+        splits = _walk_forward_folds(len(prep.target_returns), folds)
         pairs = [(float(a), float(b)) for a in lasso_weights for b in ridge_weights]
         # one problem per fold (its covariance), the pair's penalties set on it
         plain = self.parameters.replace(lasso_weight=0.0, ridge_weight=0.0)
@@ -274,9 +281,7 @@ class PerformanceHedge:
         rows = []
         for i, (lasso, ridge) in enumerate(pairs):
             oof_target, oof_hedge, costs = [], [], []
-            for k in range(1, folds + 1):
-                fit = np.arange(edges[0], edges[k])
-                test = np.arange(edges[k], edges[k + 1])
+            for k, (fit, test) in enumerate(splits):
                 if k not in fold_problems:
                     fold_problems[k] = self._problem(prep, plain, fit)
                 problem = fold_problems[k]
@@ -1219,6 +1224,24 @@ class PerformanceHedge:
             self.parameters.hedge_ratio,
             "out_of_sample",
         )
+
+
+#: fewest observations in a grid-search test block
+_MIN_FOLD_PERIODS = 5
+
+
+def _walk_forward_folds(n: int, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(fit rows, test rows)`` of the grid search's folds: ``TimeSeriesSplit(folds)`` over
+    ``n`` observations (expanding fit window, each test block right after it)."""
+    if isinstance(folds, bool) or not isinstance(folds, int | np.integer) or folds < 2:
+        raise ConfigurationError(f"folds={folds!r}: use at least 2 walk-forward folds")
+    if n // (folds + 1) < _MIN_FOLD_PERIODS:
+        raise InsufficientHistoryError(
+            f"{n} observations cannot make {folds} walk-forward folds of >= "
+            f"{_MIN_FOLD_PERIODS} periods; use fewer folds, a longer window or a shorter "
+            "sampling period"
+        )
+    return list(TimeSeriesSplit(n_splits=int(folds)).split(np.arange(n)))
 
 
 def _leg_stats(
