@@ -97,10 +97,7 @@ def test_the_error_survives_pickling():
 
 #: modules still importing an optional package on their own, owned by a refactoring in flight
 _NOT_YET = {
-    "optimize/_tracking.py",
     "optimize/_search.py",
-    "data/_quality.py",
-    "data/quality/_plot.py",
 }
 
 

@@ -6,7 +6,7 @@ import os
 
 import pandas as pd
 
-from hedgekit._errors import ConfigurationError
+from hedgekit._optional import import_optional
 from hedgekit.data.quality._report import QualityReport
 
 __all__ = ["plot_coverage"]
@@ -24,16 +24,11 @@ def plot_coverage(report: QualityReport, path: str | os.PathLike[str]) -> None:
 
     Raises
     ------
-    ConfigurationError
+    MissingDependencyError
         matplotlib is not installed.
     """
-    try:
-        # a Figure, not pyplot: the caller's backend (e.g. Jupyter's inline) is untouched
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ConfigurationError(
-            "plotting needs matplotlib: pip install 'hedgekit[plot]' (or matplotlib)"
-        ) from None
+    # a Figure, not pyplot: the caller's backend (e.g. Jupyter's inline) is untouched
+    Figure = import_optional("matplotlib.figure", extra="plot", purpose="plotting").Figure
 
     daily = report.daily
     spikes = report.prices.frames["spikes"]
