@@ -124,11 +124,12 @@ def test_unknown_estimator_is_a_clear_error(demo_market):
 def test_factor_target_shrinks_toward_the_risk_models_forecast(demo_market):
     """``estimator='factor_target'``: the default's clipped three years shrunk toward the
     factor model's forecast on the hedge date (daily units), a direct fit gives the same
-    moments; the model is fitted on data up to the date when none is built."""
+    moments; without a built model the store's default model is built once and kept."""
     engine = PerformanceHedge(_params("factor_target"), demo_market)
     prep = engine._prepare()
     model = engine.risk_model
-    assert model is not None and model.factor_returns_.index[-1] <= pd.Timestamp(DATE)
+    assert model is not None
+    assert model.factor_returns_.index[0] < pd.Timestamp(DATE) <= model.factor_returns_.index[-1]
     est = get_estimator("factor_target")
     names = list(prep.candidate_returns.columns)
     stocks = [*names, TARGET]

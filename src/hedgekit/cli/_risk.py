@@ -41,39 +41,21 @@ def risk_build(
     as_json: JsonOption = False,
 ) -> None:
     """Fit the factor risk model and cache it in the data home (extends a cached one)."""
-    import os
 
-    import pandas as pd
-
-    from hedgekit.risk import FactorRiskModel, cached_model_path, load_cached_model
+    from hedgekit.risk import cached_model_path, default_model
 
     market = _market(home)
-    n_jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
-    last = pd.Timestamp(end) if end else market.end
-    first = (
-        pd.Timestamp(start)
-        if start
-        else max(last - pd.DateOffset(years=14), market.calendar[0] + pd.Timedelta(days=35))
-    )
     path = cached_model_path(market, name)
-    model = None if rebuild else load_cached_model(market, name)
-    action = "fitted"
-    if (
-        model is not None
-        and model.get_params()["start"] == f"{first:%Y-%m-%d}"
-        and model.covariance_method == covariance
-        and model.factor_returns_.index[-1] <= last
-    ):
-        model.n_jobs = n_jobs
-        with console.status("extending the cached risk model..."):
-            model.update(market, last)
-        action = "updated"
-    else:
-        with console.status(f"fitting the risk model {first:%Y-%m-%d}..{last:%Y-%m-%d}..."):
-            model = FactorRiskModel(first, last, covariance_method=covariance, n_jobs=n_jobs).fit(
-                market
-            )
-    model.save(path)
+    with console.status("building the risk model (kept in the data home)..."):
+        model, action = default_model(
+            market,
+            start=start,
+            end=end,
+            covariance_method=covariance,
+            name=name,
+            rebuild=rebuild,
+            n_jobs=jobs,
+        )
     fr = model.factor_returns_
     summary = {
         "action": action,

@@ -77,7 +77,13 @@ from hedgekit.measures import (
     trading_costs,
 )
 from hedgekit.optimize import GroupBound, TrackingProblem, solve_tracking
-from hedgekit.risk import FactorRiskModel, RiskForecast, load_cached_model
+from hedgekit.risk import (
+    FactorRiskModel,
+    RiskForecast,
+    default_model,
+    default_model_start,
+    load_cached_model,
+)
 
 __all__ = ["GridSearchResult", "PerformanceHedge"]
 
@@ -679,21 +685,35 @@ class PerformanceHedge:
                     f"{_RISK_MODEL_MIN_DAYS} days before it: fit or update the model"
                 )
         else:
-            cached = load_cached_model(market)
-            if cached is not None and covers(cached):
-                model = cached
-            else:
-                start = date - pd.DateOffset(years=_RISK_MODEL_YEARS)
-                logger.info(
-                    "fitting a risk model %s..%s for the factor hedge; build one once with "
-                    "`hedgekit risk build` to skip this",
-                    f"{start:%Y-%m-%d}",
-                    f"{date:%Y-%m-%d}",
-                )
-                model = FactorRiskModel(start, date).fit(market)
+            model = self._stored_risk_model(market, date, covers)
             self.risk_model = model
         # positions outside the index join the model's cross-section on the date
         return model.forecast(date, market, include=positions)
+
+    @staticmethod
+    def _stored_risk_model(
+        market: MarketData, date: pd.Timestamp, covers: Callable[[FactorRiskModel], bool]
+    ) -> FactorRiskModel:
+        """The store's risk model for a hedge on ``date``: the kept default model (the one
+        `hedgekit risk build` makes, built here once and kept in the data home when there is
+        none), or, for a date before its reach, a model of the three years before the date
+        (not kept). A model that runs past ``date`` is point in time: its forecast on
+        ``date`` reads days up to it only."""
+        built = load_cached_model(market)
+        if built is not None and covers(built):
+            return built
+        if date >= default_model_start(market) + pd.Timedelta(days=2 * _RISK_MODEL_MIN_DAYS):
+            model, _ = default_model(market)
+            if covers(model):
+                return model
+        start = date - pd.DateOffset(years=_RISK_MODEL_YEARS)
+        logger.info(
+            "fitting a risk model %s..%s for the factor hedge (the date is before the "
+            "default model's reach)",
+            f"{start:%Y-%m-%d}",
+            f"{date:%Y-%m-%d}",
+        )
+        return FactorRiskModel(start, date).fit(market)
 
     def _universe(
         self, market: MarketData, view: PointInTimeData, start: pd.Timestamp, sampling: Sampling

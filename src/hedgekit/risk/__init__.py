@@ -7,6 +7,7 @@ from hedgekit.risk._covariance import (
     volatility_regime_multiplier,
     window_covariance,
 )
+from hedgekit.risk._default import DEFAULT_MODEL_YEARS, default_model, default_model_start
 from hedgekit.risk._exposures import (
     STYLE_FACTORS,
     ExposureFrame,
@@ -31,6 +32,7 @@ from hedgekit.risk._validation import (
 )
 
 __all__ = [
+    "DEFAULT_MODEL_YEARS",
     "STYLE_FACTORS",
     "BiasReport",
     "ExposureFrame",
@@ -43,6 +45,8 @@ __all__ = [
     "cached_model_path",
     "compute_exposure_history",
     "compute_exposures",
+    "default_model",
+    "default_model_start",
     "ewma_weights",
     "factor_covariance",
     "forecast_variant",

@@ -1,0 +1,114 @@
+"""The store's default risk model: what `hedgekit risk build` makes, for every caller.
+
+One rule, used by the CLI (`risk build`), the factor hedge and the backtest: the default
+model starts 14 years before the data's last day (or just after the data's first day) and
+ends on the last day; it is kept in the data home (``cache/risk/default``) and extended by
+the new days after an import that only appends, refitted when its start or covariance
+method differ.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pandas as pd
+
+from hedgekit.data import MarketData
+from hedgekit.risk._model import FactorRiskModel, cached_model_path, load_cached_model
+from hedgekit.typing import DateLike
+
+__all__ = ["DEFAULT_MODEL_YEARS", "default_model", "default_model_start"]
+
+logger = logging.getLogger(__name__)
+
+#: years of history the default model covers before the data's last day
+DEFAULT_MODEL_YEARS = 14
+#: days after the data's first day before the first regression (the first month's exposures)
+_FIRST_DAYS = 35
+
+
+def default_model_start(market: MarketData, end: DateLike | None = None) -> pd.Timestamp:
+    """First regression day of the default model ending on ``end`` (default: the data's
+    last day): 14 years before, or just after the data's first month."""
+    last = pd.Timestamp(end) if end is not None else market.end
+    return max(
+        last - pd.DateOffset(years=DEFAULT_MODEL_YEARS),
+        market.calendar[0] + pd.Timedelta(days=_FIRST_DAYS),
+    )
+
+
+def default_model(
+    market: MarketData,
+    *,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    covariance_method: str = "ewma",
+    name: str = "default",
+    rebuild: bool = False,
+    n_jobs: int | None = None,
+) -> tuple[FactorRiskModel, str]:
+    """The store's model ``name``: loaded, extended to ``end`` or fitted, then kept.
+
+    Parameters
+    ----------
+    market : MarketData
+        The data (its home keeps the model).
+    start, end : date-like, optional
+        First regression day (default :func:`default_model_start`) and last day (default
+        the data's last day).
+    covariance_method : {'ewma', 'window'}
+        Factor covariance of the model.
+    name : str
+        Name of the kept model.
+    rebuild : bool
+        Fit from scratch even when a kept model could be extended.
+    n_jobs : int, optional
+        Worker processes for the month-end exposures (default: the CPUs, at most 4).
+
+    Returns
+    -------
+    (FactorRiskModel, str)
+        The model and what was done: ``'loaded'``, ``'updated'`` or ``'fitted'``.
+    """
+    last = pd.Timestamp(end) if end is not None else market.end
+    first = pd.Timestamp(start) if start is not None else default_model_start(market, last)
+    jobs = n_jobs if n_jobs is not None else min(os.cpu_count() or 1, 4)
+    path = cached_model_path(market, name)
+    model = None if rebuild else load_cached_model(market, name)
+    same = (
+        model is not None
+        and pd.Timestamp(model.get_params()["start"]) == first
+        and model.covariance_method == covariance_method
+    )
+    if (
+        model is not None
+        and same
+        and (
+            model.factor_returns_.index[-1] == last
+            or pd.Timestamp(model.get_params()["end"]) == last
+        )
+    ):
+        return model, "loaded"
+    if model is not None and same and model.factor_returns_.index[-1] < last:
+        model.n_jobs = jobs
+        logger.info("extending the kept risk model %s to %s", name, f"{last:%Y-%m-%d}")
+        model.update(market, last)
+        action = "updated"
+    else:
+        logger.info(
+            "fitting the risk model %s, %s..%s (kept in %s)",
+            name,
+            f"{first:%Y-%m-%d}",
+            f"{last:%Y-%m-%d}",
+            path,
+        )
+        model = FactorRiskModel(first, last, covariance_method=covariance_method, n_jobs=jobs).fit(
+            market
+        )
+        action = "fitted"
+    try:
+        model.save(path)
+    except OSError as exc:  # a read-only data home: fitted again next time
+        logger.warning("could not keep the risk model at %s: %s", path, exc)
+    return model, action
