@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -374,3 +375,88 @@ def test_dead_scheduler_is_a_clear_error(demo_market, tmp_path):
         ConfigurationError, match=rf"no dask scheduler answers at 'tcp://127.0.0.1:{port}'"
     ):
         run_backtest(cfg, demo_market, tmp_path / "run", scheduler=f"tcp://127.0.0.1:{port}")
+
+
+# ---------------------------------------------------------------------- data snapshot on resume
+@pytest.fixture
+def own_store(demo_store, tmp_path):
+    """A copy of the demo store this test may import into (a new snapshot)."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_store.home, home)
+    return Store(home)
+
+
+def _import_something(store, tmp_path):
+    """Commit a new snapshot (a hard-to-borrow list) without touching the prices."""
+    from hedgekit.data import import_list
+
+    path = tmp_path / "htb.csv"
+    path.write_text("ticker\nKSTD\n")
+    before = store.version
+    import_list(path, "hard_to_borrow", store)
+    assert store.version != before
+
+
+def _data_version(out):
+    con = sqlite3.connect(out / "results.sqlite")
+    try:
+        return con.execute("SELECT value FROM meta WHERE key='data_version'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_resume_on_another_data_snapshot_is_refused(own_store, tmp_path):
+    out = tmp_path / "run"
+    first = MarketData(own_store)
+    run_backtest(_config(methods=("spy",), end="2022-08-31"), first, out)
+    began = first.version
+    assert _data_version(out) == began
+    _import_something(own_store, tmp_path)
+    later = MarketData(own_store)
+    before = load_results(out, daily=False)[0]
+    # a target added to the run: its hedges would be computed on the new data
+    longer = _config(methods=("spy",), targets=(*TARGETS, "BFCM"), end="2022-08-31")
+    with pytest.raises(ConfigurationError) as info:
+        run_backtest(longer, later, out)
+    message = str(info.value)
+    assert began in message and later.version in message
+    assert "new --out directory" in message and "--allow-new-data" in message
+    # nothing was written, and the run still says where it began
+    pd.testing.assert_frame_equal(load_results(out, daily=False)[0], before)
+    assert _data_version(out) == began
+    # a finished run still reads on the new snapshot (nothing to compute, nothing mixed)
+    run_backtest(_config(methods=("spy",), end="2022-08-31"), later, out)
+
+
+def test_resume_on_new_data_when_allowed_warns_and_records_it(own_store, tmp_path):
+    out = tmp_path / "run"
+    first = MarketData(own_store)
+    run_backtest(_config(methods=("spy",), end="2022-08-31"), first, out)
+    _import_something(own_store, tmp_path)
+    later = MarketData(own_store)
+    longer = _config(methods=("spy",), targets=(*TARGETS, "BFCM"), end="2022-08-31")
+    with pytest.warns(UserWarning, match=f"snapshot {first.version}.*snapshot {later.version}"):
+        run_backtest(longer, later, out, allow_new_data=True)
+    periods, _ = load_results(out, daily=False)
+    assert set(periods["target"]) == {*TARGETS, "BFCM"}
+    assert _data_version(out) == later.version
+    # the new snapshot is now the run's: adding to it again is silent
+    more = _config(methods=("spy",), targets=(*TARGETS, "BFCM", "FRLX"), end="2022-08-31")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_backtest(more, later, out)
+    assert "FRLX" in set(load_results(out, daily=False)[0]["target"])
+
+
+def test_a_run_that_never_recorded_data_takes_the_new_snapshot(own_store, tmp_path):
+    """A new snapshot before the first record (e.g. the first run failed at once) is no mix."""
+    out = tmp_path / "run"
+    market = MarketData(own_store)
+    run_backtest(_config(methods=("spy",), end="2022-08-31"), market, out)
+    con = sqlite3.connect(out / "results.sqlite")
+    with con:
+        con.execute("DELETE FROM periods")
+        con.execute("UPDATE meta SET value='older' WHERE key='data_version'")
+    con.close()
+    run_backtest(_config(methods=("spy",), end="2022-08-31"), market, out)
+    assert _data_version(out) == market.version

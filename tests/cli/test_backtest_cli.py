@@ -119,3 +119,43 @@ def test_backtest_bad_hold_is_one_red_line(bad, demo_store, tmp_path, monkeypatc
     assert len(err.splitlines()) == 1, err
     assert err.startswith("error:") and repr(bad) in err and "Nm" in err and "12m" in err
     assert not (tmp_path / "results.sqlite").exists()  # refused before any work
+
+
+def test_backtest_resume_on_new_data_is_one_line_unless_allowed(
+    demo_store, tmp_path, monkeypatch, capsys
+):
+    """Data imported since the run began: a resume is refused (one line, exit 2), and runs
+    with --allow-new-data, warning once."""
+    import shutil
+
+    from hedgekit.data import Store, import_list
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_store.home, home)
+    base = [
+        "backtest", "--start", "2022-06-30", "--end", "2022-08-31", "--methods", "spy",
+        "--no-bound", "--out", str(tmp_path / "run"), "--home", str(home), "--json",
+    ]  # fmt: skip
+    assert runner.invoke(app, [*base, "--targets", "KSTD"]).exit_code == 0
+    began = Store(home).version
+    (tmp_path / "htb.csv").write_text("ticker\nKSTD\n")
+    import_list(tmp_path / "htb.csv", "hard_to_borrow", Store(home))
+    now = Store(home).version
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", ["hedgekit", *base, "--targets", "KSTD,AMBY"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert began in err and now in err and "--allow-new-data" in err and "--out" in err
+    monkeypatch.setattr(
+        sys, "argv", ["hedgekit", *base, "--targets", "KSTD,AMBY", "--allow-new-data"]
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code in (0, None)
+    captured = capsys.readouterr()
+    warned = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and began in warned[0], captured.err
+    assert json.loads(captured.out)["targets"] == 2

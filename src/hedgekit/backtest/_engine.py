@@ -31,16 +31,20 @@ the hold's own returns and held the same way.
 
 Results are written to a SQLite file per run directory, one row per (target, rebalance
 date, method), each date's batch in one transaction, so a killed run resumes where it
-stopped. Work runs serially, or on a dask.distributed cluster (a ``LocalCluster`` with
-``workers`` processes, or an existing scheduler): the tasks are the rebalance dates (each
-hedges all its targets, so the per-date candidate data is computed once), and the results
-are identical to the serial run.
+stopped; the run records the data snapshot it began on (``Store.version``), and a resume on
+another snapshot is refused unless asked for (``allow_new_data``). Work runs serially, or
+on a dask.distributed cluster (a ``LocalCluster`` with ``workers`` processes, or an
+existing scheduler): the tasks are the rebalance dates (each hedges all its targets, so
+the per-date candidate data is computed once), and the results are identical to the
+serial run.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -365,6 +369,47 @@ def _risk_model(
     return model
 
 
+def _check_data_version(
+    run: BacktestRun, market: MarketData, recorded: bool, allow_new_data: bool
+) -> None:
+    """Record the data snapshot a run is computed on; refuse to resume on another.
+
+    The snapshot's id (``market.version``) is kept in the run's ``meta`` table under
+    ``data_version``. A run that already holds records (``recorded``) and was begun on
+    another snapshot is refused with a ConfigurationError naming both, unless
+    ``allow_new_data``: then a warning says results mix the two, and the new snapshot is
+    recorded (the next resume on it is silent). A run begun before snapshots were recorded
+    takes the current one.
+    """
+    version = str(market.version)
+    con = sqlite3.connect(run.path, timeout=60)
+    try:
+        with con:
+            row = con.execute("SELECT value FROM meta WHERE key='data_version'").fetchone()
+            began = None if row is None else str(row[0])
+            if began is not None and began != version and recorded:
+                what = (
+                    f"{run.directory} holds results computed on data snapshot {began}, but the "
+                    f"store now holds snapshot {version} (data imported since the run began)"
+                )
+                if not allow_new_data:
+                    raise ConfigurationError(
+                        f"{what}; resuming would mix results of both; use a new --out "
+                        "directory to run on the new data, or pass --allow-new-data "
+                        "(allow_new_data=True) to resume anyway"
+                    )
+                message = (
+                    f"{what}; resuming anyway (allow_new_data): dates recorded before use "
+                    f"snapshot {began}, the rest {version}"
+                )
+                logger.warning("%s", message)
+                warnings.warn(message, UserWarning, stacklevel=3)
+            if began != version:
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", (version,))
+    finally:
+        con.close()
+
+
 def run_backtest(
     config: BacktestConfig,
     market: MarketData,
@@ -373,6 +418,7 @@ def run_backtest(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    allow_new_data: bool = False,
 ) -> BacktestRun:
     """Run (or resume) a walk-forward backtest into directory ``out``.
 
@@ -393,11 +439,21 @@ def run_backtest(
         same data home path.
     progress : callable, optional
         Called with ``(dates done, dates total)``.
+    allow_new_data : bool, default False
+        Resume a run begun on another data snapshot (``market.version``; e.g. data was
+        imported since): the dates recorded keep their results, the rest use the new data,
+        and a ``UserWarning`` says so. By default such a resume is refused.
 
     Returns
     -------
     BacktestRun
         The run directory; read it with :func:`load_results`.
+
+    Raises
+    ------
+    ConfigurationError
+        Bad workers or scheduler, unknown targets, a directory of another configuration,
+        or of another data snapshot without ``allow_new_data``.
     """
     config.validate()
     if workers is not None and scheduler is not None:
@@ -428,8 +484,9 @@ def run_backtest(
     total, finished = len(pairs), len(pairs) - len(todo)
     if progress is not None:
         progress(finished, total)
-    if not todo:
+    if not todo:  # nothing left to compute: a finished run reads on any snapshot
         return run
+    _check_data_version(run, market, bool(done), allow_new_data)
     model = None
     extras: dict[str, Any] = {}
     model_paths: dict[str, str] = {}

@@ -18,6 +18,7 @@ from hedgekit.cli._common import (
     check_folder,
     console,
     err_console,
+    user_warnings,
 )
 from hedgekit.cli._render import NUMBER, TEXT, _fmt
 
@@ -130,6 +131,14 @@ def backtest(
     max_names: Annotated[int, typer.Option("--max-names", help="Names per basket.")] = 10,
     max_weight: Annotated[float, typer.Option("--max-weight", help="Max % per name.")] = 25.0,
     notional: Annotated[float, typer.Option(help="Position size in USD (costs, ADV).")] = 1e7,
+    allow_new_data: Annotated[
+        bool,
+        typer.Option(
+            "--allow-new-data",
+            help="Resume a run begun on another data snapshot (data imported since); by "
+            "default such a resume is refused.",
+        ),
+    ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -172,14 +181,17 @@ def backtest(
     run_dir = out or report
     if run_dir is None:
         raise ConfigurationError("pass --report DIR (or --out DIR) to keep the results")
-    with Progress(
-        TextColumn("[bold]backtest[/bold] {task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} dates"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=as_json,
-    ) as bar:
+    with (
+        user_warnings(),
+        Progress(
+            TextColumn("[bold]backtest[/bold] {task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} dates"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=as_json,
+        ) as bar,
+    ):
         task = bar.add_task(f"{len(names)} targets x {len(chosen)} methods", total=None)
         run_backtest(
             config,
@@ -188,6 +200,7 @@ def backtest(
             workers=workers,
             scheduler=scheduler,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            allow_new_data=allow_new_data,
         )
     # the daily frame only for a report of the rebalance protocol: overlapping holds make
     # it N times larger, and the metrics come from the per-record moments without it
