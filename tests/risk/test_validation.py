@@ -38,7 +38,9 @@ class _View:
 
 
 class _Market:
-    """Duck-typed MarketData: ``as_of(date).returns(tickers, start=...)`` only."""
+    """Duck-typed MarketData: ``as_of(date).returns(tickers, start=...)`` and ``limits``."""
+
+    limits = ("Survivorship bias: a synthetic test market has none; this line is a plant.",)
 
     def __init__(self, returns: pd.DataFrame) -> None:
         self.returns = returns
@@ -113,6 +115,8 @@ def test_bias_statistic_known_sigma():
 def test_report_statistics_match_a_direct_computation(synthetic_report):
     report = synthetic_report
     assert isinstance(report, BiasReport)
+    # the data's own survivorship line reaches the notes (no sentence written in the code)
+    assert [n for n in report.notes if n.startswith("Survivorship")] == list(_Market.limits)
     stats = report.statistics.set_index(["family", "period", "portfolio"])
     for family in FAMILIES:
         z = report.returns[family] / report.volatility[family]
