@@ -6,8 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# the machines that run the tests are shared and loaded: a property is judged on its
+# result, not on a 200 ms wall-clock deadline (speed is measured by benchmarks/)
+settings.register_profile("hedgekit", deadline=None)
+settings.load_profile("hedgekit")
 DEFAULT_REAL_DATA = REPO.parent / "shared" / "data" / "us_equities"
 
 
