@@ -85,8 +85,8 @@ def _print_import_report(report, title: str, empty: str | None = None) -> None:
         console.print(empty)
     for k, v in report.derived.items():
         console.print(f"{k.replace('_', ' ')}: {v:,}")
-    for w in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    for w in report.warnings:  # one line each, brackets kept ([plot] is not markup)
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- data check
@@ -375,7 +375,9 @@ def _render_hedge(result, grid_table) -> None:
     for line in d.get("data_limits", []):
         console.print(f"[dim]{line}[/dim]")
     for line in d.get("warnings", []):
-        console.print(f"[yellow]warning:[/yellow] {escape(str(line))}")
+        console.print(
+            f"[yellow]warning:[/yellow] {escape(str(line))}", highlight=False, soft_wrap=True
+        )
 
 
 def _render_risk_report(report: dict[str, Any]) -> None:

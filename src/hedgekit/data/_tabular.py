@@ -1007,9 +1007,37 @@ def import_table(
         identifier_column=identifier_column, date_format=date_format, fx=rates,
     )  # fmt: skip
     _write(clean, given, spec, store, mode, source, report)
+    if spec.name == "prices":
+        _warn_late_end(clean, store if store is not None else Store(), report)
     report.seconds = time.perf_counter() - t0
     logger.info("imported %d rows of %s from %s", len(clean), spec.name, source)
     return report
+
+
+def _warn_late_end(clean: pd.DataFrame, store: Store, report: ImportReport) -> None:
+    """Say so when the imported prices run past the date most stocks end.
+
+    The data's last date (:attr:`MarketData.end`) is the last date any stock has a price,
+    and it is what date-less commands hedge on; a file that extends only a few names moves
+    it to a day the other stocks do not trade. The warning names those stocks (through
+    :meth:`MarketData.end_hint`), the date most stocks end (:attr:`MarketData.coverage_end`)
+    and the way out.
+    """
+    from hedgekit.data._market import MarketData
+
+    if not len(clean) or "date" not in clean.columns:
+        return
+    market = MarketData(store)
+    common = market.coverage_end
+    if market.end <= common or pd.Timestamp(clean["date"].max()) <= common:
+        return
+    report.warnings.append(
+        f"only a few stocks have prices after {common:%Y-%m-%d}"
+        + market.end_hint(market.end)
+        + f"; `hedgekit hedge`, `peers` and `cluster` without --date use the data's last "
+        f"date, {market.end:%Y-%m-%d} (the last date any stock has a price): pass --date "
+        f"{common:%Y-%m-%d}, or import the other stocks' later rows"
+    )
 
 
 def _list_columns(raw: pd.DataFrame, kind: str) -> dict[str, str]:
