@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.base import BaseEstimator, clone
 
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
+from hedgekit._params import Params, clone
 
 __all__ = [
     "AveragedCovariance",
@@ -61,7 +61,7 @@ def lookback_of(estimator: Any) -> int | None:
     return getattr(estimator, "lookback", None)
 
 
-class CovarianceEstimator(BaseEstimator):
+class CovarianceEstimator(Params):
     """Base of hedgekit's covariance estimators (scikit-learn's covariance contract)."""
 
     covariance_: np.ndarray

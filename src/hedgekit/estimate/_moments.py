@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.base import clone
 
 from hedgekit._errors import ConfigurationError
+from hedgekit._params import clone
 from hedgekit.estimate._covariance import (
     AveragedCovariance,
     EWMACovariance,

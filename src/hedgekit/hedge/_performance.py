@@ -33,11 +33,10 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import TimeSeriesSplit
 
 from hedgekit._errors import (
     ConfigurationError,
@@ -77,13 +76,9 @@ from hedgekit.measures import (
     trading_costs,
 )
 from hedgekit.optimize import GroupBound, TrackingProblem, solve_tracking
-from hedgekit.risk import (
-    FactorRiskModel,
-    RiskForecast,
-    default_model,
-    default_model_start,
-    load_cached_model,
-)
+
+if TYPE_CHECKING:  # the risk package (scikit-learn) loads with the first factor hedge
+    from hedgekit.risk import FactorRiskModel, RiskForecast
 
 __all__ = ["GridSearchResult", "PerformanceHedge"]
 
@@ -699,6 +694,13 @@ class PerformanceHedge:
         none), or, for a date before its reach, a model of the three years before the date
         (not kept). A model that runs past ``date`` is point in time: its forecast on
         ``date`` reads days up to it only."""
+        from hedgekit.risk import (
+            FactorRiskModel,
+            default_model,
+            default_model_start,
+            load_cached_model,
+        )
+
         built = load_cached_model(market)
         if built is not None and covers(built):
             return built
@@ -1261,6 +1263,8 @@ def _walk_forward_folds(n: int, folds: int) -> list[tuple[np.ndarray, np.ndarray
             f"{_MIN_FOLD_PERIODS} periods; use fewer folds, a longer window or a shorter "
             "sampling period"
         )
+    from sklearn.model_selection import TimeSeriesSplit  # a grid search only
+
     return list(TimeSeriesSplit(n_splits=int(folds)).split(np.arange(n)))
 
 
