@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 
 from hedgekit._errors import OptimizationError
 
@@ -61,6 +60,8 @@ def simplex_least_squares(
 
     upper = budget if max_weight is None else min(max_weight, budget)
     w0 = np.full(n, budget / n)
+    from scipy.optimize import minimize  # SLSQP: loaded by the baseline hedge only
+
     res = minimize(
         fun,
         w0,
