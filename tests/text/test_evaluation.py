@@ -197,3 +197,62 @@ def test_tfidf_evaluation_on_real_data_beats_random(real_market):
     assert row["knn_top1_sub_industry"] > 0.45
     assert row["corr_semantic"] > row["corr_random"] + 0.1
     assert table.attrs["returns_end"] <= pd.Timestamp("2022-12-01")
+
+
+# ---------------------------------------------------------------- no network unless asked
+@pytest.mark.parametrize(
+    "backends",
+    [
+        ["tfidf", "nomic"],
+        ["nomic-ai/nomic-embed-text-v1.5"],
+        ["minilm+sentence-transformers/all-mpnet-base-v2"],
+        "some-org/some-model",
+    ],
+)
+def test_hub_models_are_refused_before_any_work_unless_allowed(backends, demo_market, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+
+    def no_work(*_args, **_kwargs):
+        raise AssertionError("work started before the download check")
+
+    monkeypatch.setattr("hedgekit.text._evaluation.get_embedder", no_work)
+    monkeypatch.setattr("hedgekit.text._evaluation.company_documents", no_work)
+    with pytest.raises(ConfigurationError, match=r"hub model.*--allow-download"):
+        evaluate_embeddings(demo_market, backends, as_of="2021-06-30", skip_unavailable=True)
+
+
+def test_hub_models_load_when_allowed_or_offline(demo_market, monkeypatch):
+    """With allow_download, or HF_HUB_OFFLINE=1 (the libraries read only the cache), the
+    name goes on to the loader; here a stub that records it."""
+    from hedgekit import HedgekitError
+
+    asked = []
+
+    def stub(name, **_kwargs):
+        asked.append(name)
+        raise HedgekitError(f"stub: {name} not loaded")
+
+    monkeypatch.setattr("hedgekit.text._evaluation.get_embedder", stub)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    for kwargs, offline in (({"allow_download": True}, "0"), ({}, "1")):
+        monkeypatch.setenv("HF_HUB_OFFLINE", offline)
+        table = evaluate_embeddings(
+            demo_market, ["nomic"], as_of="2021-06-30", cache=False,
+            skip_unavailable=True, returns_window="before", **kwargs,
+        )  # fmt: skip
+        assert table.loc["nomic", "status"] == "not run: stub: nomic not loaded"
+    assert asked == ["nomic", "nomic"]
+
+
+def test_local_backends_need_no_permission(demo_market, hash_embedder, tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    table = evaluate_embeddings(
+        demo_market, ["tfidf", hash_embedder(), str(folder)], as_of="2021-06-30", k=5,
+        cache=False, skip_unavailable=True, returns_window="before",
+    )  # fmt: skip
+    assert table.loc["tfidf-svd256", "status"] == "ok"
+    assert table.loc["hash-v1", "status"] == "ok"
+    assert table.loc[str(folder), "status"].startswith("not run")  # tried locally, no hub

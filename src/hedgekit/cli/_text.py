@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hedgekit.cli._common import (
@@ -16,7 +17,7 @@ from hedgekit.cli._common import (
     console,
     user_warnings,
 )
-from hedgekit.cli._render import NUMBER, TEXT, _fmt, pd_date
+from hedgekit.cli._render import NUMBER, TEXT, _fmt, pd_date, print_fitted
 
 __all__ = ["cluster", "peers", "text_app"]
 
@@ -95,39 +96,62 @@ def text_eval(
         str, typer.Option(help="As-of date: descriptions, members and GICS known then.")
     ] = "2022-12-30",
     embedders: Annotated[
-        str, typer.Option(help="Comma-separated backends to compare.")
-    ] = "minilm,tfidf,nomic-ai/nomic-embed-text-v1.5",
+        str,
+        typer.Option(
+            help="Comma-separated backends to compare: minilm (packaged), tfidf, a+b "
+            "(concatenated), a local model folder, or a hub name such as nomic (needs "
+            "--allow-download)."
+        ),
+    ] = "minilm,tfidf",
     k: Annotated[int, typer.Option("-k", help="Neighbours per stock.")] = 10,
     window: Annotated[int, typer.Option(help="Trading days of returns after the date.")] = 252,
+    allow_download: Annotated[
+        bool,
+        typer.Option(
+            "--allow-download",
+            help="Let hub models (nomic, any org/name) reach the Hugging Face hub to download "
+            "or check the model; without it nothing touches the network.",
+        ),
+    ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """One table per backend: silhouette on GICS, kNN sub-industry accuracy, and the realised
-    return correlation with semantic neighbours versus sub-industry peers and random stocks."""
+    return correlation with semantic neighbours versus sub-industry peers and random stocks.
+
+    Offline by default: the packaged MiniLM and TF-IDF; a hub model only with --allow-download.
+    """
     from hedgekit.text import evaluate_embeddings
 
     market = _market(home)
     names = [e.strip() for e in embedders.split(",") if e.strip()]
     with user_warnings(), console.status(f"evaluating {len(names)} backend(s)..."):
         table = evaluate_embeddings(
-            market, names, as_of=date, k=k, window=window, skip_unavailable=True
-        )
+            market, names, as_of=date, k=k, window=window, skip_unavailable=True,
+            allow_download=allow_download,
+        )  # fmt: skip
     if as_json:
         _print_json(table.reset_index().to_dict("records"))
         return
-    t = Table(title=f"Embedding backends on {date} (k={k}, returns: {window} days after)")
-    t.add_column("measure")
-    for name in table.index:
-        t.add_column(str(name), **NUMBER)
-    for col in table.columns:
-        t.add_row(
-            str(col),
-            *[
-                f"{v:.3f}" if isinstance(v, float) and v == v else _fmt(v)
-                for v in table[col].to_numpy()
-            ],
-        )
-    console.print(t)
+    numbers = table.drop(columns=["status"])
+    print_fitted(
+        f"Embedding backends on {date} (k={k}, returns: {window} days after)",
+        ["measure", *[str(name) for name in table.index]],
+        [
+            [
+                str(col),
+                *[
+                    f"{v:.3f}" if isinstance(v, float) and v == v else _fmt(v)
+                    for v in numbers[col].to_numpy()
+                ],
+            ]
+            for col in numbers.columns
+        ],
+        text=("measure",),
+    )
+    for name, status in table["status"].items():  # a reason is text: a line, not a cell
+        if status != "ok":
+            console.print(f"[yellow]{escape(str(name))}:[/yellow] {escape(str(status))}")
 
 
 def cluster(

@@ -40,6 +40,35 @@ logger = logging.getLogger(__name__)
 
 EmbedderLike = Embedder | str | os.PathLike[str]
 
+#: backend names that never reach the network (the packaged MiniLM, TF-IDF)
+_LOCAL_NAMES = frozenset(
+    {"auto", "minilm", "all-minilm-l6-v2", "default", "tfidf", "tf-idf", "lsa"}
+)
+
+
+def _hub_models(backends: Sequence[EmbedderLike]) -> list[str]:
+    """The names in ``backends`` (``'a+b'`` split) that sentence-transformers would look up
+    on the Hugging Face hub: neither a local backend name nor an existing directory."""
+    hub = []
+    for spec in backends:
+        if isinstance(spec, Embedder):
+            continue
+        parts = spec.split("+") if isinstance(spec, str) else [os.fspath(spec)]
+        for part in parts:
+            name = part.strip()
+            if name.lower() in _LOCAL_NAMES or os.path.isdir(os.path.expanduser(name)):
+                continue
+            hub.append(name)
+    return hub
+
+
+def _offline() -> bool:
+    """Whether the Hugging Face libraries were told not to use the network."""
+    return any(
+        os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+        for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+
 
 def cosine_silhouette(vectors: np.ndarray, labels: Sequence[Any] | np.ndarray) -> float:
     """Mean silhouette coefficient with cosine distance: scikit-learn's, with a clear error.
@@ -152,6 +181,7 @@ def evaluate_embeddings(
     cache: CacheLike = True,
     min_coverage: float = 0.8,
     skip_unavailable: bool = False,
+    allow_download: bool = False,
 ) -> pd.DataFrame:
     """Score embedding backends against GICS and against realised return correlation.
 
@@ -191,6 +221,13 @@ def evaluate_embeddings(
     skip_unavailable : bool
         A backend that cannot be loaded (missing package, model not downloaded) gives a row
         whose ``status`` says why, instead of raising.
+    allow_download : bool
+        Let a Hugging Face hub name (``'nomic'``, ``'nomic-ai/nomic-embed-text-v1.5'``)
+        reach the hub, to download the model or check its cached copy. False (default):
+        such names are refused before any work, so an evaluation never touches the network
+        unless asked; the packaged MiniLM, TF-IDF, local model directories and Embedder
+        instances need no network. With ``HF_HUB_OFFLINE=1`` hub names are allowed (the
+        libraries then read only the local cache).
 
     Returns
     -------
@@ -212,7 +249,9 @@ def evaluate_embeddings(
     Raises
     ------
     ConfigurationError
-        The chunking header holds a classification field, or a parameter is invalid.
+        The chunking header holds a classification field, a parameter is invalid, or a
+        backend is a hub name without ``allow_download`` (raised even with
+        ``skip_unavailable``: it is a choice to make, not a missing package).
 
     Notes
     -----
@@ -240,6 +279,13 @@ def evaluate_embeddings(
     backends: list[EmbedderLike] = (
         [embedders] if isinstance(embedders, Embedder | str | os.PathLike) else list(embedders)
     )
+    hub = _hub_models(backends)
+    if hub and not allow_download and not _offline():
+        raise ConfigurationError(
+            f"embedder {', '.join(map(repr, hub))} is a Hugging Face hub model, which loading "
+            "may download; pass --allow-download (allow_download=True) to let it reach the "
+            "hub, or use minilm (packaged), tfidf or a local model folder"
+        )
     when = to_timestamp(as_of)
     view = market.as_of(when)
     names = view.members(universe) if isinstance(universe, str) else view.resolve(list(universe))
