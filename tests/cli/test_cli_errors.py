@@ -145,9 +145,10 @@ def test_peers_warning_is_one_clean_line(demo_store, monkeypatch, capsys):
     assert "UserWarning" not in err and ".py:" not in err
 
 
-@pytest.mark.parametrize("columns", [100, 120])
+@pytest.mark.parametrize("columns", [60, 80, 100, 120])
 def test_tables_keep_whole_numbers(columns, demo_store, monkeypatch, capsys):
-    """Every notional of the basket appears whole; nothing is cut with an ellipsis."""
+    """Every share count, notional and statistic appears whole on one line at 60-120
+    columns (the basket splits or drops text columns; numbers never fold or get cut)."""
     from hedgekit.cli import main
 
     monkeypatch.setenv("COLUMNS", str(columns))
@@ -158,8 +159,19 @@ def test_tables_keep_whole_numbers(columns, demo_store, monkeypatch, capsys):
     _ok(main)
     out = capsys.readouterr().out
     assert "…" not in out
+    assert max(len(line) for line in out.splitlines()) <= columns
+    cells = {c.strip() for line in out.splitlines() for c in line.split("│")}
     monkeypatch.setattr(sys, "argv", ["hedgekit", "demo", "--json", "--home", str(demo_store.home)])
     _ok(main)
-    basket = json.loads(capsys.readouterr().out)["constituents"]
-    for c in basket:
-        assert f"{c['notional']:,.0f}" in out
+    payload = json.loads(capsys.readouterr().out)
+    for c in payload["constituents"]:
+        assert f"{c['notional']:,.0f}" in cells, (c["identifier"], out)
+        assert f"{c['shares']:,.0f}" in cells, (c["identifier"], out)
+    # every statistic is one whole cell
+    formats = {"annualized_return": "{:.1%}", "max_drawdown": "{:.1%}",
+               "transaction_cost_usd": "{:,.0f}", "risk_reduction_bps": "{:,.0f}",
+               "correlation_with_portfolio": "{:,.4f}"}  # fmt: skip
+    for leg in payload["statistics"].values():
+        for measure, fmt in formats.items():
+            if leg.get(measure) is not None:
+                assert fmt.format(leg[measure]) in cells, (measure, out)

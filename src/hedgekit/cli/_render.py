@@ -18,6 +18,11 @@ NUMBER: dict[str, Any] = {"justify": "right", "overflow": "fold"}
 TEXT: dict[str, Any] = {"justify": "left", "overflow": "fold"}
 
 
+def _word(header: str) -> int:
+    """Width of a header's longest word (headers wrap between words)."""
+    return max((len(w) for w in header.split()), default=1)
+
+
 def print_fitted(
     title: str,
     headers: list[str],
@@ -26,36 +31,71 @@ def print_fitted(
     text: tuple[str, ...] = (),
     droppable: tuple[str, ...] = (),
 ) -> None:
-    """Print a table whose numbers are never cut: columns in ``droppable`` (in that order)
-    are left out when the numbers alone would not fit the console, and a caption says so."""
-    numeric = [h for h in headers if h not in text]
+    """Print a table whose numbers are never cut or folded, at any console width.
 
-    def width(h: str) -> int:  # numbers at full width, plus padding and border
+    The first column is the key (a ticker, a measure). Every other column not in ``text``
+    holds numbers and gets a fixed width: its longest cell, or its header's longest word
+    (headers wrap between words); only text columns wrap. When that is too wide, the
+    ``droppable`` text columns are left out (in that order, a caption says so), then the
+    number columns are split over as few tables as needed, each repeating the key column
+    and titled ``(1/2)``, ``(2/2)``... Only a console too narrow for the key and one
+    number column folds a number (onto a second line, every digit kept).
+    """
+    key = headers[0]
+
+    def need(h: str) -> int:  # content width of a number column (or the key)
         i = headers.index(h)
-        cells = [len(r[i]) for r in rows] + [max(len(w) for w in h.split())]
-        return max(cells) + 3
+        return max([len(r[i]) for r in rows] + [_word(h)])
 
-    budget = console.width - 1 - sum(width(h) for h in numeric)
-    kept = [h for h in headers if h in text]
+    def room(h: str) -> int:  # on screen: content, padding (2) and a border (1)
+        if h in text and h != key:  # a text column needs a word or two to be readable
+            return min(need(h), 14) + 3
+        if h == key and h in text:
+            return min(need(h), max(_word(h), 14)) + 3
+        return need(h) + 3
+
+    avail = console.width - 1
+    numeric = [h for h in headers[1:] if h not in text]
+    texts = [h for h in headers[1:] if h in text]
     dropped: list[str] = []
-    for h in droppable:  # a text column needs room for a word or two to be readable
-        if budget >= sum(min(width(k), 14) for k in kept):
+    for h in droppable:
+        if room(key) + sum(room(n) for n in numeric) + sum(room(t) for t in texts) <= avail:
             break
-        kept.remove(h)
-        dropped.append(h)
+        if h in texts:
+            texts.remove(h)
+            dropped.append(h)
+    # as few parts as fit, of balanced size; the text columns go with the first part
+    parts: list[list[str]] = [numeric]
+    for n_parts in range(1, max(1, len(numeric)) + 1):
+        size = -(-len(numeric) // n_parts)
+        parts = [numeric[i : i + size] for i in range(0, len(numeric), size)] or [[]]
+        first = room(key) + sum(room(t) for t in texts)
+        if all(
+            first * (j == 0) + room(key) * (j > 0) + sum(room(h) for h in part) <= avail
+            for j, part in enumerate(parts)
+        ):
+            break
     caption = (
         None
         if not dropped
         else f"{' and '.join(dropped)} left out to fit {console.width} columns (--json has them)"
     )
-    table = Table(title=title, caption=caption)
-    show = [h for h in headers if h not in dropped]
-    for h in show:
-        table.add_column(h, **(TEXT if h in text else NUMBER))
-    index = [headers.index(h) for h in show]
-    for r in rows:
-        table.add_row(*(r[i] for i in index))
-    console.print(table)
+    for j, part in enumerate(parts):
+        show = [key, *(texts if j == 0 else []), *part]
+        show = [h for h in headers if h in show]  # the caller's order
+        label = title if len(parts) == 1 else f"{title} ({j + 1}/{len(parts)})"
+        table = Table(title=label, caption=caption if j == len(parts) - 1 else None)
+        for h in show:
+            if h in text:
+                table.add_column(h, **TEXT)
+            else:
+                table.add_column(
+                    h, justify="left" if h == key else "right", overflow="fold", width=need(h)
+                )
+        index = [headers.index(h) for h in show]
+        for r in rows:
+            table.add_row(*(r[i] for i in index))
+        console.print(table)
 
 
 def _fmt(value: Any, kind: str = "") -> str:
@@ -322,7 +362,7 @@ def _render_hedge(result, grid_table) -> None:
             f"{d['sampling']} returns"
         )
     cols = [
-        ("identifier", None), ("name", None), ("sector", None), ("shares", ",.0f"),
+        ("ticker", None), ("name", None), ("sector", None), ("shares", ",.0f"),
         ("notional", ",.0f"), ("weight %", ".1f"), ("cost bps", ".1f"), ("ADV %", ".1f"),
         ("days", ".2f"), ("corr", ".2f"), ("TE contrib", ".2%"),
     ]  # fmt: skip
@@ -345,10 +385,6 @@ def _render_hedge(result, grid_table) -> None:
         droppable=("sector", "name"),
     )
     stats = result.statistics
-    st = Table(title="Statistics")
-    st.add_column("measure", **TEXT)
-    for sample, leg in stats.columns:
-        st.add_column(f"{leg}\n{sample.replace('_', ' ')}", **NUMBER)
     pct = {
         "annualized_return",
         "annualized_volatility",
@@ -356,20 +392,26 @@ def _render_hedge(result, grid_table) -> None:
         "variance_reduction",
         "max_drawdown",
     }
+    stat_rows = []
     for measure, row in stats.iterrows():
         name = str(measure)
         kind_ = "pct" if name in pct else ""
         if name.endswith(("_bps", "_usd")) or name in ("number_of_names", "observations"):
             kind_ = "bps"  # whole numbers with thousands separators
-        st.add_row(str(measure), *[_fmt(v, kind_) for v in row.to_numpy()])
-    console.print(st)
+        # spaces, not underscores: a narrow console wraps the measure between words
+        stat_rows.append([name.replace("_", " "), *[_fmt(v, kind_) for v in row.to_numpy()]])
+    print_fitted(
+        "Statistics",
+        ["measure", *[f"{leg}\n{sample.replace('_', ' ')}" for sample, leg in stats.columns]],
+        stat_rows,
+        text=("measure",),
+    )
     if grid_table is not None:
-        gt = Table(title="Grid search (walk-forward, out of fold)")
-        for col in grid_table.columns:
-            gt.add_column(str(col), **NUMBER)
-        for _, row in grid_table.iterrows():
-            gt.add_row(*[_fmt(float(v)) for v in row.to_numpy()])
-        console.print(gt)
+        print_fitted(
+            "Grid search (walk-forward, out of fold)",
+            [str(c) for c in grid_table.columns],
+            [[_fmt(float(v)) for v in row.to_numpy()] for _, row in grid_table.iterrows()],
+        )
     if result.risk_report is not None:
         _render_risk_report(result.risk_report)
     for line in d.get("data_limits", []):
