@@ -23,19 +23,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
+    Strict,
     StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from hedgekit._errors import ConfigurationError
 from hedgekit.data import Sampling
@@ -66,10 +72,37 @@ Label = Annotated[
         strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"
     ),
 ]
+
+
+def _whole_number(value: Any) -> Any:
+    """A JSON number (not a string, not a boolean) for an integer field, as the schema says."""
+    if isinstance(value, str | bool):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _calendar_day(value: Any) -> Any:
+    """A date or an ISO ``YYYY-MM-DD`` string (JSON Schema's ``format: date``), nothing else."""
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    return value
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: an integer field: a JSON number without fraction (10 or 10.0), never "10" or true
+Whole = Annotated[int, BeforeValidator(_whole_number)]
+#: a true/false field: JSON true or false only
+Flag = Annotated[bool, Strict()]
+#: a calendar day: YYYY-MM-DD (or a date object), never a timestamp or a date-time
+Day = Annotated[dt.date, BeforeValidator(_calendar_day)]
 #: the range of dates accepted at all (the data decides which of them work)
 _FIRST_DATE, _LAST_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 #: tolerance on the sum of weights (0.1 percentage point)
 WEIGHT_TOLERANCE = 1e-3
+#: the largest name limit (``parameters.max_names``)
+_MAX_NAMES = 10_000
 #: the library's defaults, the one default set of the library, the CLI and the service
 _DEFAULTS: dict[str, Any] = {
     f.name: f.default
@@ -107,9 +140,10 @@ class PositionSpec(_Model):
         strict=True,
         ge=-1e12,
         le=1e12,
-        description="Number of shares (negative for a short holding; the portfolio must be "
-        "net long).",
+        description="Number of shares, not zero (negative for a short holding; the portfolio "
+        "must be net long).",
         examples=[100000],
+        json_schema_extra={"not": {"const": 0}},
     )
     weight: float | None = Field(
         default=None,
@@ -212,7 +246,7 @@ class HedgeSettings(_Model):
     names, none above 25% of the hedge (``max_names=None`` lifts the name limit).
     """
 
-    observation_start_date: dt.date | None = Field(
+    observation_start_date: Day | None = Field(
         default=None, description="Start of the fitting window (default: date - 1 year)."
     )
     sampling_period: Literal["Daily", "Weekly", "Monthly"] = "Daily"
@@ -230,11 +264,11 @@ class HedgeSettings(_Model):
         lt=100,
         description="% of the hedge notional held as cash.",
     )
-    explode_universe: bool = _default("explode_universe")
-    exclude_target_assets: bool = _default("exclude_target_assets")
+    explode_universe: Flag = _default("explode_universe")
+    exclude_target_assets: Flag = _default("exclude_target_assets")
     exclude_corporate_actions_types: Annotated[list[Label], Field(max_length=20)] | None = None
-    exclude_hard_to_borrow_assets: bool = _default("exclude_hard_to_borrow_assets")
-    exclude_restricted_assets: bool = _default("exclude_restricted_assets")
+    exclude_hard_to_borrow_assets: Flag = _default("exclude_hard_to_borrow_assets")
+    exclude_restricted_assets: Flag = _default("exclude_restricted_assets")
     max_adv_percentage: float = Field(
         default=_default("max_adv_percentage"),
         strict=True,
@@ -263,10 +297,10 @@ class HedgeSettings(_Model):
         le=100,
         description="Min % of a held name.",
     )
-    max_names: int | None = Field(
+    max_names: Whole | None = Field(
         default=_default("max_names"),
         ge=1,
-        le=10_000,
+        le=_MAX_NAMES,
         description="At most this many names; null for no limit.",
     )
     min_market_cap: float | None = Field(
@@ -295,8 +329,8 @@ class HedgeSettings(_Model):
     default_borrow_cost_bps: float = Field(
         default=_default("default_borrow_cost_bps"), strict=True, ge=0, le=1e5
     )
-    out_of_sample_days: int = Field(default=_default("out_of_sample_days"), ge=0, le=5000)
-    semantic_candidates: int = Field(
+    out_of_sample_days: Whole = Field(default=_default("out_of_sample_days"), ge=0, le=5000)
+    semantic_candidates: Whole = Field(
         default=_default("semantic_candidates"),
         ge=2,
         le=10_000,
@@ -332,11 +366,16 @@ class HedgeSettings(_Model):
             )
         stocks = 100.0 - (self.percentage_in_cash or 0.0)
         if self.max_names is not None and self.max_names * self.max_weight < stocks - 1e-9:
-            names = math.ceil(stocks / self.max_weight - 1e-9)
+            needed = stocks / self.max_weight - 1e-9
+            names = (
+                f"max_names to >= {math.ceil(needed)}"
+                if needed <= _MAX_NAMES
+                else "max_names to null (no limit)"
+            )
             raise ValueError(
                 f"max_weight={self.max_weight:g}% with max_names={self.max_names} cannot "
                 f"reach the {stocks:g}% of the hedge held in stocks; raise max_weight to >= "
-                f"{stocks / self.max_names:.4g}% or max_names to >= {names}"
+                f"{stocks / self.max_names:.4g}% or {names}"
             )
         if (
             self.min_market_cap is not None
@@ -349,6 +388,56 @@ class HedgeSettings(_Model):
             )
         return self
 
+
+#: the rules between fields that JSON Schema cannot state, as the request schema lists them
+#: (``x-hedgekit-rules``); each is enforced by a validator above or in :class:`HedgeRequest`
+RULES: dict[str, str] = {
+    "weights-sum-to-one": "positions given by weight: the weights sum to 1 (within 0.001)",
+    "start-before-date": "parameters.observation_start_date, when given, is before date",
+    "min-weight-at-most-max-weight": "parameters.min_weight <= parameters.max_weight",
+    "names-and-cap-reach-the-hedge": "parameters.max_names * parameters.max_weight >= "
+    "100 - parameters.percentage_in_cash, unless max_names is null",
+    "min-cap-at-most-max-cap": "parameters.min_market_cap <= parameters.max_market_cap when "
+    "both are given",
+    "constraint-minimum-at-most-maximum": "in every constraints entry, minimum <= maximum",
+}
+#: what only the data can tell, as the request schema lists it (``x-hedgekit-data``)
+DATA_RULES: dict[str, str] = {
+    "date-in-data": "date lies inside the market data (GET /v1/market: start..end)",
+    "identifiers-resolve": "positions, universe, exclusions.assets and constraints.assets "
+    "name securities, indices or ETFs known to the data on date",
+    "priced-and-net-long": "every position has a price on date; positions by quantity are "
+    "net long at those prices",
+}
+#: the two forms of a request: every position by quantity, or every position by weight
+_FORMS: list[dict[str, Any]] = [
+    {
+        "title": "Positions by quantity",
+        "properties": {
+            "positions": {
+                "items": {
+                    "properties": {"quantity": {"type": "number"}, "weight": {"type": "null"}},
+                    "required": ["quantity"],
+                },
+                "contains": {"properties": {"quantity": {"exclusiveMinimum": 0}}},
+            },
+            "notional": {"type": "null"},
+        },
+    },
+    {
+        "title": "Positions by weight",
+        "properties": {
+            "positions": {
+                "items": {
+                    "properties": {"weight": {"type": "number"}, "quantity": {"type": "null"}},
+                    "required": ["weight"],
+                }
+            },
+            "notional": {"type": "number"},
+        },
+        "required": ["notional"],
+    },
+]
 
 Method = Literal["returns", "factor", "nlp", "hybrid"]
 Estimator = Literal[
@@ -400,7 +489,7 @@ class HedgeRequest(_Model):
         le=1e13,
         description="Portfolio value in USD when positions are given by weight.",
     )
-    date: dt.date = Field(
+    date: Day = Field(
         description="Hedge date: positions priced at its close; nothing after it is used.",
         examples=["2022-12-30"],
     )
@@ -424,6 +513,24 @@ class HedgeRequest(_Model):
     exclusions: ExclusionsSpec = Field(default_factory=ExclusionsSpec)
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
     parameters: HedgeSettings = Field(default_factory=HedgeSettings)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The model's schema, exact: the two forms as ``oneOf``, the rest as ``x-`` lists.
+
+        ``oneOf`` states what the validators check between positions and ``notional`` (all
+        by quantity, at least one long, no notional; or all by weight with a notional);
+        ``x-hedgekit-rules`` lists the rules JSON Schema cannot state (:data:`RULES`) and
+        ``x-hedgekit-data`` what the data decides (:data:`DATA_RULES`).
+        """
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        target["oneOf"] = [dict(form) for form in _FORMS]
+        target["x-hedgekit-rules"] = [{"id": k, "rule": v} for k, v in RULES.items()]
+        target["x-hedgekit-data"] = [{"id": k, "rule": v} for k, v in DATA_RULES.items()]
+        return schema
 
     @field_validator("method", "estimator", mode="before")
     @classmethod
