@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import shutil
 
+import pandas as pd
 import pytest
 
 from hedgekit import StoreNotFoundError
@@ -64,3 +65,22 @@ def test_shared_market_is_reused_until_the_store_changes(tmp_path, monkeypatch):
     second = shared_market(home)
     assert second is not first and second.version != first.version
     assert isinstance(second, MarketData)
+
+
+def test_price_panels_are_kept_per_snapshot_and_read_only(tmp_path):
+
+    from hedgekit.data._demo import demo_bundle_path
+
+    home = tmp_path / "home"
+    import_bundle(demo_bundle_path(), Store(home))
+    first = MarketData(Store(home))
+    built = first._panels
+    kept = home / "cache" / "panels" / first.version
+    assert (kept / "adj_close.npy").exists() and (kept / "index.json").exists()
+    again = MarketData(Store(home))._panels  # a new process would read these
+    for field, frame in built.items():
+        pd.testing.assert_frame_equal(again[field], frame)
+    arr = again["close"].to_numpy()
+    assert not arr.flags.writeable  # memory-mapped, read-only
+    with pytest.raises(ValueError, match="read-only"):
+        arr[0, 0] = 1.0

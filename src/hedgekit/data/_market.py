@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import threading
 from collections.abc import Iterable, Sequence
 from functools import cached_property
@@ -87,6 +88,39 @@ class Sampling(CaseInsensitiveEnum):
     def periods_per_year(self) -> int:
         """Annualisation factor: 252, 52 or 12."""
         return {"daily": 252, "weekly": 52, "monthly": 12}[self.value]
+
+
+def _load_panels(directory: Any, fields: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Panels kept by :func:`_save_panels`, memory-mapped read-only."""
+    meta = json.loads((directory / "index.json").read_text())
+    index = pd.DatetimeIndex(pd.to_datetime(meta["dates"]), name="date")
+    columns = pd.Index(np.asarray(meta["tickers"], dtype=object), name="ticker")
+    out = {}
+    for f in fields:
+        arr = np.load(directory / f"{f}.npy", mmap_mode="r")
+        if arr.shape != (len(index), len(columns)):
+            raise ValueError(f"kept panel {f} has shape {arr.shape}")
+        out[f] = pd.DataFrame(arr, index=index, columns=columns, copy=False)
+    return out
+
+
+def _save_panels(directory: Any, panels: dict[str, pd.DataFrame]) -> None:
+    """Keep panels for the next process (atomically; a read-only home keeps nothing)."""
+    tmp = directory.parent / f".{directory.name}.tmp-{os.getpid()}"
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        first = next(iter(panels.values()))
+        meta = {
+            "dates": [f"{d:%Y-%m-%d}" for d in first.index],
+            "tickers": [str(t) for t in first.columns],
+        }
+        for f, frame in panels.items():
+            np.save(tmp / f"{f}.npy", np.ascontiguousarray(frame.to_numpy(dtype="float64")))
+        (tmp / "index.json").write_text(json.dumps(meta))
+        os.replace(tmp, directory)
+    except OSError as exc:
+        logger.debug("could not keep the price panels at %s: %s", directory, exc)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _wide(frame: pd.DataFrame, fields: Sequence[str]) -> dict[str, pd.DataFrame]:
@@ -257,11 +291,24 @@ class MarketData:
     # -------------------------------------------------------------- panels
     @cached_property
     def _panels(self) -> dict[str, pd.DataFrame]:
+        """Dates x tickers ``adj_close``, ``close`` and ``volume``: pivoted from the long
+        prices table once per store snapshot and kept in the data home
+        (``cache/panels/<version>/``, memory-mapped, read-only), so a new process opens
+        them in milliseconds."""
         path = self.store.path("prices")
         if path is None:
             raise DataError("the store has no prices; import a bundle first")
-        frame = pq.read_table(path, columns=["date", "ticker", "close", "adj_close", "volume"])
-        return _wide(frame.to_pandas(), ["adj_close", "close", "volume"])
+        fields = ["adj_close", "close", "volume"]
+        kept = self.store.home / "cache" / "panels" / self.version
+        try:
+            return _load_panels(kept, fields)
+        except (OSError, ValueError, KeyError):
+            pass
+        frame = pq.read_table(path, columns=["date", "ticker", *fields])
+        panels = _wide(frame.to_pandas(), fields)
+        if self.store.version == self.version:  # not kept under a snapshot it is not from
+            _save_panels(kept, panels)
+        return panels
 
     @cached_property
     def _bench_panels(self) -> dict[str, pd.DataFrame]:
