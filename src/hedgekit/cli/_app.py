@@ -21,6 +21,7 @@ from hedgekit.cli._common import err_console
 from hedgekit.cli._data import data_app
 from hedgekit.cli._demo import demo
 from hedgekit.cli._hedge import hedge
+from hedgekit.cli._monitor import monitor
 from hedgekit.cli._risk import risk_app
 from hedgekit.cli._serve import keys_app, serve
 from hedgekit.cli._text import cluster, peers, text_app
@@ -40,6 +41,7 @@ app.command()(peers)
 app.command()(cluster)
 app.command()(backtest)
 app.command()(hedge)
+app.command()(monitor)
 app.command("serve")(serve)
 app.add_typer(data_app, name="data")
 app.add_typer(risk_app, name="risk")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hedgekit.hedge._baseline import BaselineHedge, baseline_hedge, hedge_statistics
-from hedgekit.hedge._monitor import HedgeMonitor, monitor_hedge
+from hedgekit.hedge._monitor import HedgeMonitor, monitor_basket, monitor_hedge
 from hedgekit.hedge._parameters import (
     Constraint,
     HedgeConstraints,
@@ -52,5 +52,6 @@ __all__ = [
     "baseline_hedge",
     "explode_universe",
     "hedge_statistics",
+    "monitor_basket",
     "monitor_hedge",
 ]

@@ -32,7 +32,7 @@ from hedgekit.data import MarketData, shared_market
 from hedgekit.measures import trading_costs
 from hedgekit.typing import DateLike, to_timestamp
 
-__all__ = ["HedgeMonitor", "monitor_hedge", "parameters_from_result"]
+__all__ = ["HedgeMonitor", "monitor_basket", "monitor_hedge", "parameters_from_result"]
 
 #: realised tracking error above this multiple of the predicted one calls for a rebalance
 TE_RATIO_LIMIT = 1.5
@@ -487,6 +487,12 @@ def _trades(
 def parameters_from_result(result: Any) -> Any:
     """The :class:`PerformanceHedgeParameters` a result was built with (its positions at
     the hedge date), rebuilt from ``result.parameters``."""
+    quantities = {str(t): float(q) for t, q in result.portfolio["quantity"].items()}
+    return _parameters(dict(result.parameters), quantities, result.date)
+
+
+def _parameters(d: dict[str, Any], quantities: Mapping[str, float], date: Any) -> Any:
+    """Parameters from their plain-dict form (``result.parameters``, a basket file)."""
     from hedgekit.hedge._parameters import (
         Constraint,
         HedgeConstraints,
@@ -496,7 +502,7 @@ def parameters_from_result(result: Any) -> Any:
         PositionSet,
     )
 
-    d = dict(result.parameters)
+    d = dict(d)
     d.pop("date", None)
     if isinstance(d.get("exclusions"), Mapping):
         d["exclusions"] = HedgeExclusions(**d["exclusions"])
@@ -507,8 +513,67 @@ def parameters_from_result(result: Any) -> Any:
                 for k, v in d["constraints"].items()
             }
         )
-    ps = PositionSet(
-        [Position(str(t), quantity=float(q)) for t, q in result.portfolio["quantity"].items()],
-        result.date,
-    )
+    ps = PositionSet([Position(t, quantity=q) for t, q in quantities.items()], date)
     return PerformanceHedgeParameters(initial_portfolio=ps, **d)
+
+
+def monitor_basket(
+    basket: str | Path | Mapping[str, Any],
+    as_of: DateLike | None = None,
+    market: MarketData | None = None,
+    *,
+    rebalance_trades: bool = True,
+) -> HedgeMonitor:
+    """Monitor a hedge saved with ``PerformanceHedgeResult.to_basket_json`` (or the CLI's
+    ``--basket-json``): the file's path or its parsed content.
+
+    Raises
+    ------
+    ConfigurationError
+        The file is missing, not JSON, or not a hedgekit basket with its portfolio.
+    """
+    import json
+
+    if isinstance(basket, Mapping):
+        payload: Any = basket
+        where = "the basket"
+    else:
+        path = Path(basket)
+        where = str(path)
+        try:
+            payload = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigurationError(f"{where} does not exist; pass a --basket-json file") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"{where} is not a readable JSON file ({exc})") from None
+    need = ("date", "positions", "portfolio")
+    if not isinstance(payload, Mapping) or any(k not in payload for k in need):
+        raise ConfigurationError(
+            f"{where} is not a hedgekit basket with its portfolio (needs {', '.join(need)}); "
+            "write one with `hedgekit hedge ... --basket-json FILE` or to_basket_json()"
+        )
+    try:
+        portfolio = {str(p["identifier"]): float(p["quantity"]) for p in payload["portfolio"]}
+        shares = {str(p["identifier"]): float(p["shares"]) for p in payload["positions"]}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{where}: a position lacks {exc}; rewrite the file") from None
+    fit = payload.get("fit") or {}
+    params = None
+    if rebalance_trades and isinstance(payload.get("parameters"), Mapping):
+        try:
+            params = _parameters(payload["parameters"], portfolio, payload["date"])
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{where}: its parameters do not rebuild a hedge ({exc}); pass "
+                "rebalance_trades=False (CLI: --no-trades) to monitor without trades"
+            ) from None
+    return monitor_hedge(
+        portfolio,
+        shares,
+        payload["date"],
+        as_of,
+        market,
+        predicted_tracking_error=fit.get("tracking_error"),
+        fitted_correlation=fit.get("correlation"),
+        parameters=params,
+    )

@@ -218,12 +218,30 @@ class PerformanceHedgeResult:
         return text
 
     def to_basket_json(self, path: str | Path | None = None) -> str:
-        """The basket as JSON text (date, currency, positions); also written to ``path``."""
+        """The basket as JSON text; also written to ``path``.
+
+        ``date``, ``currency``, ``positions`` (the basket's rows) and what monitoring it
+        later needs (:func:`hedgekit.hedge.monitor_basket`, ``hedgekit monitor``): the
+        ``portfolio`` hedged (identifier, quantity), the ``fit`` (in-sample tracking error
+        and correlation) and the ``parameters``.
+        """
+        fit = self.statistics[("in_sample", "Hedge")]
         payload = {
             "date": f"{self.date:%Y-%m-%d}",
             "currency": "USD",
             "synthetic": self.synthetic,
             "positions": _clean(self.basket().to_dict("records")),
+            "portfolio": [
+                {"identifier": str(t), "quantity": float(q)}
+                for t, q in self.portfolio["quantity"].items()
+            ],
+            "fit": _clean(
+                {
+                    "tracking_error": float(fit["tracking_error"]),
+                    "correlation": float(fit["correlation_with_portfolio"]),
+                }
+            ),
+            "parameters": _clean(self.parameters),
         }
         text = json.dumps(payload, indent=2)
         if path is not None:
