@@ -8,14 +8,15 @@ new object.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from hedgekit._errors import ConfigurationError
+from hedgekit._errors import ConfigurationError, HedgekitError
 from hedgekit.data import Sampling
 from hedgekit.estimate import get_estimator
 from hedgekit.typing import CaseInsensitiveEnum, DateLike, to_timestamp
@@ -48,6 +49,17 @@ class HedgeMetric(CaseInsensitiveEnum):
     CORRELATION = "correlation"  # higher is better
     R_SQUARED = "r_squared"  # higher is better
     COST = "cost"  # tracking error plus annualised trading and borrow cost, lower is better
+
+
+def _number(value: Any) -> float | None:
+    """A quantity or weight cell: None for a missing one (None, NaN, empty)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{value!r} is not a number of shares or a weight") from None
+    return None if np.isnan(number) else number
 
 
 @dataclass(frozen=True)
@@ -140,6 +152,121 @@ class PositionSet:
     def from_dict(cls, mapping: dict[str, float], date: DateLike, **kwargs: Any) -> PositionSet:
         """``{'AAPL': 1000, 'MSFT': 500}`` (quantities) as a PositionSet."""
         return cls([Position(k, quantity=v) for k, v in mapping.items()], date, **kwargs)
+
+    @classmethod
+    def from_dicts(
+        cls, rows: Sequence[Mapping[str, Any]], date: DateLike, **kwargs: Any
+    ) -> PositionSet:
+        """``[{'identifier': 'AAPL', 'quantity': 1000}, ...]`` (or ``weight``) as a
+        PositionSet; other keys are ignored."""
+        out = []
+        for i, row in enumerate(rows):
+            if "identifier" not in row:
+                raise ConfigurationError(
+                    f"position {i + 1} has no 'identifier'; give each row an identifier and "
+                    "a quantity or a weight"
+                )
+            out.append(
+                Position(
+                    str(row["identifier"]),
+                    quantity=_number(row.get("quantity")),
+                    weight=_number(row.get("weight")),
+                )
+            )
+        return cls(out, date, **kwargs)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, date: DateLike, **kwargs: Any) -> PositionSet:
+        """A frame with an ``identifier`` column (or index) and ``quantity`` or ``weight``."""
+        data = frame if "identifier" in frame.columns else frame.rename_axis("identifier")
+        if "identifier" not in data.columns:
+            data = data.reset_index()
+        if not {"quantity", "weight"} & set(data.columns):
+            raise ConfigurationError(
+                f"the frame has columns {list(frame.columns)}; it needs 'quantity' or 'weight'"
+            )
+        return cls.from_dicts(data.to_dict("records"), date, **kwargs)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per position: identifier (index), quantity, weight."""
+        return pd.DataFrame(
+            {
+                "quantity": [p.quantity for p in self.positions],
+                "weight": [p.weight for p in self.positions],
+            },
+            index=pd.Index([p.identifier for p in self.positions], name="identifier"),
+            dtype="float64",
+        )
+
+    def equalise(self) -> PositionSet:
+        """The same names with equal weights (of ``reference_notional``, which weights need)."""
+        if not self.positions:
+            raise ConfigurationError("the position set is empty; add at least one Position")
+        w = 1.0 / len(self.positions)
+        return PositionSet(
+            [Position(p.identifier, weight=w) for p in self.positions],
+            self.date,
+            self.reference_notional,
+        )
+
+    def redistribute(self, drop: str | Sequence[str]) -> PositionSet:
+        """Without the positions ``drop``, their weight spread over the others in
+        proportion (weights sum as before); quantities are simply dropped."""
+        gone = {drop} if isinstance(drop, str) else set(drop)
+        unknown = gone - {p.identifier for p in self.positions}
+        if unknown:
+            raise ConfigurationError(f"{', '.join(sorted(unknown))} not in the position set")
+        keep = [p for p in self.positions if p.identifier not in gone]
+        if not keep:
+            raise ConfigurationError("dropping every position leaves nothing to hedge")
+        if any(p.weight is None for p in keep):
+            return PositionSet(keep, self.date, self.reference_notional)
+        total = sum(float(p.weight or 0.0) for p in self.positions)
+        left = sum(float(p.weight or 0.0) for p in keep)
+        scale = total / left if left else 0.0
+        return PositionSet(
+            [Position(p.identifier, weight=float(p.weight or 0.0) * scale) for p in keep],
+            self.date,
+            self.reference_notional,
+        )
+
+    def price(self, market: Any) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+        """The positions resolved and priced at the close of ``date`` (data up to it).
+
+        Returns
+        -------
+        (DataFrame, dict)
+            Per priced position: ticker, quantity, price, notional, weight; and a report
+            with the identifiers that did not resolve (``unresolved``) or have no price
+            near the date (``unpriced``). Nothing raises for those two: they are listed.
+        """
+        view = market.as_of(self.timestamp)
+        rows, unresolved, unpriced = [], [], []
+        for p in self.positions:
+            try:
+                ticker = market.resolve(p.identifier, view.date)
+            except HedgekitError:
+                unresolved.append(p.identifier)
+                continue
+            px = float(view.last_prices([ticker])[ticker])
+            if not np.isfinite(px):
+                unpriced.append(p.identifier)
+                continue
+            rows.append({"identifier": p.identifier, "ticker": ticker, "price": px,
+                         "quantity": p.quantity, "weight": p.weight})  # fmt: skip
+        frame = pd.DataFrame(
+            rows, columns=["identifier", "ticker", "price", "quantity", "weight"]
+        ).set_index("identifier")
+        if len(frame) and frame["quantity"].notna().all():
+            frame["notional"] = frame["quantity"] * frame["price"]
+        elif len(frame) and self.reference_notional is not None:
+            frame["notional"] = frame["weight"] * float(self.reference_notional)
+            frame["quantity"] = frame["notional"] / frame["price"]
+        else:
+            frame["notional"] = np.nan
+        total = float(frame["notional"].sum()) if len(frame) else 0.0
+        frame["weight"] = frame["notional"] / total if total else np.nan
+        return frame, {"unresolved": unresolved, "unpriced": unpriced}
 
 
 @dataclass(frozen=True)
