@@ -185,7 +185,8 @@ class PositionSet:
             raise ConfigurationError(
                 f"the frame has columns {list(frame.columns)}; it needs 'quantity' or 'weight'"
             )
-        return cls.from_dicts(data.to_dict("records"), date, **kwargs)
+        rows = [{str(k): v for k, v in r.items()} for r in data.to_dict("records")]
+        return cls.from_dicts(rows, date, **kwargs)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per position: identifier (index), quantity, weight."""
