@@ -58,6 +58,7 @@ from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, l
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._universe import (
+    SECTOR_ETFS,
     CandidateFilter,
     any_industry,
     explode_universe,
@@ -1147,7 +1148,34 @@ class PerformanceHedge:
             diagnostics=diagnostics,
             synthetic=market.is_synthetic,
             risk_report=risk,
+            benchmarks=self._benchmark_growth(prep, pd.DatetimeIndex(returns.index), market),
         )
+
+    @staticmethod
+    def _benchmark_growth(
+        prep: _Prepared, dates: pd.DatetimeIndex, market: MarketData
+    ) -> pd.DataFrame | None:
+        """Growth of 1 of SPY and the sector fund of the portfolio's largest sector over
+        the backtest's dates (the window, then out of sample: evaluation only), the first
+        value the growth over the first period; None when the data holds neither."""
+        if not len(dates):
+            return None
+        sectors = prep.view.securities(list(prep.portfolio.index))["gics_sector"]
+        weight = prep.portfolio["weight"].groupby(sectors.reindex(prep.portfolio.index)).sum()
+        by_sector = {v: k for k, v in SECTOR_ETFS.items()}
+        funds = ["SPY"]
+        if len(weight) and weight.idxmax() in by_sector:
+            funds.append(by_sector[str(weight.idxmax())])
+        last = market.as_of(dates[-1])  # out-of-sample dates are evaluation only
+        px = last.benchmark_prices(funds, dates[0] - pd.Timedelta(days=14), dates[-1])
+        px = px.dropna(axis=1, how="all")
+        if px.empty:
+            return None
+        base = px.loc[px.index < dates[0]].ffill()
+        if base.empty:
+            return None
+        growth = px.reindex(px.index.union(dates)).ffill().reindex(dates) / base.iloc[-1]
+        return growth.rename(columns=lambda c: str(c))
 
     def _risk_report(self, prep: _Prepared, w: np.ndarray) -> dict[str, Any]:
         """Predicted exposures and risk of portfolio, hedge and hedged portfolio under the

@@ -54,6 +54,8 @@ class PerformanceHedgeResult:
         portfolio notional), ``predicted_risk`` (total, factor and specific volatility of
         each leg under the model, annualised), ``factor_correlation`` (predicted
         correlation of the portfolio's and the hedge's factor returns) and ``model``.
+    benchmarks : DataFrame, optional
+        Growth of 1 of SPY and the portfolio's sector fund over the backtest's dates.
     """
 
     date: pd.Timestamp
@@ -65,6 +67,7 @@ class PerformanceHedgeResult:
     diagnostics: dict[str, Any] = field(default_factory=dict)
     synthetic: bool = False
     risk_report: dict[str, Any] | None = None
+    benchmarks: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ Marquee-style getters
     def get_constituents(self) -> pd.DataFrame:
@@ -96,9 +99,13 @@ class PerformanceHedgeResult:
 
     def get_backtest_performance(self) -> pd.DataFrame:
         """Cumulative performance (1.0 at the start of the window) of portfolio, hedge and
-        hedged portfolio, with a ``sample`` column (``in_sample`` / ``out_of_sample``)."""
+        hedged portfolio, beside SPY and the portfolio's sector fund when the data holds
+        them, with a ``sample`` column (``in_sample`` / ``out_of_sample``)."""
         rets = self.returns
         out = (1.0 + rets[["portfolio", "hedge", "hedged"]]).cumprod()
+        if self.benchmarks is not None:
+            # benchmark curves beside the hedge (SPY, the sector fund), also from 1.0
+            out = out.join(self.benchmarks.reindex(out.index))
         out["sample"] = rets["sample"]
         return out
 
@@ -110,6 +117,60 @@ class PerformanceHedgeResult:
             raise ConfigurationError(f"window={window} is too short; use at least 3 periods")
         rets = self.returns
         return rets["portfolio"].rolling(window).corr(rets["hedge"]).rename(f"correlation_{window}")
+
+    def get_exposure_summary(self) -> pd.Series:
+        """Long (the portfolio), short (the hedge), gross and net exposure in USD, and each
+        as a fraction of the portfolio's notional."""
+        long = float(self.portfolio["notional"].clip(lower=0).sum())
+        short_pos = float(-self.portfolio["notional"].clip(upper=0).sum())
+        hedge = float(self.constituents["notional"].sum())
+        short = short_pos + hedge
+        base = float(self.portfolio["notional"].sum())
+        usd = {"long": long, "short": short, "gross": long + short, "net": long - short}
+        out = {f"{k}_usd": v for k, v in usd.items()}
+        out.update({f"{k}_pct": v / base if base else float("nan") for k, v in usd.items()})
+        return pd.Series(out, name="exposure")
+
+    def get_value_at_risk(self, confidence: float = 0.95, sample: str = "in_sample") -> pd.Series:
+        """Historical one-period value at risk of the portfolio and the hedged portfolio:
+        the loss not exceeded with ``confidence`` over the returns of ``sample``, as a
+        fraction of the portfolio's notional and in USD."""
+        if not 0.5 < confidence < 1.0:
+            from hedgekit._errors import ConfigurationError
+
+            raise ConfigurationError(f"confidence={confidence} must be between 0.5 and 1")
+        rets = self.returns[self.returns["sample"] == sample]
+        if rets.empty:
+            from hedgekit._errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"sample={sample!r} holds no returns; use 'in_sample' or 'out_of_sample'"
+            )
+        base = float(self.portfolio["notional"].sum())
+        q = 1.0 - confidence
+        var = {leg: float(-rets[leg].quantile(q)) for leg in ("portfolio", "hedged")}
+        return pd.Series(
+            {
+                "portfolio_pct": var["portfolio"],
+                "hedged_pct": var["hedged"],
+                "portfolio_usd": var["portfolio"] * base,
+                "hedged_usd": var["hedged"] * base,
+                "reduction": 1.0 - var["hedged"] / var["portfolio"]
+                if var["portfolio"] > 0
+                else float("nan"),
+            },
+            name=f"var_{confidence:.0%}",
+        )
+
+    def to_hedged_position_set(self) -> Any:
+        """The hedged portfolio (the positions and the short basket) as a PositionSet."""
+        from hedgekit.hedge._parameters import Position, PositionSet
+
+        held = [Position(str(t), quantity=float(q)) for t, q in self.portfolio["quantity"].items()]
+        short = [
+            Position(str(t), quantity=-float(q)) for t, q in self.constituents["shares"].items()
+        ]
+        return PositionSet([*held, *short], self.date)
 
     def monitor(
         self, as_of: Any = None, market: Any = None, *, rebalance_trades: bool = True
@@ -272,6 +333,10 @@ class PerformanceHedgeResult:
                 "sample": list(perf["sample"]),
                 **{k: _clean(perf[k].tolist()) for k in ("portfolio", "hedge", "hedged")},
                 "correlation_44": _clean(corr.tolist()),
+                "benchmarks": {
+                    str(c): _clean(perf[c].tolist())
+                    for c in (self.benchmarks.columns if self.benchmarks is not None else [])
+                },
             },
             "diagnostics": _clean(self.diagnostics),
             "risk_report": None
