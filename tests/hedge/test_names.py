@@ -56,3 +56,20 @@ def test_known_names_in_any_case_and_marquee_spelling(demo_market):
     assert canonical_action_type("Spin-Offs") == "spin_off"
     assert canonical_action_type("Mergers") == "merger"
     assert {canonical_action_type(t) for t in ACTION_TYPES} == set(ACTION_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("marquee", "ours"),
+    [
+        ("Mergers", "merger"),
+        ("Quote lot adjustments", "quote_lot_adjustment"),
+        ("Rights", "rights_issue"),
+        ("Spinoffs", "spin_off"),
+        ("Cash dividends", "dividend"),
+        ("Stock splits", "split"),
+        ("Reorganization", "reorganization"),
+    ],
+)
+def test_every_marquee_corporate_action_type_maps_to_a_known_one(marquee, ours):
+    assert canonical_action_type(marquee) == ours
+    assert ours in ACTION_TYPES
