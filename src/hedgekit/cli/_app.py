@@ -4,20 +4,21 @@ Each command group lives in its own module (``_data``, ``_risk``, ``_text``, ``_
 ``_demo``, ``_hedge``, ``_serve``); shared tables and reports in ``_render``. The modules
 import nothing heavy at import time, so ``hedgekit --help`` stays fast.
 
-User mistakes (any :class:`~hedgekit.HedgekitError`) print one red line and exit with
-code 2; nothing else is caught.
+User mistakes (any :class:`~hedgekit.HedgekitError`, and click's usage errors) print one
+red line and exit with code 2; nothing else is caught.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 import typer
 from rich.markup import escape
 
 from hedgekit._errors import HedgekitError
 from hedgekit.cli._backtest import backtest
-from hedgekit.cli._common import err_console
+from hedgekit.cli._common import console, err_console
 from hedgekit.cli._data import data_app
 from hedgekit.cli._demo import demo
 from hedgekit.cli._hedge import hedge
@@ -49,18 +50,72 @@ app.add_typer(text_app, name="text")
 app.add_typer(keys_app, name="keys")
 
 
-def main() -> None:
+def main() -> NoReturn:
     """Console entry point: run the app, turning user errors into one red line (exit 2).
 
-    Usage errors are click's (exit 2 with usage help); any :class:`HedgekitError` is a user
-    mistake and prints ``error: <message>``; anything else is a bug and keeps its traceback.
+    A usage error (an unknown option, a value of the wrong type, a missing argument) prints
+    ``error: <click's message>; see `hedgekit COMMAND --help``` and any
+    :class:`HedgekitError` (a user mistake) ``error: <message>``, both exit 2; anything
+    else is a bug and keeps its traceback. A group run without a command prints its help.
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="hedgekit")
     except HedgekitError as exc:
-        # escaped: rich would swallow the [plot] of `pip install 'hedgekit[plot]'` as markup
-        err_console.print(
-            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        _error(str(exc))
         raise SystemExit(2) from None
+    except _abort_types():
+        err_console.print("Aborted.")
+        raise SystemExit(1) from None
+    except _click_error_types() as exc:
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `hedgekit data`: the group's help
+            help_text = ctx.get_help() if ctx is not None else ""  # rich prints it itself
+            if help_text:
+                console.print(help_text, markup=False, highlight=False)
+        else:
+            formatter = getattr(exc, "format_message", None)
+            text = formatter() if callable(formatter) else str(exc)
+            message = " ".join(str(text).split()).rstrip(".")  # one line
+            where = f"; see `{ctx.command_path} --help`" if ctx is not None else ""
+            _error(message + where)
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    # as click's standalone mode: always leave through SystemExit (typer.Exit's code, else 0)
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _click_error_types() -> tuple[type[Exception], ...]:
+    """Click's user-facing exceptions (usage errors, unreadable file arguments): the
+    vendored click of typer >= 0.22 (``typer.exceptions.TyperException``) and click's own."""
+    kinds: list[type[Exception]] = []
+    try:
+        from typer.exceptions import TyperException
+
+        kinds.append(TyperException)
+    except ImportError:  # older typer: click itself
+        pass
+    try:
+        import click
+
+        kinds.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+def _abort_types() -> tuple[type[BaseException], ...]:
+    kinds: list[type[BaseException]] = [typer.Abort]
+    try:
+        import click
+
+        kinds.append(click.Abort)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+def _error(message: str) -> None:
+    # escaped: rich would swallow the [plot] of `pip install 'hedgekit[plot]'` as markup
+    err_console.print(
+        f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+    )

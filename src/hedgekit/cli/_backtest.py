@@ -167,6 +167,8 @@ def backtest(
     check_folder(out, "--out", "results.sqlite")
     if workers is not None and scheduler is not None:
         raise ConfigurationError("pass either --workers or --scheduler, not both")
+    if workers is not None and workers < 1:
+        raise ConfigurationError(f"--workers {workers} must be >= 1 (the number of processes)")
     if scheduler is not None:
         check_scheduler(scheduler)
     market = _market(home)

@@ -20,6 +20,7 @@ from hedgekit._errors import ConfigurationError
 __all__ = [
     "HomeOption",
     "JsonOption",
+    "check_date",
     "check_folder",
     "check_output",
     "console",
@@ -51,6 +52,21 @@ def _market(home: Path | None):
 
 def _print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def check_date(value: str | None, option: str):
+    """``value`` of a date option as a Timestamp (None stays None); ConfigurationError
+    naming the option otherwise. Run before the command's work."""
+    if value is None:
+        return None
+    from hedgekit.typing import to_timestamp
+
+    try:
+        return to_timestamp(value, option)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"{option} {value!r} is not a date; write e.g. 2022-12-30"
+        ) from None
 
 
 def check_output(

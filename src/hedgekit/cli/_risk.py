@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hedgekit.cli._common import HomeOption, JsonOption, _market, _print_json, console
+from hedgekit.cli._common import (
+    HomeOption,
+    JsonOption,
+    _market,
+    _print_json,
+    check_date,
+    console,
+)
 from hedgekit.cli._render import NUMBER, TEXT, _fmt
 
 __all__ = ["risk_app"]
@@ -41,7 +48,8 @@ def risk_build(
     as_json: JsonOption = False,
 ) -> None:
     """Fit the factor risk model and cache it in the data home (extends a cached one)."""
-
+    check_date(start, "--start")  # a typo fails before the data is opened
+    check_date(end, "--end")
     from hedgekit.risk import cached_model_path, default_model
 
     market = _market(home)
@@ -90,10 +98,9 @@ def risk_show(
     as_json: JsonOption = False,
 ) -> None:
     """Exposures and risk decomposition of one stock under the cached risk model."""
-    import pandas as pd
-
     from hedgekit.risk import load_cached_model
 
+    asked = check_date(date, "--date")  # a typo fails before the data is opened
     market = _market(home)
     model = load_cached_model(market, name)
     if model is None:
@@ -103,7 +110,7 @@ def risk_show(
             f"no current risk model {name!r} in {market.store.home}; build it with "
             "`hedgekit risk build`"
         )
-    when = pd.Timestamp(date) if date else model.factor_returns_.index[-1]
+    when = asked if asked is not None else model.factor_returns_.index[-1]
     symbol = market.resolve(ticker, when)
     fc = model.forecast_ if date is None else model.forecast(when, market)
     risk = fc.risk_decomposition({symbol: 1.0})

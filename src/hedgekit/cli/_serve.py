@@ -31,6 +31,8 @@ DbOption = Annotated[
     ),
 ]
 _SERVICE = "the hedging service"
+#: uvicorn's log levels, quietest last
+_LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical")
 _MAX_PORT = 65535
 
 
@@ -113,6 +115,11 @@ def serve(
         raise ConfigurationError(
             f"--port {port} is not a TCP port; use 1-{_MAX_PORT} (e.g. --port 8000)"
         )
+    if log_level.strip().lower() not in _LOG_LEVELS:
+        raise ConfigurationError(
+            f"--log-level {log_level!r} is not a log level; use one of {', '.join(_LOG_LEVELS)}"
+        )
+    log_level = log_level.strip().lower()
     import_optional("fastapi", extra="server", purpose=_SERVICE)
     uvicorn = import_optional("uvicorn", extra="server", purpose=_SERVICE)
     from hedgekit.data import Store

@@ -14,6 +14,7 @@ from hedgekit.cli._common import (
     JsonOption,
     _market,
     _print_json,
+    check_output,
     console,
     user_warnings,
 )
@@ -171,6 +172,9 @@ def cluster(
     as_json: JsonOption = False,
 ) -> None:
     """UMAP + HDBSCAN clusters of the business descriptions, with ARI against GICS."""
+    # the output files before the (slow) embedding and clustering
+    check_output(png, "--png", (".png",), stem="clusters")
+    check_output(html, "--html", (".html", ".htm"), stem="clusters")
     from hedgekit.text import cluster_market
 
     market = _market(home)
