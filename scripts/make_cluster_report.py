@@ -34,8 +34,7 @@ import numpy as np
 import pandas as pd
 
 from hedgekit.data import MarketData, Store, import_bundle
-from hedgekit.text import EmbeddingIndex
-from hedgekit.text import ClusterResult, ai_experiment, cluster_market
+from hedgekit.text import ClusterResult, EmbeddingIndex, ai_experiment, cluster_market
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
