@@ -518,16 +518,18 @@ class HedgeRequest(_Model):
     def __get_pydantic_json_schema__(
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        """The model's schema, exact: the two forms as ``oneOf``, the rest as ``x-`` lists.
+        """The model's schema with the rules JSON Schema states poorly as ``x-`` lists.
 
-        ``oneOf`` states what the validators check between positions and ``notional`` (all
-        by quantity, at least one long, no notional; or all by weight with a notional);
-        ``x-hedgekit-rules`` lists the rules JSON Schema cannot state (:data:`RULES`) and
-        ``x-hedgekit-data`` what the data decides (:data:`DATA_RULES`).
+        ``x-hedgekit-forms`` gives the two forms of a request (all positions by quantity,
+        at least one long, no notional; or all by weight with a notional), as JSON Schema
+        fragments; ``x-hedgekit-rules`` lists the rules JSON Schema cannot state
+        (:data:`RULES`) and ``x-hedgekit-data`` what the data decides (:data:`DATA_RULES`).
+        The forms are not a ``oneOf`` of the schema itself: test generators (schemathesis'
+        hypothesis-jsonschema) stall on it, and the validators check the forms anyway.
         """
         schema = handler(core_schema)
         target = handler.resolve_ref_schema(schema)
-        target["oneOf"] = [dict(form) for form in _FORMS]
+        target["x-hedgekit-forms"] = [dict(form) for form in _FORMS]
         target["x-hedgekit-rules"] = [{"id": k, "rule": v} for k, v in RULES.items()]
         target["x-hedgekit-data"] = [{"id": k, "rule": v} for k, v in DATA_RULES.items()]
         return schema
