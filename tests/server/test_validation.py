@@ -136,7 +136,7 @@ CASES: list[tuple[str, Mutation, str, str | None]] = [
     ),
     ("unknown top-level field", _set("target", "KSTD"), "not a known field", "target"),
     ("missing date", _drop("date"), "date is required", "date"),
-    ("not a date", _set("date", "yesterday"), "valid date", "date"),
+    ("not a date", _set("date", "yesterday"), "expected a date as YYYY-MM-DD", "date"),
     ("date without data (future)", _set("date", "2031-06-30"), "outside the data", None),
     ("date without data (past)", _set("date", "1995-06-30"), "outside the data", None),
     ("date out of range", _set("date", "0001-01-01"), "outside 1900..2200", "date"),

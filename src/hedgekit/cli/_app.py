@@ -17,6 +17,7 @@ import typer
 from rich.markup import escape
 
 from hedgekit._errors import HedgekitError
+from hedgekit._optional import optional_module
 from hedgekit.cli._backtest import backtest
 from hedgekit.cli._common import console, err_console
 from hedgekit.cli._data import data_app
@@ -88,29 +89,20 @@ def _click_error_types() -> tuple[type[Exception], ...]:
     """Click's user-facing exceptions (usage errors, unreadable file arguments): the
     vendored click of typer >= 0.22 (``typer.exceptions.TyperException``) and click's own."""
     kinds: list[type[Exception]] = []
-    try:
-        from typer.exceptions import TyperException
-
-        kinds.append(TyperException)
-    except ImportError:  # older typer: click itself
-        pass
-    try:
-        import click
-
+    typer_exceptions = optional_module("typer.exceptions")
+    if typer_exceptions is not None and hasattr(typer_exceptions, "TyperException"):
+        kinds.append(typer_exceptions.TyperException)
+    click = optional_module("click")
+    if click is not None:
         kinds.append(click.ClickException)
-    except ImportError:
-        pass
     return tuple(kinds)
 
 
 def _abort_types() -> tuple[type[BaseException], ...]:
     kinds: list[type[BaseException]] = [typer.Abort]
-    try:
-        import click
-
+    click = optional_module("click")
+    if click is not None:
         kinds.append(click.Abort)
-    except ImportError:
-        pass
     return tuple(kinds)
 
 
