@@ -25,7 +25,7 @@ from hedgekit.hedge._request import (
     ScoreConstraintSpec,
 )
 from hedgekit.hedge._result import PerformanceHedgeResult
-from hedgekit.hedge._universe import SECTOR_ETFS, explode_universe
+from hedgekit.hedge._universe import SECTOR_ETFS, explode_universe, price_portfolio
 
 __all__ = [
     "SECTOR_ETFS",
@@ -54,4 +54,5 @@ __all__ = [
     "hedge_statistics",
     "monitor_basket",
     "monitor_hedge",
+    "price_portfolio",
 ]

@@ -64,6 +64,7 @@ from hedgekit.hedge._universe import (
     explode_universe,
     finite,
     match_labels,
+    price_portfolio,
     require_known,
     text_match,
 )
@@ -349,43 +350,9 @@ class PerformanceHedge:
         view = market.as_of(ps.timestamp)
         sampling = p.sampling
 
-        # positions, priced at the hedge date
-        ids = [pos.identifier for pos in ps.positions]
-        tickers = market.resolve_many(ids, view.date)
-        # one security named twice (two lots, or 'WDC' and 'WDC UW') is one position: the
-        # quantities add up below and the result says so
-        merged = {
-            t: [i for i, u in zip(ids, tickers, strict=True) if u == t]
-            for t in dict.fromkeys(tickers)
-            if tickers.count(t) > 1
-        }
-        prices = view.last_prices(list(dict.fromkeys(tickers)), field="close")
-        missing = [t for t in dict.fromkeys(tickers) if not np.isfinite(prices[t])]
-        if missing:
-            raise DataError(
-                f"no price for {', '.join(missing)} on or shortly before "
-                f"{view.date:%Y-%m-%d}; choose a date when they traded" + market.end_hint(view.date)
-            )
-        rows: dict[str, dict[str, float]] = {}
-        for pos, t in zip(ps.positions, tickers, strict=True):
-            px = float(prices[t])
-            if pos.quantity is not None:
-                qty = pos.quantity
-            else:
-                assert pos.weight is not None and ps.reference_notional is not None
-                qty = pos.weight * ps.reference_notional / px
-            entry = rows.setdefault(t, {"quantity": 0.0, "price": px})
-            entry["quantity"] += float(qty)
-        portfolio = pd.DataFrame.from_dict(rows, orient="index")
-        portfolio.index.name = "ticker"
-        portfolio["notional"] = portfolio["quantity"] * portfolio["price"]
+        # positions, priced at the hedge date (one row per security)
+        portfolio, merged = price_portfolio(market, view, ps)
         notional = float(portfolio["notional"].sum())
-        if notional <= 0:
-            raise ConfigurationError(
-                f"the portfolio's net notional is {notional:,.0f} USD; a short hedge needs a "
-                "net long portfolio"
-            )
-        portfolio["weight"] = portfolio["notional"] / notional
 
         # observation window
         start = (

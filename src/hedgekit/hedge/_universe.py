@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pandas as pd
 from hedgekit._errors import ConfigurationError, DataError, UnknownIdentifierError
 from hedgekit.data import INDEX_ALIASES, MarketData, PointInTimeData, resolve_gics_name
 
-__all__ = ["SECTOR_ETFS", "CandidateFilter", "explode_universe"]
+__all__ = ["SECTOR_ETFS", "CandidateFilter", "explode_universe", "price_portfolio"]
 
 #: SPDR sector funds hold the S&P 500 members of one GICS sector
 SECTOR_ETFS: dict[str, str] = {
@@ -132,6 +133,72 @@ def any_industry(securities: pd.DataFrame, wanted: Iterable[str]) -> pd.Series:
         if not found:
             resolve_gics_name("industry", name)  # raises with suggestions
     return hits
+
+
+def price_portfolio(
+    market: MarketData, view: PointInTimeData, positions: Any
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The positions resolved and priced at the close of the view's date.
+
+    Parameters
+    ----------
+    market, view : MarketData, PointInTimeData
+        The data and the hedge date's view.
+    positions : PositionSet
+        By quantity, or by weight with its ``reference_notional``.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        Per security (ticker index): ``quantity``, ``price``, ``notional``, ``weight``;
+        one security named twice (two lots, or ``'WDC'`` and ``'WDC UW'``) is one row
+        with the quantities added up, and the dict maps it to the identifiers given.
+
+    Raises
+    ------
+    UnknownIdentifierError
+        An identifier that does not resolve on the date.
+    DataError
+        A security without a price on or shortly before the date (naming a data end
+        moved by a few late rows, when that is the cause).
+    ConfigurationError
+        A portfolio that is not net long.
+    """
+    ids = [pos.identifier for pos in positions.positions]
+    tickers = market.resolve_many(ids, view.date)
+    unique = list(dict.fromkeys(tickers))
+    merged = {
+        t: [i for i, u in zip(ids, tickers, strict=True) if u == t]
+        for t in unique
+        if tickers.count(t) > 1
+    }
+    prices = view.last_prices(unique, field="close")
+    missing = [t for t in unique if not np.isfinite(prices[t])]
+    if missing:
+        raise DataError(
+            f"no price for {', '.join(missing)} on or shortly before "
+            f"{view.date:%Y-%m-%d}; choose a date when they traded" + market.end_hint(view.date)
+        )
+    rows: dict[str, dict[str, float]] = {}
+    for pos, t in zip(positions.positions, tickers, strict=True):
+        px = float(prices[t])
+        if pos.quantity is not None:
+            qty = pos.quantity
+        else:
+            qty = pos.weight * positions.reference_notional / px
+        entry = rows.setdefault(t, {"quantity": 0.0, "price": px})
+        entry["quantity"] += float(qty)
+    portfolio = pd.DataFrame.from_dict(rows, orient="index")
+    portfolio.index.name = "ticker"
+    portfolio["notional"] = portfolio["quantity"] * portfolio["price"]
+    notional = float(portfolio["notional"].sum())
+    if notional <= 0:
+        raise ConfigurationError(
+            f"the portfolio's net notional is {notional:,.0f} USD; a short hedge needs a "
+            "net long portfolio"
+        )
+    portfolio["weight"] = portfolio["notional"] / notional
+    return portfolio, merged
 
 
 def require_known(kind: str, wanted: Iterable[str], known: Iterable[str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 from pathlib import Path
@@ -17,7 +16,7 @@ from hedgekit._errors import (
     StoreNotFoundError,
 )
 from hedgekit.data import MarketData, Store
-from hedgekit.hedge import PerformanceHedgeParameters, explode_universe
+from hedgekit.hedge import PerformanceHedgeParameters, explode_universe, price_portfolio
 
 __all__ = ["MarketProvider", "error_status", "preflight"]
 
@@ -102,26 +101,7 @@ def preflight(params: PerformanceHedgeParameters, market: MarketData) -> None:
     """
     params.validate()
     view = market.as_of(params.initial_portfolio.timestamp)
-    ids = [p.identifier for p in params.initial_portfolio.positions]
-    tickers = list(dict.fromkeys(market.resolve_many(ids, view.date)))  # one per security
-    prices = view.last_prices(tickers, field="close")
-    missing = [t for t in tickers if not math.isfinite(float(prices[t]))]
-    if missing:
-        raise DataError(
-            f"no price for {', '.join(missing)} on or shortly before {view.date:%Y-%m-%d}; "
-            "choose a date when they traded" + market.end_hint(view.date)
-        )
-    ps = params.initial_portfolio
-    if ps.reference_notional is None:  # by quantity: shorts may outweigh the longs
-        by_ticker = dict(zip(ids, market.resolve_many(ids, view.date), strict=True))
-        net = math.fsum(
-            float(p.quantity or 0.0) * float(prices[by_ticker[p.identifier]]) for p in ps.positions
-        )
-        if net <= 0:
-            raise ConfigurationError(
-                f"the portfolio's net notional is {net:,.0f} USD; a short hedge needs a "
-                "net long portfolio"
-            )
+    price_portfolio(market, view, params.initial_portfolio)  # the hedge's own pricing rules
     explode_universe(market, view, params.universe, params.explode_universe)
     if params.exclusions is not None and params.exclusions.assets:
         market.resolve_many(params.exclusions.assets, view.date)
