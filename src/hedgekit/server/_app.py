@@ -300,6 +300,10 @@ def current_key(
 
 
 Caller = Annotated[ApiKey, Depends(current_key)]
+#: the monitoring date of both monitor endpoints
+MonitorDate = Annotated[
+    dt.date | None, Query(description="Monitoring date (default: the data's last day).")
+]
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -733,7 +737,7 @@ def _install_routes(app: FastAPI) -> None:
         if not state.peers_gate.acquire(timeout=60):  # bounds synchronous heavy work
             raise HTTPException(503, "the service is busy; retry in a minute")
         try:
-            return monitor_stored(result, job.request, market, when.isoformat())
+            return monitor_stored(result, market, when.isoformat())
         finally:
             state.peers_gate.release()
 
@@ -747,9 +751,7 @@ def _install_routes(app: FastAPI) -> None:
         hedge_id: str,
         state: State,
         key: Caller,
-        date: Annotated[
-            dt.date | None, Query(description="Monitoring date (default: the data's last day).")
-        ] = None,
+        date: MonitorDate = None,
     ) -> Response:
         """How a done hedge has tracked since its date, held with fixed shares: realised vs
         predicted tracking error, drift, names gone, a rebalance verdict and its trades."""
@@ -770,9 +772,7 @@ def _install_routes(app: FastAPI) -> None:
         hedge_id: str,
         state: State,
         key: Caller,
-        date: Annotated[
-            dt.date | None, Query(description="Monitoring date (default: the data's last day).")
-        ] = None,
+        date: MonitorDate = None,
     ) -> Response:
         """The monitor's picture: cumulative hedged return since inception against the
         predicted 1- and 2-sigma band."""
@@ -820,24 +820,25 @@ def _install_routes(app: FastAPI) -> None:
         return _peers_out(frame)
 
 
-def monitor_stored(result: dict[str, Any], request: Any, market: Any, as_of: str) -> Any:
-    """Monitor a stored hedge: its JSON result (shares, date, in-sample fit) and request."""
-    from hedgekit.hedge import monitor_hedge
+def monitor_stored(result: dict[str, Any], market: Any, as_of: str) -> Any:
+    """Monitor a stored hedge from its JSON result: read as the basket file
+    ``to_basket_json`` writes (positions, the portfolio, the fit, the parameters)."""
+    from hedgekit.hedge import monitor_basket
 
     fit = result["statistics"].get("in_sample.Hedge", {})
-    portfolio = {str(r["ticker"]): float(r["quantity"]) for r in result["portfolio"]}
-    shares = {str(r["identifier"]): float(r["shares"]) for r in result["constituents"]}
-    params = HedgeRequest.model_validate(request).to_parameters()
-    return monitor_hedge(
-        portfolio,
-        shares,
-        result["date"],
-        as_of,
-        market,
-        predicted_tracking_error=fit.get("tracking_error"),
-        fitted_correlation=fit.get("correlation_with_portfolio"),
-        parameters=params,
-    )
+    basket = {
+        "date": result["date"],
+        "positions": result["constituents"],
+        "portfolio": [
+            {"identifier": r["ticker"], "quantity": r["quantity"]} for r in result["portfolio"]
+        ],
+        "fit": {
+            "tracking_error": fit.get("tracking_error"),
+            "correlation": fit.get("correlation_with_portfolio"),
+        },
+        "parameters": result["parameters"],
+    }
+    return monitor_basket(basket, as_of, market)
 
 
 def _peers_out(frame: Any) -> PeersOut:
