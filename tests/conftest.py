@@ -78,3 +78,48 @@ def real_risk_model(real_market):
     from hedgekit.risk import FactorRiskModel
 
     return FactorRiskModel("2020-12-31", "2022-12-30").fit(real_market)
+
+
+@pytest.fixture(scope="session")
+def demo_variant(tmp_path_factory: pytest.TempPathFactory):
+    """A factory: ``demo_variant(name, edit)`` imports the demo bundle with its prices
+    table passed through ``edit`` (a DataFrame in, a DataFrame out) into a store of its
+    own, and returns the MarketData over it."""
+    import shutil
+
+    import pandas as pd
+
+    from hedgekit.data import MarketData, Store, import_bundle
+    from hedgekit.data._demo import demo_bundle_path
+
+    def make(name: str, edit):
+        tmp = tmp_path_factory.mktemp(name)
+        bundle = tmp / "bundle"
+        shutil.copytree(demo_bundle_path(), bundle)
+        prices = pd.read_parquet(bundle / "prices.parquet")
+        edit(prices).to_parquet(bundle / "prices.parquet")
+        store = Store(tmp / "home")
+        import_bundle(bundle, store)
+        return MarketData(store)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def planted_demo(demo_variant):
+    """A factory: ``planted_demo(date, seed)`` is the demo market with every price after
+    ``date`` scaled at random (x0.3..x3): a point-in-time computation on or before
+    ``date`` must not see the difference."""
+    import numpy as np
+    import pandas as pd
+
+    def make(date: str, seed: int):
+        def scale(px):
+            late = px["date"] > pd.Timestamp(date)
+            factor = np.random.default_rng(seed).uniform(0.3, 3.0, late.sum())[:, None]
+            px.loc[late, ["close", "adj_close"]] *= factor
+            return px
+
+        return demo_variant(f"planted_{seed}", scale)
+
+    return make

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
 from hedgekit import DataError
-from hedgekit.data import MarketData, Store, import_bundle
 from hedgekit.hedge import PerformanceHedge, PerformanceHedgeParameters, Position, PositionSet
 
 
 @pytest.fixture(scope="module")
-def late_market(tmp_path_factory):
+def late_market(demo_variant):
     """The demo market with one stock (KSTD) priced for three more weeks than the rest."""
-    from hedgekit.data._demo import demo_bundle_path
+    found = {}
 
-    tmp = tmp_path_factory.mktemp("late")
-    bundle = tmp / "bundle"
-    shutil.copytree(demo_bundle_path(), bundle)
-    px = pd.read_parquet(bundle / "prices.parquet")
-    last = px["date"].max()
-    row = px[(px["ticker"] == "KSTD") & (px["date"] == last)]
-    extra = pd.concat(
-        [row.assign(date=d) for d in pd.bdate_range(last + pd.Timedelta(days=1), periods=15)]
-    )
-    pd.concat([px, extra]).to_parquet(bundle / "prices.parquet")
-    store = Store(tmp / "home")
-    import_bundle(bundle, store)
-    return MarketData(store), pd.Timestamp(last)
+    def extend(px):
+        last = found["last"] = px["date"].max()
+        row = px[(px["ticker"] == "KSTD") & (px["date"] == last)]
+        days = pd.bdate_range(last + pd.Timedelta(days=1), periods=15)
+        return pd.concat([px, *(row.assign(date=d) for d in days)])
+
+    market = demo_variant("late", extend)
+    return market, pd.Timestamp(found["last"])
 
 
 def test_coverage_end_is_where_most_stocks_end(late_market, demo_market):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from hedgekit import ConfigurationError
-from hedgekit.data import MarketData, Store, import_bundle
 from hedgekit.estimate import ESTIMATORS, EWMACovariance, get_estimator, tracking_moments
 from hedgekit.hedge import (
     PerformanceHedge,
@@ -31,21 +28,9 @@ def _params(estimator, target=TARGET, date=DATE, **kw):
 
 
 @pytest.fixture(scope="module")
-def planted_market(tmp_path_factory):
+def planted_market(planted_demo):
     """The demo market with every price after DATE scaled at random (x0.3..x3)."""
-    from hedgekit.data._demo import demo_bundle_path
-
-    tmp = tmp_path_factory.mktemp("planted")
-    planted = tmp / "bundle"
-    shutil.copytree(demo_bundle_path(), planted)
-    px = pd.read_parquet(planted / "prices.parquet")
-    late = px["date"] > pd.Timestamp(DATE)
-    scale = np.random.default_rng(5).uniform(0.3, 3.0, late.sum())[:, None]
-    px.loc[late, ["close", "adj_close"]] *= scale
-    px.to_parquet(planted / "prices.parquet")
-    store = Store(tmp / "home")
-    import_bundle(planted, store)
-    return MarketData(store)
+    return planted_demo(DATE, 5)
 
 
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from hedgekit import ConfigurationError
-from hedgekit.data import MarketData, Store, import_bundle
 from hedgekit.hedge import (
     PerformanceHedge,
     PerformanceHedgeParameters,
@@ -74,22 +71,9 @@ def test_verdict_reasons_and_trades(real_market, wdc_hedge, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
+def planted(planted_demo):
     """The demo market with every price after 2022-12-30 scaled at random."""
-    from hedgekit.data._demo import demo_bundle_path
-
-    tmp = tmp_path_factory.mktemp("planted_monitor")
-    bundle = tmp / "bundle"
-    shutil.copytree(demo_bundle_path(), bundle)
-    px = pd.read_parquet(bundle / "prices.parquet")
-    late = px["date"] > pd.Timestamp("2022-12-30")
-    px.loc[late, ["close", "adj_close"]] *= np.random.default_rng(1).uniform(0.3, 3.0, late.sum())[
-        :, None
-    ]
-    px.to_parquet(bundle / "prices.parquet")
-    store = Store(tmp / "home")
-    import_bundle(bundle, store)
-    return MarketData(store)
+    return planted_demo("2022-12-30", 1)
 
 
 def test_nothing_after_as_of_changes_the_report(demo_market, planted):
