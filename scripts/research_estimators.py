@@ -179,9 +179,9 @@ def run_date(args: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, int, int]) ->
             X = past.iloc[-m_rows:]
             ok = X.notna().all().to_numpy()
             cols = list(X.columns[ok])
-            kw = {} if prior is None else {"target": prior.loc[cols, cols].to_numpy()}
-            if not isinstance(est, TargetShrinkage):
-                kw = {}
+            kw = {}
+            if prior is not None and isinstance(est, TargetShrinkage):
+                kw = {"target": prior.loc[cols, cols].to_numpy()}
             fits[f"{name}@{m_rows}"] = (cols, est.fit(X.to_numpy()[:, ok], **kw).covariance_)
     # the bound: the holding period's own sample covariance
     for label, fut in (("1m", fut1), ("12m", fut12)):

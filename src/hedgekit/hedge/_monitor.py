@@ -458,7 +458,7 @@ def _trades(
     target = target.reindex(names).fillna(0.0)
     trade = target - current
     px = view.last_prices(names)
-    adv_shares = view.adv(names) / view.last_prices(names)
+    adv_shares = view.adv(names) / px
     vol = view.returns(names, window=60).std()
     p = parameters
     costs = trading_costs(

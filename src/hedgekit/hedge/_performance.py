@@ -1063,7 +1063,7 @@ class PerformanceHedge:
             "cash_notional": hedge_notional * (p.percentage_in_cash or 0.0) / 100.0,
             "out_of_sample_end": None if oos is None else oos.index[-1],
             "weights_rounded_to_whole_shares": True,
-            "data_limits": _data_limits(market),
+            "data_limits": list(market.limits),  # derived from the data by its checks
         }
         if prep.moments is not None:
             diagnostics["estimator"] = {
@@ -1303,11 +1303,6 @@ def _leg_stats(
         "max_drawdown": max_drawdown(x),
         "observations": float(len(x)),
     }
-
-
-def _data_limits(market: MarketData) -> list[str]:
-    """The data's known limits, as the quality checks derive them from the store."""
-    return list(market.limits)
 
 
 @dataclass(frozen=True)
