@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from hedgekit import ConfigurationError, HedgekitError, MalformedDataError
 from hedgekit.cli._app import app, main
 from hedgekit.data import Store
-from hedgekit.data import _tabular as tabular
-from hedgekit.data._tabular import import_list, import_table, read_table_file
+from hedgekit.data.tabular import import_list, import_table, read_table_file
+from hedgekit.data.tabular._columns import _norm
 
 BBG_MAP = {"Security": "ticker", "Date": "date", "PX_LAST": "close", "PX_VOLUME": "volume"}
 CLOSE_MAP = {"Security": "ticker", "Date": "date", "PX_LAST": "close"}
@@ -412,7 +412,7 @@ def test_failed_import_leaves_the_store_unchanged(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(tabular, "_sync_securities", boom)
+    monkeypatch.setattr("hedgekit.data.tabular._write._sync_securities", boom)
     good = _bbg(tmp_path, "Security,Date,PX_LAST\nMSFT,2024-01-04,1\n", "g.csv")
     with pytest.raises(RuntimeError, match="disk full"):
         import_table(good, "prices", store, mapping=CLOSE_MAP, mode="replace")
@@ -582,8 +582,8 @@ def test_wide_import_matches_the_melted_file(cells):
 
 @given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_/.", max_size=12))
 def test_header_normalisation_is_idempotent(text):
-    once = tabular._norm(text)
-    assert tabular._norm(once) == once
+    once = _norm(text)
+    assert _norm(once) == once
     assert once == once.strip("_")
 
 
