@@ -18,7 +18,7 @@ import pytest
 
 from hedgekit import ConfigurationError, DataError, MissingDependencyError, UnknownIdentifierError
 from hedgekit.data import MarketData, Store
-from hedgekit.data._yahoo import (
+from hedgekit.data.yahoo import (
     HISTORY_COLUMNS,
     YAHOO_TO_GICS_SECTOR,
     YFinanceClient,
@@ -445,7 +445,7 @@ def test_validation_failure_writes_nothing(store, monkeypatch):
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("hedgekit.data._yahoo._profile_rows", broken)
+    monkeypatch.setattr("hedgekit.data.yahoo._merge._profile_rows", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         _pull(store, FakeYahooClient(), end=LAST_END)
     assert store.version == version
@@ -686,7 +686,7 @@ def test_cli_data_pull_json(monkeypatch, tmp_path):
     from hedgekit.cli import app
 
     client = FakeYahooClient()
-    monkeypatch.setattr("hedgekit.data._yahoo.YFinanceClient", lambda: client)
+    monkeypatch.setattr("hedgekit.data.yahoo._pull.YFinanceClient", lambda: client)
     home = tmp_path / "home"
     args = ["data", "pull", "AAA", "bbb", "--start", "2024-01-02", "--end", "2024-01-29"]
     result = CliRunner().invoke(app, [*args, "--home", str(home), "--json"])

@@ -17,9 +17,9 @@ from hedgekit.data._market import (
 )
 from hedgekit.data._schema import TABLES, TableSpec
 from hedgekit.data._store import Store, default_data_home
-from hedgekit.data._yahoo import YahooClient, YFinanceClient, pull
 from hedgekit.data.quality import QualityReport, check_data, plot_coverage
 from hedgekit.data.tabular import import_list, import_table
+from hedgekit.data.yahoo import YahooClient, YFinanceClient, pull
 
 __all__ = [
     "ACTION_TYPES",
