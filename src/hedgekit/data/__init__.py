@@ -8,15 +8,10 @@ from hedgekit.data._corporate import ACTION_TYPES, canonical_action_type
 from hedgekit.data._demo import ensure_demo_store, open_market
 from hedgekit.data._geography import COUNTRIES, REGIONS
 from hedgekit.data._gics import resolve_gics_name
-from hedgekit.data._market import (
-    INDEX_ALIASES,
-    MarketData,
-    PointInTimeData,
-    Sampling,
-    shared_market,
-)
+from hedgekit.data._market import INDEX_ALIASES, MarketData, shared_market
 from hedgekit.data._schema import TABLES, TableSpec
 from hedgekit.data._store import Store, default_data_home
+from hedgekit.data._view import PointInTimeData, Sampling
 from hedgekit.data.quality import QualityReport, check_data, plot_coverage
 from hedgekit.data.tabular import import_list, import_table
 from hedgekit.data.yahoo import YahooClient, YFinanceClient, pull
