@@ -14,14 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hedgekit import ConfigurationError, MalformedDataError, UnknownIdentifierError
-from hedgekit.data._identifiers import (
-    BLOOMBERG_EXCHANGE_CODES,
-    IdentifierResolver,
-    derive_aliases,
-    load_known_ticker_changes,
-    normalize_identifier,
-    share_class_groups,
-)
+from hedgekit.data._aliases import derive_aliases, load_known_ticker_changes, share_class_groups
+from hedgekit.data._identifiers import BLOOMBERG_EXCHANGE_CODES, normalize_identifier
+from hedgekit.data._resolver import IdentifierResolver
 
 NaT = pd.NaT
 T = pd.Timestamp

@@ -19,10 +19,10 @@ from typing import Any
 import pandas as pd
 
 from hedgekit._errors import DataError, MalformedDataError
+from hedgekit.data._aliases import derive_aliases, load_known_ticker_changes
 from hedgekit.data._corporate import detect_distributions
 from hedgekit.data._geography import regions_of
 from hedgekit.data._gics import GICS_SECTORS, fill_gics_levels, gics_levels
-from hedgekit.data._identifiers import derive_aliases, load_known_ticker_changes
 from hedgekit.data._schema import TABLES
 from hedgekit.data._store import Store
 from hedgekit.data._validate import coerce_table

@@ -24,10 +24,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from hedgekit._errors import ConfigurationError, DataError, UnknownIdentifierError
+from hedgekit.data._aliases import share_class_groups
 from hedgekit.data._cache import Cache
 from hedgekit.data._gics import fill_gics_levels
-from hedgekit.data._identifiers import IdentifierResolver, share_class_groups
 from hedgekit.data._panels import _load_panels, _save_panels, _wide
+from hedgekit.data._resolver import IdentifierResolver
 from hedgekit.data._store import Store
 from hedgekit.data._view import PointInTimeData
 from hedgekit.typing import DateLike, to_timestamp
