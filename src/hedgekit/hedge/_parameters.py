@@ -9,7 +9,7 @@ new object.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -469,7 +469,6 @@ class PerformanceHedgeParameters:
     out_of_sample_days: int = 252
     semantic_candidates: int = 50
     embedder: str = "auto"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.universe, str):

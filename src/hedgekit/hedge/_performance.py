@@ -1098,11 +1098,7 @@ class PerformanceHedge:
                     f"{int(sem['look_ahead'].sum())} candidate descriptions are dated after "
                     f"{prep.view.date:%Y-%m-%d} (the earliest vintage in the data): look-ahead"
                 )
-        params = {
-            k: v
-            for k, v in asdict(p).items()
-            if k not in ("initial_portfolio", "extra", "estimator")
-        }
+        params = {k: v for k, v in asdict(p).items() if k not in ("initial_portfolio", "estimator")}
         params["estimator"] = p.estimator_name
         params["date"] = f"{prep.view.date:%Y-%m-%d}"
         return PerformanceHedgeResult(

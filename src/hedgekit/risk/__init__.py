@@ -7,7 +7,13 @@ from hedgekit.risk._covariance import (
     volatility_regime_multiplier,
     window_covariance,
 )
-from hedgekit.risk._default import DEFAULT_MODEL_YEARS, default_model, default_model_start
+from hedgekit.risk._default import (
+    DEFAULT_MODEL_YEARS,
+    cached_model_path,
+    default_model,
+    default_model_start,
+    load_cached_model,
+)
 from hedgekit.risk._exposures import (
     STYLE_FACTORS,
     ExposureFrame,
@@ -15,12 +21,8 @@ from hedgekit.risk._exposures import (
     compute_exposures,
     industry_dummies,
 )
-from hedgekit.risk._model import (
-    FactorRiskModel,
-    RiskForecast,
-    cached_model_path,
-    load_cached_model,
-)
+from hedgekit.risk._forecast import RiskForecast
+from hedgekit.risk._model import FactorRiskModel
 from hedgekit.risk._regression import HuberFit, HuberRegression, huber_irls
 from hedgekit.risk._validation import (
     BiasReport,

@@ -1,24 +1,36 @@
-"""The store's default risk model: what `hedgekit risk build` makes, for every caller.
+"""Risk models kept in the data home, and the store's default model.
 
-One rule, used by the CLI (`risk build`), the factor hedge and the backtest: the default
-model starts 14 years before the data's last day (or just after the data's first day) and
-ends on the last day; it is kept in the data home (``cache/risk/default``) and extended by
-the new days after an import that only appends, refitted when its start or covariance
-method differ.
+A fitted model is kept under ``cache/risk/<name>`` of a data home
+(:func:`cached_model_path`), tagged with the data version it was estimated on; one estimated
+on an older version is stale and ignored (:func:`load_cached_model`).
+
+The default model is what `hedgekit risk build` makes, for every caller. One rule, used by
+the CLI (`risk build`), the factor hedge and the backtest: the default model starts 14 years
+before the data's last day (or just after the data's first day) and ends on the last day; it
+is kept in the data home (``cache/risk/default``) and extended by the new days after an
+import that only appends, refitted when its start or covariance method differ.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import pandas as pd
 
-from hedgekit.data import MarketData
-from hedgekit.risk._model import FactorRiskModel, cached_model_path, load_cached_model
+from hedgekit._errors import ConfigurationError
+from hedgekit.data import MarketData, Store
+from hedgekit.risk._model import FactorRiskModel
 from hedgekit.typing import DateLike
 
-__all__ = ["DEFAULT_MODEL_YEARS", "default_model", "default_model_start"]
+__all__ = [
+    "DEFAULT_MODEL_YEARS",
+    "cached_model_path",
+    "default_model",
+    "default_model_start",
+    "load_cached_model",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +38,39 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL_YEARS = 14
 #: days after the data's first day before the first regression (the first month's exposures)
 _FIRST_DAYS = 35
+
+
+def cached_model_path(store: Store | MarketData, name: str = "default") -> Path:
+    """Directory of the cached risk model ``name`` under a data home."""
+    home = store.store.home if isinstance(store, MarketData) else store.home
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ConfigurationError(f"name={name!r} is not a valid model name; use letters and digits")
+    return Path(home) / "cache" / "risk" / name
+
+
+def load_cached_model(
+    market: MarketData, name: str = "default", *, allow_stale: bool = False
+) -> FactorRiskModel | None:
+    """The cached model ``name`` of ``market``'s data home, or None when there is none.
+
+    A model estimated on another data version is stale (the data were re-imported since):
+    it is returned only with ``allow_stale=True`` and otherwise ignored with a warning.
+    """
+    path = cached_model_path(market, name)
+    if not (path / "model.json").exists():
+        return None
+    model = FactorRiskModel.load(path)
+    version = market.store.version
+    if model.data_version_ != version and not allow_stale:
+        logger.warning(
+            "the cached risk model at %s was built on data version %s, the store is now at %s;"
+            " ignoring it (rebuild with `hedgekit risk build`)",
+            path,
+            model.data_version_,
+            version,
+        )
+        return None
+    return model
 
 
 def default_model_start(market: MarketData, end: DateLike | None = None) -> pd.Timestamp:

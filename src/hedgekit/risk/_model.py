@@ -32,20 +32,17 @@ exactly the forecast a model estimated to ``D`` would: one long model serves eve
 of a walk-forward backtest, and :meth:`FactorRiskModel.update` extends it day by day.
 
 A fitted model is saved to and loaded from a directory of Parquet files
-(:meth:`FactorRiskModel.save`, :meth:`FactorRiskModel.load`); :func:`load_cached_model`
-and :func:`cached_model_path` keep one per data home, tagged with the data version it was
-estimated on.
+(:meth:`FactorRiskModel.save`, :meth:`FactorRiskModel.load`, written and read by
+:mod:`hedgekit.risk._persistence`); :mod:`hedgekit.risk._default` keeps models in the data
+home, tagged with the data version they were estimated on.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +50,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from hedgekit import __version__
-from hedgekit._errors import ConfigurationError, DataError, InsufficientHistoryError
+from hedgekit._errors import ConfigurationError, InsufficientHistoryError
 from hedgekit.data import Cache, MarketData, Store
 from hedgekit.risk._covariance import (
     factor_covariance,
@@ -63,23 +59,17 @@ from hedgekit.risk._covariance import (
     window_covariance,
 )
 from hedgekit.risk._exposures import STYLE_FACTORS, ExposureFrame, compute_exposures
+from hedgekit.risk._forecast import RiskForecast
+from hedgekit.risk._persistence import load_model, save_model
 from hedgekit.risk._regression import huber_irls
 from hedgekit.typing import DateLike, to_timestamp
 
-__all__ = [
-    "FactorRiskModel",
-    "RiskForecast",
-    "cached_model_path",
-    "load_cached_model",
-]
+__all__ = ["FactorRiskModel"]
 
 logger = logging.getLogger(__name__)
 
 #: fewest days of factor returns a forecast needs
 MIN_FORECAST_DAYS = 60
-#: layout version of a saved model directory
-_FORMAT = 1
-_FILES = ("factor_returns", "residuals", "regression", "exposures", "forecast")
 #: most recent days the volatility regime adjustment reads (its weights fade long before)
 _VRA_WINDOW = 756
 #: a style whose within-sector variance is below this share of its variance is collinear
@@ -92,97 +82,6 @@ _PARALLEL_MIN_DATES = 24
 
 def _sector_factor(sector: str) -> str:
     return f"sector: {sector}"
-
-
-@dataclass(frozen=True, eq=False)
-class RiskForecast:
-    """A risk forecast on one date: exposures, factor covariance and specific risk.
-
-    Attributes
-    ----------
-    date : Timestamp
-        Forecast date; nothing after it was used.
-    exposures : DataFrame
-        Tickers x factors: ``market`` (1), sector dummies, the seven styles.
-    factor_covariance : DataFrame
-        Factors x factors, annualised.
-    specific_risk : Series
-        Annualised specific volatility per ticker.
-    market_cap : Series
-        Market cap in USD per ticker on ``exposures_date`` (NaN where unknown).
-    exposures_date : Timestamp
-        Date the exposures were computed on (``date`` or the month end before it).
-    notes : list of str
-        Data limits that affect the forecast.
-    """
-
-    date: pd.Timestamp
-    exposures: pd.DataFrame
-    factor_covariance: pd.DataFrame
-    specific_risk: pd.Series
-    market_cap: pd.Series
-    exposures_date: pd.Timestamp
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def factors(self) -> list[str]:
-        """Factor names, ``market`` first."""
-        return [str(c) for c in self.exposures.columns]
-
-    def _check(self, tickers: list[str]) -> None:
-        missing = [t for t in tickers if t not in self.exposures.index]
-        if missing:
-            raise ConfigurationError(
-                f"no exposures on {self.exposures_date:%Y-%m-%d} for {', '.join(missing[:10])}"
-                f"{' and more' if len(missing) > 10 else ''}; the model covers the index "
-                "members trading on that date"
-            )
-
-    def covariance(self, tickers: list[str] | None = None) -> pd.DataFrame:
-        """Annualised stock covariance ``B F B' + diag(s^2)``."""
-        names = list(self.exposures.index) if tickers is None else [str(t) for t in tickers]
-        self._check(names)
-        B = self.exposures.loc[names].to_numpy()
-        S = B @ self.factor_covariance.to_numpy() @ B.T
-        S[np.diag_indices(len(names))] += self.specific_risk.loc[names].to_numpy() ** 2
-        return pd.DataFrame(S, index=names, columns=names)
-
-    def risk_decomposition(self, weights: pd.Series | dict[str, float]) -> dict[str, Any]:
-        """Total, factor and specific volatility (annualised) of a portfolio.
-
-        Parameters
-        ----------
-        weights : Series or dict
-            Ticker to weight (fractions of capital; shorts negative).
-
-        Returns
-        -------
-        dict
-            ``total_volatility``, ``factor_volatility``, ``specific_volatility``,
-            ``exposures`` (Series per factor) and ``contributions`` (Series per factor plus
-            ``specific``: each one's share of the total variance, Euler allocation; they
-            sum to 1).
-        """
-        w = pd.Series(weights, dtype="float64")
-        self._check([str(t) for t in w.index])
-        w = w.reindex(self.exposures.index).fillna(0.0)
-        b = self.exposures.to_numpy().T @ w.to_numpy()
-        F = self.factor_covariance.to_numpy()
-        Fb = F @ b
-        factor_var = float(b @ Fb)
-        specific_var = float(np.sum((w.to_numpy() * self.specific_risk.to_numpy()) ** 2))
-        total = factor_var + specific_var
-        contrib = pd.Series(b * Fb, index=self.exposures.columns)
-        contrib["specific"] = specific_var
-        return {
-            "total_volatility": float(np.sqrt(max(total, 0.0))),
-            "factor_volatility": float(np.sqrt(max(factor_var, 0.0))),
-            "specific_volatility": float(np.sqrt(specific_var)),
-            "exposures": pd.Series(b, index=self.exposures.columns, name="exposure"),
-            "contributions": (contrib / total if total > 0 else contrib * 0.0).rename(
-                "share_of_variance"
-            ),
-        }
 
 
 class FactorRiskModel(BaseEstimator):
@@ -298,13 +197,6 @@ class FactorRiskModel(BaseEstimator):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ parameters
-    def _saved_params(self) -> dict[str, Any]:
-        """Parameters as written by :meth:`save`: the dates as ISO strings."""
-        params: dict[str, Any] = self.get_params(deep=False)
-        for name in ("start", "end"):
-            params[name] = f"{to_timestamp(params[name], name):%Y-%m-%d}"
-        return params
-
     def _check_params(self) -> None:
         if self.covariance_method not in ("ewma", "window"):
             raise ConfigurationError(
@@ -710,48 +602,12 @@ class FactorRiskModel(BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the model to directory ``path`` (replaced atomically); returns the path."""
+        """Write the model to directory ``path`` (replaced atomically); returns the path.
+
+        The layout is that of :func:`~hedgekit.risk._persistence.save_model`.
+        """
         self._check_fitted()
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        fr = self.factor_returns_.rename_axis("date")
-        fr.to_parquet(tmp / "factor_returns.parquet")
-        self.residuals_.rename_axis("date").to_parquet(tmp / "residuals.parquet")
-        pd.DataFrame({"r_squared": self.r_squared_, "n_stocks": self.n_stocks_}).rename_axis(
-            "date"
-        ).to_parquet(tmp / "regression.parquet")
-        history = pd.concat(self.exposure_history_, names=["date", "ticker"]).reset_index()
-        history.to_parquet(tmp / "exposures.parquet", index=False)
-        fc = self.forecast_
-        end_table = fc.exposures.copy()
-        end_table["market_cap"] = fc.market_cap
-        end_table["specific_volatility"] = fc.specific_risk
-        end_table.to_parquet(tmp / "forecast.parquet")
-        meta = {
-            "format": _FORMAT,
-            "hedgekit_version": __version__,
-            "params": self._saved_params(),
-            "factors": self.factors_,
-            "sectors": self.sectors_,
-            "data_version": self.data_version_,
-            "forecast_date": f"{fc.date:%Y-%m-%d}",
-            "exposures_date": f"{fc.exposures_date:%Y-%m-%d}",
-            "forecast_notes": fc.notes,
-            "exposure_notes": {f"{d:%Y-%m-%d}": n for d, n in self.exposure_notes_.items()},
-            "factor_covariance": fc.factor_covariance.to_numpy().tolist(),
-            "seconds": self.seconds_,
-            "saved": pd.Timestamp.now(tz="UTC").isoformat(),
-        }
-        (tmp / "model.json").write_text(json.dumps(meta, indent=1))
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-        return target
+        return save_model(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> FactorRiskModel:
@@ -762,68 +618,7 @@ class FactorRiskModel(BaseEstimator):
         DataError
             The directory is missing, incomplete or from another format version.
         """
-        source = Path(path)
-        meta_path = source / "model.json"
-        try:
-            meta = json.loads(meta_path.read_text())
-        except FileNotFoundError:
-            raise DataError(
-                f"no risk model at {source}; build one with `hedgekit risk build`"
-            ) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(
-                f"{meta_path} is not a readable model file ({exc}); rebuild it with "
-                "`hedgekit risk build`"
-            ) from None
-        if meta.get("format") != _FORMAT:
-            raise DataError(
-                f"{source} holds a risk model of format {meta.get('format')!r}, this hedgekit "
-                f"reads format {_FORMAT}; rebuild it with `hedgekit risk build`"
-            )
-        try:
-            frames = {name: pd.read_parquet(source / f"{name}.parquet") for name in _FILES}
-        except (OSError, ValueError) as exc:
-            raise DataError(
-                f"the risk model at {source} is incomplete or damaged ({exc}); rebuild it "
-                "with `hedgekit risk build`"
-            ) from None
-        params = dict(meta["params"])
-        model = cls(params.pop("start"), params.pop("end"), **params)
-        model.factors_ = list(meta["factors"])
-        model.sectors_ = list(meta["sectors"])
-        model.data_version_ = str(meta["data_version"])
-        model.seconds_ = float(meta.get("seconds", 0.0))
-        model.factor_returns_ = frames["factor_returns"].rename_axis("date")
-        residuals = frames["residuals"].rename_axis("date")
-        residuals.columns.name = "ticker"
-        model.residuals_ = residuals
-        reg = frames["regression"].rename_axis("date")
-        model.r_squared_ = reg["r_squared"].rename("r_squared")
-        model.n_stocks_ = reg["n_stocks"].astype("int64").rename("n_stocks")
-        history = frames["exposures"]
-        model.exposure_history_ = {
-            pd.Timestamp(str(d)): g.drop(columns="date").set_index("ticker")
-            for d, g in history.groupby("date", sort=True)
-        }
-        model.exposure_notes_ = {
-            pd.Timestamp(d): list(n) for d, n in meta.get("exposure_notes", {}).items()
-        }
-        end_table = frames["forecast"]
-        factors = model.factors_
-        model.forecast_ = RiskForecast(
-            date=pd.Timestamp(meta["forecast_date"]),
-            exposures=end_table[factors].astype("float64"),
-            factor_covariance=pd.DataFrame(
-                np.asarray(meta["factor_covariance"], dtype="float64"),
-                index=factors,
-                columns=factors,
-            ),
-            specific_risk=end_table["specific_volatility"].astype("float64"),
-            market_cap=end_table["market_cap"].astype("float64"),
-            exposures_date=pd.Timestamp(meta["exposures_date"]),
-            notes=list(meta.get("forecast_notes", [])),
-        )
-        return model
+        return load_model(cls, path)
 
     def __repr__(self) -> str:
         span = ""
@@ -896,37 +691,3 @@ def _design(table: pd.DataFrame, sectors: list[str], factors: list[str]) -> pd.D
         out[_sector_factor(s)] = (sec == s).to_numpy(dtype="float64")
     out[list(STYLE_FACTORS)] = table[list(STYLE_FACTORS)].to_numpy(dtype="float64")
     return out
-
-
-# ---------------------------------------------------------------------- cache in the store
-def cached_model_path(store: Store | MarketData, name: str = "default") -> Path:
-    """Directory of the cached risk model ``name`` under a data home."""
-    home = store.store.home if isinstance(store, MarketData) else store.home
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise ConfigurationError(f"name={name!r} is not a valid model name; use letters and digits")
-    return Path(home) / "cache" / "risk" / name
-
-
-def load_cached_model(
-    market: MarketData, name: str = "default", *, allow_stale: bool = False
-) -> FactorRiskModel | None:
-    """The cached model ``name`` of ``market``'s data home, or None when there is none.
-
-    A model estimated on another data version is stale (the data were re-imported since):
-    it is returned only with ``allow_stale=True`` and otherwise ignored with a warning.
-    """
-    path = cached_model_path(market, name)
-    if not (path / "model.json").exists():
-        return None
-    model = FactorRiskModel.load(path)
-    version = market.store.version
-    if model.data_version_ != version and not allow_stale:
-        logger.warning(
-            "the cached risk model at %s was built on data version %s, the store is now at %s;"
-            " ignoring it (rebuild with `hedgekit risk build`)",
-            path,
-            model.data_version_,
-            version,
-        )
-        return None
-    return model
