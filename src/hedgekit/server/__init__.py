@@ -7,7 +7,7 @@ in SQLite (WAL) under the data home; see ``docs/server.md``.
 
 from __future__ import annotations
 
-from hedgekit.server._app import ServiceState, create_app
+from hedgekit.server._app import create_app
 from hedgekit.server._db import Database
 from hedgekit.server._jobs import JobRunner, QueueFullError, QueueShareError, StoredJob
 from hedgekit.server._keys import ApiKey, KeyStore, hash_key
@@ -15,6 +15,7 @@ from hedgekit.server._market import MarketProvider, error_status, preflight
 from hedgekit.server._ratelimit import TokenBucket
 from hedgekit.server._schemas import HedgeRequest
 from hedgekit.server._settings import ServerSettings, default_db_path
+from hedgekit.server._state import ServiceState
 
 __all__ = [
     "ApiKey",

@@ -1,13 +1,24 @@
-"""Error bodies: pydantic's validation errors as messages that name the field and the fix."""
+"""Errors as responses: one body for every 4xx/5xx, validation errors that name the field and
+the fix, and the handlers that map each exception type to its status once for the app."""
 
 from __future__ import annotations
 
 import difflib
+import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from hedgekit._errors import HedgekitError
+from hedgekit.server._jobs import QueueFullError, QueueShareError
+from hedgekit.server._market import error_status
 from hedgekit.server._schemas import (
     ConstraintIn,
     ConstraintsIn,
@@ -19,7 +30,34 @@ from hedgekit.server._schemas import (
     PositionIn,
 )
 
-__all__ = ["validation_error_body"]
+__all__ = [
+    "API_KEY_HELP",
+    "HTTP_TYPES",
+    "RETRY_QUEUE_FULL",
+    "install_error_handlers",
+    "validation_error_body",
+]
+
+logger = logging.getLogger(__name__)
+
+#: the ``type`` of an error body, per HTTP status
+HTTP_TYPES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
+#: Retry-After (seconds) of a 503 for a full queue
+RETRY_QUEUE_FULL = "5"
+API_KEY_HELP = (
+    "send your key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'; an operator "
+    "creates one with `hedgekit keys create NAME`"
+)
 
 #: the model at each path of a HedgeRequest body ('*' is any list index or key)
 _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
@@ -116,3 +154,78 @@ def validation_error_body(errors: Sequence[dict[str, Any]]) -> ErrorBody:
     if len(items) > 3:
         detail += f"; and {len(items) - 3} more (see errors)"
     return ErrorBody(detail=detail or "invalid request", type="validation_error", errors=items)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map each exception type to its status and error body, once for the whole app."""
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        body = validation_error_body(list(exc.errors()))
+        return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.exception_handler(QueueFullError)
+    async def on_queue_full(request: Request, exc: QueueFullError) -> Response:
+        body = ErrorBody(detail=str(exc), type="QueueFullError")
+        return JSONResponse(
+            body.model_dump(), status_code=503, headers={"Retry-After": RETRY_QUEUE_FULL}
+        )
+
+    @app.exception_handler(QueueShareError)
+    async def on_queue_share(request: Request, exc: QueueShareError) -> Response:
+        body = ErrorBody(detail=str(exc), type="QueueShareError")
+        return JSONResponse(
+            body.model_dump(), status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+
+    @app.exception_handler(HedgekitError)
+    async def on_hedgekit(request: Request, exc: HedgekitError) -> Response:
+        body = ErrorBody(detail=str(exc), type=type(exc).__name__)
+        return JSONResponse(body.model_dump(), status_code=error_status(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        status, detail = exc.status_code, str(exc.detail)
+        if status == 400 and detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not even text: invalid JSON, like the rest
+            status, detail = (
+                422,
+                (
+                    "the request body is not valid JSON (not UTF-8 text); send a JSON object "
+                    "encoded as UTF-8 with Content-Type: application/json"
+                ),
+            )
+        headers = exc.headers
+        if status == 405:  # Starlette names the methods of one route; list every route's
+            allowed = _allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"method {request.method} not allowed here; use {', '.join(allowed)}"
+        body = ErrorBody(detail=detail, type=HTTP_TYPES.get(status, "http_error"))
+        return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def on_bug(request: Request, exc: Exception) -> Response:
+        reference = uuid.uuid4().hex[:12]
+        logger.error(
+            "unhandled error %s on %s %s",
+            reference,
+            request.method,
+            request.url.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        body = ErrorBody(
+            detail=f"internal server error (reference {reference}); the server log has the "
+            "details, please report it",
+            type="internal_error",
+        )
+        return JSONResponse(body.model_dump(), status_code=500)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route accepts at the request's path, sorted."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods)
