@@ -22,8 +22,9 @@ from hedgekit.risk._exposures import (
     industry_dummies,
 )
 from hedgekit.risk._forecast import RiskForecast
+from hedgekit.risk._huber_regression import HuberRegression
 from hedgekit.risk._model import FactorRiskModel
-from hedgekit.risk._regression import HuberFit, HuberRegression, huber_irls
+from hedgekit.risk._regression import HuberFit, huber_irls
 from hedgekit.risk._validation import (
     BiasReport,
     bias_statistic,

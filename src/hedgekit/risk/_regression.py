@@ -14,27 +14,23 @@ rounding error; see :func:`huber_irls`.
 from __future__ import annotations
 
 import logging
-import numbers
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
-from hedgekit._errors import ConfigurationError, DataError
+from hedgekit._errors import ConfigurationError
+from hedgekit.risk._regression_inputs import (
+    Constraint,
+    FloatArray,
+    _check_constraint,
+    _check_data,
+    _check_params,
+)
 
-__all__ = ["HuberFit", "HuberRegression", "huber_irls"]
+__all__ = ["HuberFit", "huber_irls"]
 
 logger = logging.getLogger(__name__)
-
-FloatArray: TypeAlias = npt.NDArray[np.float64]
-#: ``(C, d)`` for ``C b = d``, or ``("sum_to_zero", industry_columns, market_cap)``
-Constraint: TypeAlias = (
-    tuple[npt.ArrayLike, npt.ArrayLike] | tuple[str, Sequence[int], npt.ArrayLike] | None
-)
 
 #: normal-distribution consistency constant of the MAD: Phi^-1(3/4), as statsmodels
 _MAD_CONSTANT = 0.6744897501960817
@@ -87,154 +83,7 @@ class HuberFit:
     n_obs: npt.NDArray[np.int64]
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def _as_float(value: npt.ArrayLike, name: str) -> FloatArray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"{name} must be numeric; got {type(value).__name__}") from exc
-    if np.isinf(arr).any():
-        where = tuple(int(i) for i in np.argwhere(np.isinf(arr))[0])
-        raise ConfigurationError(
-            f"{name} holds an infinite value at index {where}; use NaN to exclude an asset"
-        )
-    return arr
-
-
-def _check_params(epsilon: float, max_iter: int, tol: float, scale: str) -> None:
-    if not isinstance(epsilon, numbers.Real) or not np.isfinite(epsilon) or epsilon <= 0:
-        raise ConfigurationError(
-            f"epsilon={epsilon!r} must be a finite number > 0 (1.35 gives 95% efficiency "
-            "under normal errors)"
-        )
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-        raise ConfigurationError(f"max_iter={max_iter!r} must be an integer >= 1, e.g. 50")
-    if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol < 0:
-        raise ConfigurationError(f"tol={tol!r} must be a finite number >= 0, e.g. 1e-10")
-    if not isinstance(scale, str) or scale.strip().lower() != "mad":
-        raise ConfigurationError(
-            f"scale={scale!r} is not supported; use scale='mad' (normalised median absolute "
-            "deviation, statsmodels RLM's default)"
-        )
-
-
-def _check_data(
-    X: npt.ArrayLike, y: npt.ArrayLike, weights: npt.ArrayLike | None
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    Xa = _as_float(X, "X")
-    ya = _as_float(y, "y")
-    if ya.ndim != 2:
-        raise ConfigurationError(
-            f"y has shape {ya.shape}; pass an array of shape (n_days, n_assets) "
-            "(use y[None, :] for a single day)"
-        )
-    n_days, n_assets = ya.shape
-    if n_days == 0 or n_assets == 0:
-        raise ConfigurationError(f"y has shape {ya.shape}; it needs at least one day and asset")
-    if Xa.ndim == 2:
-        expected: tuple[int, ...] = (n_assets,)
-    elif Xa.ndim == 3:
-        expected = (n_days, n_assets)
-    else:
-        raise ConfigurationError(
-            f"X has shape {Xa.shape}; pass (n_days, n_assets, n_factors) or a shared "
-            "(n_assets, n_factors)"
-        )
-    if Xa.shape[:-1] != expected or Xa.shape[-1] == 0:
-        raise ConfigurationError(
-            f"X has shape {Xa.shape} but y has shape {ya.shape}; X must be "
-            f"{(*expected, 'n_factors')} with n_factors >= 1"
-        )
-    if weights is None:
-        wa = np.ones_like(ya)
-    else:
-        wa = _as_float(weights, "weights")
-        if wa.shape != ya.shape:
-            raise ConfigurationError(
-                f"weights has shape {wa.shape} but y has shape {ya.shape}; pass one weight "
-                "per day and asset (e.g. sqrt of market cap)"
-            )
-        if (wa < 0).any():
-            where = tuple(int(i) for i in np.argwhere(wa < 0)[0])
-            raise ConfigurationError(
-                f"weights holds a negative value ({wa[where]:g} at index {where}); weights "
-                "must be >= 0 (0 or NaN excludes the asset)"
-            )
-    return Xa, ya, wa
-
-
-def _check_constraint(
-    constraint: Constraint, X: FloatArray, mask: npt.NDArray[np.bool_], n_days: int
-) -> tuple[FloatArray, FloatArray] | None:
-    """Per-day constraint rows ``C (n_days, m, k)`` and ``d (n_days, m)``, or None."""
-    if constraint is None:
-        return None
-    k = X.shape[-1]
-    if isinstance(constraint, tuple) and len(constraint) == 3 and constraint[0] == "sum_to_zero":
-        _, columns, market_cap = constraint
-        cols = np.asarray(columns)
-        if (
-            cols.ndim != 1
-            or cols.size == 0
-            or not np.issubdtype(cols.dtype, np.integer)
-            or cols.min() < 0
-            or cols.max() >= k
-            or np.unique(cols).size != cols.size
-        ):
-            raise ConfigurationError(
-                f"industry_columns={columns!r} must be distinct column indices in [0, {k}) of X"
-            )
-        cap = _as_float(market_cap, "market_cap")
-        if cap.shape != mask.shape:
-            raise ConfigurationError(
-                f"market_cap has shape {cap.shape}; pass one cap per day and asset {mask.shape}"
-            )
-        if (cap < 0).any():
-            raise ConfigurationError("market_cap holds negative values; caps must be >= 0")
-        cap = np.where(mask & ~np.isnan(cap), cap, 0.0)
-        Xi = X[..., cols]
-        Xi = np.where(np.isnan(Xi), 0.0, Xi)
-        # industry cap totals: sum_i cap_i * x_ij (dummies: the cap of industry j)
-        totals = cap @ Xi if Xi.ndim == 2 else np.einsum("tn,tnj->tj", cap, Xi)
-        C = np.zeros((n_days, 1, k))
-        C[:, 0, cols] = totals
-        return C, np.zeros((n_days, 1))
-    if (
-        isinstance(constraint, tuple)
-        and len(constraint) == 2
-        and not isinstance(constraint[0], str)
-    ):
-        C = _as_float(constraint[0], "constraint matrix C")
-        d = _as_float(constraint[1], "constraint vector d")
-    else:
-        raise ConfigurationError(
-            "constraint must be None, a pair (C, d) enforcing C @ coef = d, or "
-            "('sum_to_zero', industry_columns, market_cap)"
-        )
-    c_shape, d_shape = C.shape, d.shape
-    if C.ndim == 2:
-        C = np.broadcast_to(C, (n_days, *C.shape))
-    if d.ndim == 1:
-        d = np.broadcast_to(d, (n_days, *d.shape))
-    if C.ndim != 3 or C.shape[0] != n_days or C.shape[2] != k:
-        raise ConfigurationError(
-            f"constraint matrix C has shape {c_shape}; pass (n_constraints, {k}) or "
-            f"({n_days}, n_constraints, {k})"
-        )
-    m = C.shape[1]
-    if d.shape != (n_days, m):
-        raise ConfigurationError(
-            f"constraint vector d has shape {d_shape}; pass ({m},) or ({n_days}, {m})"
-        )
-    if m == 0 or m >= k:
-        raise ConfigurationError(
-            f"{m} constraints on {k} coefficients; use between 1 and {k - 1} constraints"
-        )
-    if np.isnan(C).any() or np.isnan(d).any():
-        raise ConfigurationError("constraint C or d holds NaN; constraints must be finite")
-    return C, d
+# ------------------------------------------------------------------ constraints, null space
 
 
 def _null_space(
@@ -684,138 +533,3 @@ def _weighted_r2(
         rss = (w * np.where(mask, resid, 0.0) ** 2).sum(axis=1)
         r2 = 1.0 - rss / tss
     return np.where(np.isnan(resid).all(axis=1) | (tss <= 0), np.nan, r2)
-
-
-# ------------------------------------------------------------------------------ estimator
-
-
-class HuberRegression(RegressorMixin, BaseEstimator):
-    """Weighted Huber regression of one cross-section, a scikit-learn regressor.
-
-    A thin wrapper over :func:`huber_irls` for a single day; it matches statsmodels'
-    ``RLM(y * sqrt(w), X * sqrt(w), M=HuberT(t=epsilon)).fit()``. ``__init__`` stores the
-    parameters unchanged and :meth:`fit` validates them, so ``sklearn.base.clone``,
-    ``get_params`` and ``set_params`` work; ``score`` is scikit-learn's R^2 of
-    :meth:`predict`.
-
-    Parameters
-    ----------
-    epsilon : float, default 1.35
-        Huber threshold on standardised residuals.
-    max_iter : int, default 50
-        Maximum number of least-squares fits, the initial one included.
-    tol : float, default 1e-10
-        Convergence tolerance on the change of the deviance.
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_factors,)
-        Fitted coefficients.
-    scale_ : float
-        Robust scale (normalised MAD) of the weighted residuals.
-    n_iter_ : int
-        Least-squares fits made.
-    weights_ : ndarray of shape (n_assets,)
-        Final Huber weights (NaN for excluded assets).
-    converged_ : bool
-        Whether the convergence test passed.
-    n_features_in_ : int
-        Number of columns of ``X``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from hedgekit.risk import HuberRegression
-    >>> rng = np.random.default_rng(0)
-    >>> X = np.column_stack([np.ones(100), rng.normal(size=100)])
-    >>> y = 1.0 + 2.0 * X[:, 1] + rng.standard_t(3, size=100)
-    >>> HuberRegression().fit(X, y).coef_.round(1)
-    array([0.8, 1.9])
-    """
-
-    def __init__(self, epsilon: float = 1.35, max_iter: int = 50, tol: float = 1e-10) -> None:
-        self.epsilon = epsilon
-        self.max_iter = max_iter
-        self.tol = tol
-
-    def fit(
-        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
-    ) -> HuberRegression:
-        """Fit on one cross-section.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_assets, n_factors)
-            Regressors; a NaN row excludes the asset.
-        y : array-like of shape (n_assets,)
-            Responses; NaN excludes the asset.
-        sample_weight : array-like of shape (n_assets,), optional
-            Regression weights (e.g. sqrt of market cap); 0 or NaN excludes the asset.
-
-        Returns
-        -------
-        HuberRegression
-            The fitted estimator.
-
-        Raises
-        ------
-        ConfigurationError
-            Bad shapes or parameters.
-        DataError
-            Fewer usable assets than ``n_factors + 1``.
-        """
-        Xa = np.asarray(X, dtype=np.float64)
-        ya = np.asarray(y, dtype=np.float64)
-        if Xa.ndim != 2 or ya.ndim != 1:
-            raise ConfigurationError(
-                f"X has shape {Xa.shape} and y {ya.shape}; pass X of shape "
-                "(n_assets, n_factors) and y of shape (n_assets,)"
-            )
-        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        if w is not None and w.shape != ya.shape:
-            raise ConfigurationError(
-                f"sample_weight has shape {w.shape} but y has shape {ya.shape}; pass one "
-                "weight per asset"
-            )
-        fit = huber_irls(
-            Xa,
-            ya[None, :],
-            None if w is None else w[None, :],
-            epsilon=self.epsilon,
-            max_iter=self.max_iter,
-            tol=self.tol,
-        )
-        if np.isnan(fit.coef[0]).all():
-            raise DataError(
-                f"{int(fit.n_obs[0])} usable asset(s) for {Xa.shape[1]} factor(s); a fit "
-                f"needs at least {Xa.shape[1] + 1} assets with finite y, X and weight > 0"
-            )
-        self.coef_ = fit.coef[0]
-        self.scale_ = float(fit.scale[0])
-        self.n_iter_ = int(fit.n_iter[0])
-        self.weights_ = fit.weights[0]
-        self.converged_ = bool(fit.converged[0])
-        self.n_features_in_ = Xa.shape[1]
-        return self
-
-    def predict(self, X: npt.ArrayLike) -> FloatArray:
-        """Fitted values ``X @ coef_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_assets, n_factors)
-            Regressors.
-
-        Returns
-        -------
-        ndarray of shape (n_assets,)
-            Predictions.
-        """
-        check_is_fitted(self, "coef_")
-        coef: FloatArray = self.coef_
-        return np.asarray(X, dtype=np.float64) @ coef
-
-    def __repr__(self) -> str:
-        params: dict[str, Any] = self.get_params(deep=False)
-        args = ", ".join(f"{key}={value!r}" for key, value in params.items())
-        return f"HuberRegression({args})"
