@@ -40,7 +40,7 @@ print(market)
 from IPython.display import Image  # noqa: E402
 
 from hedgekit.risk import FactorRiskModel, bias_statistics, r_squared_by_year  # noqa: E402
-from hedgekit.risk._validation import (  # noqa: E402
+from hedgekit.risk._plot import (  # noqa: E402
     plot_bias,
     plot_factor_returns,
     plot_r_squared,

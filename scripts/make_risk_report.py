@@ -36,18 +36,10 @@ from typing import Any
 import pandas as pd
 
 from hedgekit.data import MarketData, Store, import_bundle
+from hedgekit.risk._bias import ALL, FAMILIES, BiasReport
 from hedgekit.risk._model import FactorRiskModel
-from hedgekit.risk._validation import (
-    ALL,
-    FAMILIES,
-    BiasReport,
-    bias_statistics,
-    forecast_variant,
-    plot_bias,
-    plot_factor_returns,
-    plot_r_squared,
-    r_squared_by_year,
-)
+from hedgekit.risk._plot import plot_bias, plot_factor_returns, plot_r_squared
+from hedgekit.risk._validation import bias_statistics, forecast_variant, r_squared_by_year
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

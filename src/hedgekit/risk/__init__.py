@@ -1,5 +1,6 @@
 """hedgekit.risk."""
 
+from hedgekit.risk._bias import BiasReport, bias_statistic, summarise_bias
 from hedgekit.risk._covariance import (
     ewma_weights,
     factor_covariance,
@@ -25,14 +26,7 @@ from hedgekit.risk._forecast import RiskForecast
 from hedgekit.risk._huber_regression import HuberRegression
 from hedgekit.risk._model import FactorRiskModel
 from hedgekit.risk._regression import HuberFit, huber_irls
-from hedgekit.risk._validation import (
-    BiasReport,
-    bias_statistic,
-    bias_statistics,
-    forecast_variant,
-    r_squared_by_year,
-    summarise_bias,
-)
+from hedgekit.risk._validation import bias_statistics, forecast_variant, r_squared_by_year
 
 __all__ = [
     "DEFAULT_MODEL_YEARS",

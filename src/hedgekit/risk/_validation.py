@@ -25,65 +25,36 @@ with ``B``, ``F`` (annualised) and ``s`` (annualised specific volatility) of the
   without members) have zero returns, and a factor that has just come to life has an EWMA
   variance still dominated by those zeros.
 
-The bias statistic of a portfolio over a period of ``T`` days is the standard deviation
-(``ddof=1``) of its z-scores. For a correct forecast of normal returns it is 1 with a standard
-error of about ``sqrt(1 / (2T))``, so 95 % of portfolios should fall in
-``1 +- sqrt(2 / T)``; above 1 the model under-forecasts risk, below 1 it over-forecasts. The
-robust variant is the standard deviation of ``z`` clipped to ``[-clip, clip]`` (default 3):
-one earnings jump cannot dominate it; it is 0.9975 for correct normal forecasts and somewhat
-below the plain statistic for fat-tailed returns even when the variance is right.
-
-Statistics are reported by calendar year of ``t`` and over the whole evaluation (period
-``"all"``); a portfolio enters a period with at least ``min_observations`` z-scores.
+Each portfolio's z-scores give its bias statistic, by calendar year of ``t`` and over the
+whole evaluation (:mod:`hedgekit.risk._bias`, which also holds the :class:`BiasReport`).
+:func:`forecast_variant` gives a fitted model with other forecast settings to compare, and
+:func:`r_squared_by_year` the fit of the daily regressions; the figures are drawn by
+:mod:`hedgekit.risk._plot`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
-from hedgekit._optional import import_optional
 from hedgekit.data import MarketData
-from hedgekit.risk._exposures import STYLE_FACTORS
+from hedgekit.risk._bias import ALL, FAMILIES, BiasReport, _period_statistics, summarise_bias
 from hedgekit.risk._model import FactorRiskModel
 from hedgekit.typing import DateLike, to_timestamp
 
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
-
-__all__ = [
-    "FAMILIES",
-    "BiasReport",
-    "bias_statistic",
-    "bias_statistics",
-    "forecast_variant",
-    "plot_bias",
-    "plot_factor_returns",
-    "plot_r_squared",
-    "r_squared_by_year",
-    "summarise_bias",
-]
+__all__ = ["bias_statistics", "forecast_variant", "r_squared_by_year"]
 
 logger = logging.getLogger(__name__)
 
-#: portfolio families of a bias report, in report order
-FAMILIES = ("stocks", "random", "factors")
 #: trading days per year (the model's annualisation)
 PERIODS_PER_YEAR = 252
 #: a daily factor return at or below this in absolute value is "no return" (degenerate factor)
 ZERO_RETURN = 1e-12
-#: period label of the whole evaluation
-ALL = "all"
 #: FactorRiskModel parameters read only by ``forecast`` (not by ``fit``)
 FORECAST_PARAMS = (
     "covariance_method",
@@ -95,129 +66,6 @@ FORECAST_PARAMS = (
     "specific_window",
     "volatility_regime_half_life",
 )
-
-_SUMMARY_COLUMNS = [
-    "n_portfolios",
-    "n_obs_mean",
-    "bias_mean",
-    "bias_median",
-    "share_in_band",
-    "robust_mean",
-    "robust_median",
-]
-
-
-# ---------------------------------------------------------------------- statistics
-def bias_statistic(z_scores: npt.ArrayLike, *, clip: float | None = None) -> float:
-    """Bias statistic of one series of z-scores: their standard deviation.
-
-    Parameters
-    ----------
-    z_scores : array-like of shape (n_observations,)
-        Realised returns divided by their predicted volatility; NaN entries are ignored.
-    clip : float, optional
-        Clip the z-scores to ``[-clip, clip]`` first (the robust variant).
-
-    Returns
-    -------
-    float
-        ``sqrt(sum_t (z_t - mean(z))^2 / (T - 1))`` over the ``T`` finite z-scores; NaN when
-        ``T < 2``.
-
-    Raises
-    ------
-    ConfigurationError
-        ``clip`` is not positive.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> z = np.random.default_rng(0).standard_normal(10_000)
-    >>> round(bias_statistic(z), 2), round(bias_statistic(2 * z), 2)
-    (1.0, 2.0)
-    """
-    z = np.asarray(z_scores, dtype="float64").ravel()
-    z = z[np.isfinite(z)]
-    if clip is not None:
-        if not clip > 0:
-            raise ConfigurationError(f"clip={clip!r} must be a positive number of sigmas, e.g. 3")
-        z = np.clip(z, -clip, clip)
-    if len(z) < 2:
-        return float("nan")
-    return float(np.std(z, ddof=1))
-
-
-def _period_statistics(
-    z: pd.DataFrame, family: str, *, min_observations: int, clip: float
-) -> pd.DataFrame:
-    """Per-portfolio bias statistics of a days x portfolios z-score panel, by year and overall."""
-    years = pd.DatetimeIndex(z.index).year.astype(str)
-    clipped = z.clip(-clip, clip)
-    parts = {
-        "n_obs": z.groupby(years).count(),
-        "bias": z.groupby(years).std(ddof=1),
-        "robust_bias": clipped.groupby(years).std(ddof=1),
-    }
-    overall = {
-        "n_obs": z.count(),
-        "bias": z.std(ddof=1),
-        "robust_bias": clipped.std(ddof=1),
-    }
-    for key, value in overall.items():
-        parts[key] = pd.concat([parts[key], value.to_frame(ALL).T])
-    long = pd.DataFrame(
-        {
-            key: value.rename_axis(index="period", columns="portfolio").stack()
-            for key, value in parts.items()
-        }
-    ).reset_index()
-    long = long[long["n_obs"] >= max(min_observations, 2)].copy()
-    long["n_obs"] = long["n_obs"].astype("int64")
-    half = np.sqrt(2.0 / long["n_obs"].to_numpy(dtype="float64"))
-    long["band_low"] = 1.0 - half
-    long["band_high"] = 1.0 + half
-    long["in_band"] = (long["bias"] >= long["band_low"]) & (long["bias"] <= long["band_high"])
-    long.insert(0, "family", family)
-    return long.reset_index(drop=True)
-
-
-def summarise_bias(statistics: pd.DataFrame) -> pd.DataFrame:
-    """Summary by family and period of per-portfolio bias statistics.
-
-    Parameters
-    ----------
-    statistics : DataFrame
-        One row per (family, period, portfolio) with columns ``n_obs``, ``bias``,
-        ``robust_bias`` and ``in_band`` (:attr:`BiasReport.statistics`).
-
-    Returns
-    -------
-    DataFrame
-        Index (family, period), periods the years as strings then ``"all"``; columns
-        ``n_portfolios``, ``n_obs_mean`` (mean z-scores per portfolio), ``bias_mean``,
-        ``bias_median``, ``share_in_band`` (share of portfolios inside ``1 +- sqrt(2 / T)``),
-        ``robust_mean`` and ``robust_median`` (the clipped statistic).
-    """
-    if statistics.empty:
-        index = pd.MultiIndex.from_arrays([[], []], names=["family", "period"])
-        return pd.DataFrame(columns=_SUMMARY_COLUMNS, index=index, dtype="float64")
-    grouped = statistics.groupby(["family", "period"], sort=False)
-    out = pd.DataFrame(
-        {
-            "n_portfolios": grouped["bias"].size(),
-            "n_obs_mean": grouped["n_obs"].mean(),
-            "bias_mean": grouped["bias"].mean(),
-            "bias_median": grouped["bias"].median(),
-            "share_in_band": grouped["in_band"].mean(),
-            "robust_mean": grouped["robust_bias"].mean(),
-            "robust_median": grouped["robust_bias"].median(),
-        }
-    )
-    families = [f for f in FAMILIES if f in out.index.get_level_values(0)]
-    families += [f for f in out.index.get_level_values(0).unique() if f not in families]
-    periods = sorted(p for p in out.index.get_level_values(1).unique() if p != ALL)
-    order = [(f, p) for f in families for p in [*periods, ALL] if (f, p) in out.index]
-    return out.loc[order]
 
 
 # ---------------------------------------------------------------------- model variants
@@ -282,115 +130,6 @@ def forecast_variant(
     if market is not None:
         variant.forecast_ = variant.forecast(model.factor_returns_.index[-1], market)
     return variant
-
-
-# ---------------------------------------------------------------------- report
-@dataclass(frozen=True, eq=False)
-class BiasReport:
-    """Bias statistics of out-of-sample risk forecasts (see the module docstring).
-
-    Attributes
-    ----------
-    returns : dict of str to DataFrame
-        Per family (``stocks``, ``random``, ``factors``): evaluation days x portfolios,
-        realised daily returns (NaN where the portfolio is not evaluated that day).
-    volatility : dict of str to DataFrame
-        Same shape: the predicted daily volatility from the forecast of the previous month end.
-    statistics : DataFrame
-        One row per family, period and portfolio: ``n_obs``, ``bias``, ``robust_bias``,
-        ``band_low``, ``band_high``, ``in_band``.
-    summary : DataFrame
-        :func:`summarise_bias` of ``statistics``, index (family, period).
-    forecast_dates : DatetimeIndex
-        The month ends whose forecasts were tested.
-    random_members : DataFrame
-        The random portfolios: one row per ``date`` (forecast date), ``portfolio`` and
-        ``ticker`` (members before any drop for a missing return).
-    params : dict
-        Settings of the run and the model's covariance method.
-    seconds : float
-        Wall time of the computation.
-    notes : list of str
-        Data limits that affect the statistics.
-    """
-
-    returns: dict[str, pd.DataFrame]
-    volatility: dict[str, pd.DataFrame]
-    statistics: pd.DataFrame
-    summary: pd.DataFrame
-    forecast_dates: pd.DatetimeIndex
-    random_members: pd.DataFrame
-    params: dict[str, Any]
-    seconds: float
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def z_scores(self) -> dict[str, pd.DataFrame]:
-        """Per family, days x portfolios ``returns / volatility``."""
-        return {f: self.returns[f] / self.volatility[f] for f in self.returns}
-
-    def to_frame(self) -> pd.DataFrame:
-        """The summary table, index (family, period)."""
-        return self.summary.copy()
-
-    def table(self, statistic: str = "bias_mean") -> pd.DataFrame:
-        """One summary statistic as periods x families.
-
-        Parameters
-        ----------
-        statistic : str
-            A column of :attr:`summary`, e.g. ``'bias_mean'``, ``'bias_median'``,
-            ``'share_in_band'``, ``'robust_mean'``.
-        """
-        if statistic not in self.summary.columns:
-            raise ConfigurationError(
-                f"statistic={statistic!r} is not a summary column; use one of "
-                f"{', '.join(self.summary.columns)}"
-            )
-        wide = self.summary[statistic].unstack("family")
-        families = [f for f in FAMILIES if f in wide.columns]
-        periods = sorted(p for p in wide.index if p != ALL)
-        return wide.reindex(index=[*periods, ALL], columns=families)
-
-    def to_markdown(self, digits: int = 2) -> str:
-        """Markdown table: per period and family the mean and median bias, share in band,
-        mean robust bias."""
-        rows = []
-        families = [f for f in FAMILIES if f in self.returns]
-        header = ["period"]
-        for f in families:
-            header += [f"{f} mean", f"{f} median", f"{f} in band", f"{f} robust"]
-        rows.append("| " + " | ".join(header) + " |")
-        rows.append("|" + "---|" * len(header))
-        periods = self.table().index
-        for p in periods:
-            cells = [str(p)]
-            for f in families:
-                if (f, p) in self.summary.index:
-                    s = self.summary.loc[(f, p)]
-                    cells += [
-                        f"{s['bias_mean']:.{digits}f}",
-                        f"{s['bias_median']:.{digits}f}",
-                        f"{s['share_in_band']:.0%}",
-                        f"{s['robust_mean']:.{digits}f}",
-                    ]
-                else:
-                    cells += ["", "", "", ""]
-            rows.append("| " + " | ".join(cells) + " |")
-        return "\n".join(rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary: params, forecast dates and the summary rows."""
-        rows = self.summary.reset_index().to_dict(orient="records")
-        return {
-            "params": dict(self.params),
-            "forecast_dates": [f"{d:%Y-%m-%d}" for d in self.forecast_dates],
-            "summary": [
-                {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows
-            ],
-            "seconds": self.seconds,
-            "notes": list(self.notes),
-        }
 
 
 def _check_int(name: str, value: object, low: int) -> None:
@@ -689,224 +428,3 @@ def r_squared_by_year(model: FactorRiskModel) -> pd.DataFrame:
     table["n_days"] = table["n_days"].astype("int64")
     table.index.name = "period"
     return table
-
-
-# ---------------------------------------------------------------------- plots
-def _figure(width: float, height: float, rows: int = 1) -> tuple[Figure, list[Any]]:
-    """A matplotlib Figure on an Agg canvas (no pyplot, no global backend change)."""
-    figure = import_optional("matplotlib.figure", extra="plot", purpose="plotting")
-    agg = import_optional("matplotlib.backends.backend_agg", extra="plot", purpose="plotting")
-    fig = figure.Figure(figsize=(width, height), layout="constrained")
-    agg.FigureCanvasAgg(fig)
-    axes = [fig.add_subplot(rows, 1, i + 1) for i in range(rows)]
-    return fig, axes
-
-
-def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    return out
-
-
-def plot_factor_returns(model: FactorRiskModel, path: str | os.PathLike[str]) -> Path:
-    """Save a PNG of the cumulative factor returns: styles in one panel, market and sectors
-    in the other.
-
-    Parameters
-    ----------
-    model : FactorRiskModel
-        A fitted model.
-    path : path-like
-        Where to write the PNG.
-
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    ConfigurationError
-        The model is not fitted.
-    MissingDependencyError
-        matplotlib is not installed.
-
-    Notes
-    -----
-    Cumulative return ``prod_t (1 + f_t) - 1``: the growth of a unit position in the
-    factor-mimicking portfolio (a style factor is a long-short portfolio with unit exposure).
-    """
-    if not hasattr(model, "factor_returns_"):
-        raise ConfigurationError("the model is not fitted; call fit(market) first")
-    fr = model.factor_returns_
-    cum = (1.0 + fr).cumprod() - 1.0
-    fig, (top, bottom) = _figure(11, 9, rows=2)
-    styles = [c for c in STYLE_FACTORS if c in cum.columns]
-    for c in styles:
-        top.plot(cum.index, 100 * cum[c], label=c, lw=1.2)
-    top.set_title("Cumulative style factor returns (unit exposure, long-short)")
-    others = [c for c in cum.columns if c not in styles]
-    colors = _colors(len(others))
-    for c, color in zip(others, colors, strict=True):
-        bottom.plot(
-            cum.index,
-            100 * cum[c],
-            label=c.replace("sector: ", ""),
-            lw=2.0 if c == "market" else 1.0,
-            color="black" if c == "market" else color,
-        )
-    bottom.set_title("Cumulative market and sector factor returns (sectors net of the market)")
-    for ax in (top, bottom):
-        ax.axhline(0.0, color="0.5", lw=0.8)
-        ax.set_ylabel("cumulative return, %")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8, ncol=2 if ax is bottom else 1)
-        _mark_caps(ax, model)
-    return _save(fig, path)
-
-
-def _colors(n: int) -> list[Any]:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab20"]
-    return [cmap(i % 20) for i in range(n)]
-
-
-def _mark_caps(ax: Any, model: FactorRiskModel) -> None:
-    """Dashed line at the first month end with market caps (size/value/activity start)."""
-    d = _first_cap_date(model)
-    if d is not None and d > model.factor_returns_.index[0]:
-        ax.axvline(d, color="0.4", ls="--", lw=0.8)
-        ax.annotate(
-            "market caps from here",
-            (d, 0.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, 4),
-            textcoords="offset points",
-            fontsize=7,
-            color="0.3",
-        )
-
-
-def plot_r_squared(
-    model: FactorRiskModel, path: str | os.PathLike[str], *, window: int = 63
-) -> Path:
-    """Save a PNG of the daily regression R^2 and its rolling mean, and the stocks per day.
-
-    Parameters
-    ----------
-    model : FactorRiskModel
-        A fitted model.
-    path : path-like
-        Where to write the PNG.
-    window : int
-        Days of the rolling mean.
-
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    ConfigurationError
-        The model is not fitted, or ``window`` is not a positive integer.
-    MissingDependencyError
-        matplotlib is not installed.
-    """
-    if not hasattr(model, "r_squared_"):
-        raise ConfigurationError("the model is not fitted; call fit(market) first")
-    _check_int("window", window, 1)
-    r2 = model.r_squared_
-    fig, (top, bottom) = _figure(11, 6, rows=2)
-    top.plot(r2.index, r2, lw=0.4, color="0.75", label="daily")
-    top.plot(
-        r2.index,
-        r2.rolling(window, min_periods=max(1, window // 2)).mean(),
-        lw=1.5,
-        color="tab:blue",
-        label=f"{window}-day mean",
-    )
-    top.set_ylabel("weighted R^2")
-    top.set_ylim(0, 1)
-    top.set_title("Cross-sectional regression R^2")
-    top.legend(loc="upper left", fontsize=8)
-    bottom.plot(model.n_stocks_.index, model.n_stocks_, lw=1.0, color="tab:green")
-    bottom.set_ylabel("stocks per regression")
-    for ax in (top, bottom):
-        ax.grid(alpha=0.3)
-        _mark_caps(ax, model)
-    return _save(fig, path)
-
-
-def plot_bias(
-    reports: BiasReport | Mapping[str, BiasReport],
-    path: str | os.PathLike[str],
-    *,
-    statistic: str = "bias_mean",
-) -> Path:
-    """Save a PNG of a bias statistic by year, one panel per family, with the 95 % band.
-
-    Parameters
-    ----------
-    reports : BiasReport or mapping of str to BiasReport
-        One report, or several labelled ones (e.g. ``{'ewma': ..., 'window': ...}``) drawn as
-        separate lines.
-    path : path-like
-        Where to write the PNG.
-    statistic : str
-        Summary column to draw (``'bias_mean'``, ``'bias_median'``, ``'robust_mean'``, ...).
-
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    ConfigurationError
-        No report, or an unknown ``statistic``.
-    MissingDependencyError
-        matplotlib is not installed.
-
-    Notes
-    -----
-    The shaded band is ``1 +- sqrt(2 / T)`` with ``T`` the mean number of z-scores per
-    portfolio in the year (of the first report): a single portfolio with a correct forecast
-    falls inside it with probability 95 %. A mean across many portfolios is far more precise
-    than that, so a mean outside the band is a clear bias, inside it not yet evidence of none.
-    """
-    labelled = {"": reports} if isinstance(reports, BiasReport) else dict(reports)
-    if not labelled:
-        raise ConfigurationError("reports is empty; pass a BiasReport or a mapping of them")
-    first = next(iter(labelled.values()))
-    families = [f for f in FAMILIES if f in first.returns]
-    fig, axes = _figure(10, 3.0 * len(families), rows=len(families))
-    titles = {
-        "stocks": "single stocks",
-        "random": f"random portfolios ({first.params['n_random']} x "
-        f"{first.params['random_size']} stocks, equal weights)",
-        "factors": "factor-mimicking portfolios",
-    }
-    for ax, family in zip(axes, families, strict=True):
-        band = first.table("n_obs_mean")[family].drop(ALL, errors="ignore").astype("float64")
-        years = [int(y) for y in band.index]
-        half = np.sqrt(2.0 / band.to_numpy())
-        ax.fill_between(years, 1 - half, 1 + half, color="0.88", label="95 % band, one portfolio")
-        ax.axhline(1.0, color="0.4", lw=0.8)
-        for label, report in labelled.items():
-            values = report.table(statistic)[family].drop(ALL, errors="ignore")
-            ax.plot(
-                [int(y) for y in values.index],
-                values.to_numpy(dtype="float64"),
-                marker="o",
-                lw=1.4,
-                label=label or statistic,
-            )
-        ax.set_title(titles.get(family, family), fontsize=10)
-        ax.set_ylabel(statistic.replace("_", " "))
-        ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
-        ax.set_xticks(years)
-    return _save(fig, path)
