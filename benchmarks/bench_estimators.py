@@ -41,6 +41,7 @@ def main() -> None:
 
     from hedgekit.data import MarketData, Store, import_bundle
     from hedgekit.hedge import PerformanceHedge, PerformanceHedgeParameters, Position, PositionSet
+    from hedgekit.hedge._problem import tracking_problem  # the solve alone, timed
     from hedgekit.optimize import solve_tracking
 
     tmp = None
@@ -80,7 +81,7 @@ def main() -> None:
                 engine.weights()
                 times["warm"].append(time.perf_counter() - t0)
                 prep = engine._prepare()
-                problem = engine._problem(prep, engine.parameters, rows=None)
+                problem = tracking_problem(prep, engine.parameters)
                 t0 = time.perf_counter()
                 solve_tracking(problem)
                 times["solve"].append(time.perf_counter() - t0)

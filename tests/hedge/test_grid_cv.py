@@ -17,7 +17,8 @@ from hedgekit.hedge import (
     Position,
     PositionSet,
 )
-from hedgekit.hedge._performance import _walk_forward_folds
+from hedgekit.hedge._grid import _walk_forward_folds, grid_scores
+from hedgekit.hedge._problem import tracking_problem
 
 DATE = "2022-12-30"
 TARGET = "KSTD"
@@ -75,13 +76,13 @@ def test_grid_fits_each_fold_on_its_past_only(demo_market, monkeypatch):
     """Every fold problem is built from the rows before its test block, and planting a
     different last test block changes the scores but none of the fold problems."""
     built: list[np.ndarray | None] = []
-    original_problem = PerformanceHedge._problem
+    original_problem = tracking_problem
 
-    def spy(self, prep, params, rows):
+    def spy(prep, params, rows=None):
         built.append(None if rows is None else np.asarray(rows).copy())
-        return original_problem(self, prep, params, rows)
+        return original_problem(prep, params, rows)
 
-    monkeypatch.setattr(PerformanceHedge, "_problem", spy)
+    monkeypatch.setattr("hedgekit.hedge._grid.tracking_problem", spy)
     engine = PerformanceHedge(_params(), demo_market)
     prep = engine._prepare()
     n = len(prep.target_returns)
@@ -90,9 +91,8 @@ def test_grid_fits_each_fold_on_its_past_only(demo_market, monkeypatch):
 
     def grid_with(prepared):
         built.clear()
-        monkeypatch.setattr(PerformanceHedge, "_prepare", lambda self: prepared)
-        grid, _ = engine._grid(
-            prepared, [0.0, 1.0], [0.0, 1.0], HedgeMetric.TRACKING_ERROR, folds, None
+        grid, _ = grid_scores(
+            prepared, engine.parameters, [0.0, 1.0], [0.0, 1.0], HedgeMetric.TRACKING_ERROR, folds
         )
         return grid, list(built)
 
@@ -111,8 +111,8 @@ def test_grid_fits_each_fold_on_its_past_only(demo_market, monkeypatch):
     target = prep.target_returns.copy()
     target.iloc[last] = rng.normal(scale=0.05, size=last.size)
     planted = replace(prep, candidate_returns=cands, target_returns=target)
-    problems_before = [original_problem(engine, prep, engine.parameters, f) for f, _ in splits]
-    problems_after = [original_problem(engine, planted, engine.parameters, f) for f, _ in splits]
+    problems_before = [original_problem(prep, engine.parameters, f) for f, _ in splits]
+    problems_after = [original_problem(planted, engine.parameters, f) for f, _ in splits]
     for a, b in zip(problems_before, problems_after, strict=True):
         np.testing.assert_array_equal(a.covariance, b.covariance)
         np.testing.assert_array_equal(a.cross, b.cross)

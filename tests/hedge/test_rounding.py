@@ -7,7 +7,7 @@ import pytest
 
 from hedgekit import ConfigurationError
 from hedgekit.hedge import PerformanceHedge, PerformanceHedgeParameters, Position, PositionSet
-from hedgekit.hedge._performance import _whole_shares
+from hedgekit.hedge._assemble import _whole_shares
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hedgekit.hedge._baseline import BaselineHedge, baseline_hedge, hedge_statistics
+from hedgekit.hedge._grid import GridSearchResult
 from hedgekit.hedge._monitor import HedgeMonitor, monitor_basket, monitor_hedge
 from hedgekit.hedge._parameters import (
     Constraint,
@@ -14,7 +15,7 @@ from hedgekit.hedge._parameters import (
     Position,
     PositionSet,
 )
-from hedgekit.hedge._performance import GridSearchResult, PerformanceHedge
+from hedgekit.hedge._performance import PerformanceHedge
 from hedgekit.hedge._request import (
     ConstraintSpec,
     ConstraintsSpec,

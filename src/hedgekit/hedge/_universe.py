@@ -1,7 +1,8 @@
 """The hedge universe: indices and ETFs exploded into members, then filtered.
 
 Every filter records how many names it removed, so an empty universe comes with the
-reason (``CandidateFilter.summary``).
+reason (``CandidateFilter.summary``). :func:`hedge_universe` applies the filters that do
+not depend on the positions and gathers the candidates' data on the hedge date.
 """
 
 from __future__ import annotations
@@ -9,15 +10,38 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError, UnknownIdentifierError
-from hedgekit.data import INDEX_ALIASES, MarketData, PointInTimeData, resolve_gics_name
+from hedgekit.data import (
+    ACTION_TYPES,
+    COUNTRIES,
+    INDEX_ALIASES,
+    REGIONS,
+    MarketData,
+    PointInTimeData,
+    Sampling,
+    canonical_action_type,
+    resolve_gics_name,
+)
 
-__all__ = ["SECTOR_ETFS", "CandidateFilter", "explode_universe", "price_portfolio"]
+if TYPE_CHECKING:
+    from hedgekit.hedge._parameters import PerformanceHedgeParameters
+
+__all__ = [
+    "SECTOR_ETFS",
+    "CandidateFilter",
+    "Universe",
+    "explode_universe",
+    "hedge_universe",
+    "price_portfolio",
+]
+
+#: days of the average daily dollar volume that caps a name's weight
+_ADV_WINDOW = 20
 
 #: SPDR sector funds hold the S&P 500 members of one GICS sector
 SECTOR_ETFS: dict[str, str] = {
@@ -106,6 +130,141 @@ class CandidateFilter:
         """One line: 'N left; removed: reason (n), ...'."""
         parts = ", ".join(f"{k} ({v})" for k, v in self.summary.items()) or "none"
         return f"{len(self.names)} candidates left; removed: {parts}"
+
+
+@dataclass(frozen=True)
+class Universe:
+    """Candidates of one hedge date and their data, before position-specific filters."""
+
+    filters: CandidateFilter
+    returns: pd.DataFrame  # window returns of the candidates
+    securities: pd.DataFrame
+    adv_usd: pd.Series
+    close: pd.Series
+    daily_vol: pd.Series
+    borrow_bps: pd.Series
+    scores: dict[str, pd.Series]
+
+
+def hedge_universe(
+    market: MarketData,
+    view: PointInTimeData,
+    parameters: PerformanceHedgeParameters,
+    start: pd.Timestamp,
+    sampling: Sampling,
+) -> Universe:
+    """Candidates and their data on the hedge date, before any position-specific filter;
+    cached on ``market`` (a backtest hedges many targets on one date).
+
+    Parameters
+    ----------
+    market, view : MarketData, PointInTimeData
+        The data and the hedge date's view.
+    parameters : PerformanceHedgeParameters
+        The universe, exclusions, market-cap bounds, ESG constraints and borrow cost
+        (the positions are not used).
+    start : Timestamp
+        First day of the observation window.
+    sampling : Sampling
+        Period of the window's returns.
+
+    Returns
+    -------
+    Universe
+        The filters applied so far and the candidates' data.
+    """
+    p = parameters
+    esg = p.constraints.esg if p.constraints is not None else ()
+    key = repr(
+        (
+            view.date,
+            start,
+            sampling.value,
+            p.universe,
+            p.explode_universe,
+            p.exclusions,
+            p.exclude_restricted_assets,
+            p.exclude_hard_to_borrow_assets,
+            p.exclude_corporate_actions_types,
+            p.min_market_cap,
+            p.max_market_cap,
+            tuple(c.constraint_name for c in esg),
+            p.default_borrow_cost_bps,
+        )
+    )
+    hit = market.cache.get("hedge_universe", key)
+    if hit is not None:
+        return hit
+    universe = explode_universe(market, view, p.universe, p.explode_universe)
+    have = market.priced_tickers
+    filt = CandidateFilter([t for t in universe if t in have])
+    filt.drop("no price history", [t for t in universe if t not in have])
+    sec = view.securities(filt.names)
+    ex = p.exclusions
+    if ex is not None and ex.countries:
+        require_known("country", ex.countries, [*COUNTRIES, *sec["country"].dropna()])
+    if ex is not None and ex.regions:
+        require_known("region", ex.regions, [*REGIONS, *sec["region"].dropna()])
+    if p.exclude_corporate_actions_types:
+        in_store = market.store.read("corporate_actions")["action_type"].dropna()
+        require_known(
+            "corporate-action type",
+            [canonical_action_type(t) for t in p.exclude_corporate_actions_types],
+            [*ACTION_TYPES, *map(canonical_action_type, in_store)],
+        )
+    if ex is not None:
+        if ex.assets:
+            filt.drop("excluded assets", market.resolve_many(ex.assets, view.date))
+        if ex.countries:
+            filt.drop("excluded countries", sec.index[text_match(sec["country"], ex.countries)])
+        if ex.regions:
+            filt.drop("excluded regions", sec.index[text_match(sec["region"], ex.regions)])
+        if ex.sectors:
+            filt.drop(
+                "excluded sectors",
+                sec.index[match_labels(sec["gics_sector"], ex.sectors, "sector")],
+            )
+        if ex.industries:
+            filt.drop("excluded industries", sec.index[any_industry(sec, ex.industries)])
+    if p.exclude_restricted_assets:
+        filt.drop("restricted list", view.restricted())
+    htb = view.hard_to_borrow()
+    if p.exclude_hard_to_borrow_assets:
+        filt.drop("hard-to-borrow list", htb.index)
+    if p.exclude_corporate_actions_types:
+        events = view.corporate_actions(p.exclude_corporate_actions_types, pending_only=True)
+        filt.drop("pending corporate actions", events["ticker"])
+    filt.drop("no price on the hedge date", set(filt.names) - set(view.tradable(filt.names)))
+    if p.min_market_cap is not None or p.max_market_cap is not None:
+        caps = view.market_cap(filt.names)["market_cap"]
+        filt.keep("market cap unknown", finite(caps))
+        lo = p.min_market_cap if p.min_market_cap is not None else -np.inf
+        hi = p.max_market_cap if p.max_market_cap is not None else np.inf
+        filt.keep("outside the market-cap bounds", (caps >= lo) & (caps <= hi))
+    adv_usd = view.adv(filt.names, window=_ADV_WINDOW)
+    filt.keep("no 20-day volume", finite(adv_usd) & (adv_usd > 0))
+    scores = {}
+    for c in esg:
+        s = view.scores(c.constraint_name)
+        scores[c.constraint_name] = s
+        filt.keep(f"no {c.constraint_name} score", finite(s.reindex(filt.names)))
+    names = filt.names
+    daily = view.returns(names, window=63)
+    vol = daily.std(ddof=1)
+    borrow = pd.Series(p.default_borrow_cost_bps, index=pd.Index(names), dtype="float64")
+    borrow.update(htb.reindex(names).dropna())
+    uni = Universe(
+        filters=filt,
+        returns=view.returns(names, start=start, sampling=sampling),
+        securities=sec.reindex(names),
+        adv_usd=adv_usd.reindex(names),
+        close=view.last_prices(names, field="close"),
+        daily_vol=vol.fillna(vol.median()),
+        borrow_bps=borrow,
+        scores=scores,
+    )
+    market.cache.put("hedge_universe", key, uni)
+    return uni
 
 
 def match_labels(values: pd.Series, wanted: Iterable[str], level: str) -> pd.Series:

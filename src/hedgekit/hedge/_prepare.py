@@ -1,0 +1,499 @@
+"""A hedge's inputs on its date: the priced positions, the observation window, the
+candidates after every filter, their bounds and groups, and the fitted moments.
+
+:func:`prepare` computes them once per hedge; the solver, the grid search and the result
+all read the :class:`Prepared` it returns. What does not depend on the positions (the
+universe, the estimator's fit, the text index) is cached on the market, so hedges of many
+targets on one date share it.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from hedgekit._errors import (
+    ConfigurationError,
+    DataError,
+    InfeasibleError,
+    InsufficientHistoryError,
+)
+from hedgekit.data import COUNTRIES, REGIONS, MarketData, PointInTimeData, Sampling
+from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
+from hedgekit.hedge._parameters import HedgeConstraints, HedgeMethod, PerformanceHedgeParameters
+from hedgekit.hedge._universe import (
+    CandidateFilter,
+    any_industry,
+    hedge_universe,
+    match_labels,
+    price_portfolio,
+    require_known,
+    text_match,
+)
+from hedgekit.optimize import GroupBound
+
+if TYPE_CHECKING:  # the risk package (scikit-learn) loads with the first factor hedge
+    from hedgekit.risk import FactorRiskModel, RiskForecast
+
+__all__ = ["Prepared", "prepare"]
+
+logger = logging.getLogger(__name__)
+
+#: fewest returns in the observation window
+_MIN_OBSERVATIONS = 12
+#: history a risk model fitted on the fly for a factor hedge covers (years before the date)
+_RISK_MODEL_YEARS = 3
+#: fewest trading days of factor returns before the hedge date a supplied model must hold
+_RISK_MODEL_MIN_DAYS = 252
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything the solver needs, computed once per hedge (and reused by grid search)."""
+
+    view: PointInTimeData
+    portfolio: pd.DataFrame  # ticker -> quantity, price, notional, weight
+    notional: float
+    target_returns: pd.Series  # r_p over the window
+    position_returns: pd.DataFrame
+    candidate_returns: pd.DataFrame  # T x N
+    securities: pd.DataFrame  # N rows
+    upper: np.ndarray
+    groups: tuple[GroupBound, ...]
+    esg_rows: tuple[tuple[str, np.ndarray, float, float], ...]
+    prices: pd.Series
+    adv_usd: pd.Series
+    adv_shares: pd.Series
+    daily_vol: pd.Series
+    borrow_bps: pd.Series
+    filters: CandidateFilter
+    sampling: Sampling
+    forecast: RiskForecast | None = None
+    semantic: pd.DataFrame | None = None  # candidates' similarity to the portfolio
+    moments: TrackingMoments | None = None  # the estimator's (S, c, target variance)
+    merged: dict[str, list[str]] | None = None  # ticker -> identifiers given for it
+    risk_model: FactorRiskModel | None = None  # the model of ``forecast`` or of the prior
+
+
+def prepare(
+    parameters: PerformanceHedgeParameters,
+    market: MarketData,
+    risk_model: FactorRiskModel | None = None,
+) -> Prepared:
+    """Everything the solver needs for the hedge of ``parameters``, on its date.
+
+    Parameters
+    ----------
+    parameters : PerformanceHedgeParameters
+        The hedge's parameters, already validated.
+    market : MarketData
+        The data.
+    risk_model : FactorRiskModel, optional
+        The fitted risk model of a factor hedge or of ``estimator='factor_target'``;
+        default the store's (see :class:`~hedgekit.hedge.PerformanceHedge`).
+
+    Returns
+    -------
+    Prepared
+        Its ``risk_model`` is the model used, when one was.
+
+    Raises
+    ------
+    InsufficientHistoryError
+        Too few returns in the window, or positions without a return on every day of it.
+    InfeasibleError
+        No candidate left after the filters.
+    DataError, ConfigurationError
+        Positions outside the risk model or without a description; an unusable model.
+    """
+    p = parameters
+    ps = p.initial_portfolio
+    view = market.as_of(ps.timestamp)
+    sampling = p.sampling
+
+    # positions, priced at the hedge date (one row per security)
+    portfolio, merged = price_portfolio(market, view, ps)
+    notional = float(portfolio["notional"].sum())
+
+    # observation window
+    start = (
+        pd.Timestamp(p.observation_start_date)
+        if p.observation_start_date is not None
+        else view.date - pd.DateOffset(years=1)
+    )
+    pos_rets = view.returns(list(portfolio.index), start=start, sampling=sampling)
+    if len(pos_rets) < _MIN_OBSERVATIONS:
+        raise InsufficientHistoryError(
+            f"only {len(pos_rets)} {sampling.value} returns from {start:%Y-%m-%d} to "
+            f"{view.date:%Y-%m-%d}; {_MIN_OBSERVATIONS} needed: start earlier or sample "
+            "more often"
+        )
+    short = pos_rets.columns[pos_rets.isna().any().to_numpy()]
+    if len(short):
+        valid = pos_rets[short].notna()
+        first = valid.idxmax().where(valid.any())
+        detail = ", ".join(
+            f"{t} (from {d:%Y-%m-%d})" if pd.notna(d) else f"{t} (none)"
+            for t, d in first.astype("datetime64[ns]").items()
+        )
+        raise InsufficientHistoryError(
+            f"positions without returns over the whole window from {start:%Y-%m-%d}: "
+            f"{detail}; move observation_start_date after their first price"
+        )
+    target = pos_rets.to_numpy() @ portfolio["weight"].reindex(pos_rets.columns).to_numpy()
+    target_returns = pd.Series(target, index=pos_rets.index, name="portfolio")
+
+    # universe and filters: everything that does not depend on the positions is
+    # computed once per (date, window, universe settings) and cached on the market
+    uni = hedge_universe(market, view, p, start, sampling)
+    filt = copy.deepcopy(uni.filters)
+    if p.exclude_target_assets:
+        own = set()
+        for t in portfolio.index:
+            own |= set(market.share_classes.get(t, frozenset({t})))
+        filt.drop("target assets and their share classes", own)
+    incomplete = uni.returns.reindex(pos_rets.index).notna().all()
+    filt.keep("incomplete history in the window", incomplete)
+    forecast = None
+    if p.hedge_method is HedgeMethod.FACTOR:
+        forecast, risk_model = _risk_forecast(market, view, list(portfolio.index), risk_model)
+        known = forecast.exposures.index
+        outside = [t for t in portfolio.index if t not in known]
+        if outside:
+            raise DataError(
+                f"{', '.join(outside)} not in the risk model on {view.date:%Y-%m-%d} (it "
+                "covers the index members trading that day); use method='returns'"
+            )
+        inside = pd.Series(pd.Index(filt.names).isin(known), index=filt.names)
+        filt.keep("not in the risk model on the hedge date", inside)
+    semantic = None
+    if p.hedge_method in (HedgeMethod.NLP, HedgeMethod.HYBRID):
+        semantic = _semantic(market, view, p, portfolio["weight"], filt)
+    names = filt.names
+    if not names:
+        raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
+    cand_rets = uni.returns.reindex(pos_rets.index)[names]
+    sec = uni.securities.reindex(names)
+    adv_usd = uni.adv_usd.reindex(names)
+    close = uni.close.reindex(names)
+    adv_shares = adv_usd / close
+    daily_vol = uni.daily_vol.reindex(names)
+    borrow = uni.borrow_bps.reindex(names)
+    scores = uni.scores
+
+    # bounds and groups, in units of portfolio notional
+    H = p.hedge_ratio
+    cap_weight = p.max_weight / 100.0 * H
+    cap_adv = p.max_adv_percentage / 100.0 * adv_usd.to_numpy() / notional
+    upper = np.minimum(cap_weight, cap_adv)
+    complete: dict[str, int] | None = None
+    short_history: list[str] = []
+    if p.hedge_method in (HedgeMethod.RETURNS, HedgeMethod.HYBRID):
+        estimator = get_estimator(p.estimator)
+        prior = None
+        if isinstance(estimator, TargetShrinkage):
+            # the structured target: the factor model's forecast on the hedge date
+            prior, risk_model = _risk_forecast(market, view, list(portfolio.index), risk_model)
+        complete, Sigma, n_rows = _joint_fit(
+            market,
+            view,
+            estimator,
+            sampling,
+            target_returns,
+            portfolio,
+            uni.filters.names,
+            prior,
+        )
+        short_history = [n for n in names if n not in complete]
+        if short_history:
+            filt.drop("incomplete history in the estimator's lookback", short_history)
+    floor = p.min_weight / 100.0 * H
+    # w_i is 0 or >= min_weight: a name capped below min_weight cannot be held
+    low = upper < floor if floor > 0 else np.zeros(len(names), dtype=bool)
+    if low.any():
+        filt.drop("weight cap below min_weight", [n for n, x in zip(names, low, strict=True) if x])
+    drop = low | pd.Index(names).isin(short_history)
+    if drop.any():
+        keep = ~drop
+        names = [n for n, k in zip(names, keep, strict=True) if k]
+        if not names:
+            raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
+        upper = upper[keep]
+        cand_rets, sec = cand_rets[names], sec.reindex(names)
+        adv_usd, close = adv_usd.reindex(names), close.reindex(names)
+        adv_shares, daily_vol = adv_shares.reindex(names), daily_vol.reindex(names)
+        borrow = borrow.reindex(names)
+    moments = None
+    if complete is not None:
+        ci = np.array([complete[n] for n in names], dtype=np.intp)
+        pi = np.array([complete[t] for t in portfolio.index], dtype=np.intp)
+        wp = portfolio["weight"].to_numpy(dtype="float64")
+        moments = TrackingMoments(
+            covariance=Sigma[np.ix_(ci, ci)],
+            cross=Sigma[np.ix_(ci, pi)] @ wp,
+            target_variance=float(wp @ Sigma[np.ix_(pi, pi)] @ wp),
+            observations=n_rows,
+        )
+    groups = _group_bounds(market, view, p.constraints, sec, names, H)
+    esg = p.constraints.esg if p.constraints is not None else ()
+    esg_rows = tuple(
+        (
+            c.constraint_name,
+            scores[c.constraint_name].reindex(names).to_numpy(dtype="float64"),
+            c.minimum,
+            c.maximum,
+        )
+        for c in esg
+    )
+    return Prepared(
+        view=view,
+        portfolio=portfolio,
+        notional=notional,
+        target_returns=target_returns,
+        position_returns=pos_rets,
+        candidate_returns=cand_rets,
+        securities=sec,
+        upper=upper,
+        groups=groups,
+        esg_rows=esg_rows,
+        prices=close,
+        adv_usd=adv_usd,
+        adv_shares=adv_shares,
+        daily_vol=daily_vol,
+        borrow_bps=borrow,
+        filters=filt,
+        sampling=sampling,
+        forecast=forecast,
+        semantic=None if semantic is None else semantic.reindex(names),
+        moments=moments,
+        merged=merged or None,
+        risk_model=risk_model,
+    )
+
+
+def _joint_fit(
+    market: MarketData,
+    view: PointInTimeData,
+    estimator: Any,
+    sampling: Sampling,
+    target_returns: pd.Series,
+    portfolio: pd.DataFrame,
+    pool: list[str],
+    prior: RiskForecast | None = None,
+) -> tuple[dict[str, int], np.ndarray, int]:
+    """Fit the estimator on every stock of the date's candidate pool and the positions.
+
+    The rows are the estimator's ``lookback`` most recent returns (the observation
+    window when it has none or asks for fewer), cut to the rows on which every position
+    has a return. Stocks without a return on every row are left out. Returns the
+    stocks' positions in the joint matrix, the matrix and the number of rows. The fit
+    depends only on the date, the rows and the stocks, so the targets of one date share
+    it (cached on the market like the universe). ``prior`` (a risk forecast) gives a
+    :class:`~hedgekit.estimate.TargetShrinkage` its target: the forecast covariance of
+    the stocks the model covers, in the sampling's units, NaN (the sample's own value)
+    for the others.
+    """
+    window = len(target_returns)
+    lookback = lookback_of(estimator)
+    positions = list(portfolio.index)
+    if lookback is None or lookback <= window:
+        n = window if lookback is None else int(lookback)
+        rows = target_returns.index[-n:]
+    else:
+        cal = market.calendar
+        pos = int(cal.searchsorted(view.date, side="right"))
+        per = {Sampling.DAILY: 1, Sampling.WEEKLY: 5, Sampling.MONTHLY: 21}[sampling]
+        first = pd.Timestamp(cal[max(pos - lookback * per - per, 0)])
+        pos_rets = view.returns(positions, start=first, sampling=sampling).iloc[-lookback:]
+        # the longest recent run on which every position has a return (at least the
+        # observation window, which is complete)
+        gaps = np.flatnonzero(~pos_rets.notna().all(axis=1).to_numpy())
+        if len(gaps):
+            pos_rets = pos_rets.iloc[gaps[-1] + 1 :]
+        rows = pos_rets.index if len(pos_rets) >= window else target_returns.index
+    stocks = list(dict.fromkeys([*pool, *positions]))
+    model_key = None
+    if prior is not None:
+        model_key = (
+            prior.exposures_date,
+            float(prior.factor_covariance.to_numpy().sum()),
+            float(prior.specific_risk.sum()),
+        )
+    key = repr((view.date, sampling.value, rows[0], len(rows), tuple(stocks), estimator, model_key))
+    hit = market.cache.get("estimate", key)
+    if hit is None:
+        rets = view.returns(stocks, start=rows[0], sampling=sampling).reindex(rows)
+        full = rets.notna().all().to_numpy()
+        kept = [t for t, ok in zip(stocks, full, strict=True) if ok]
+        fit_params: dict[str, Any] = {}
+        if prior is not None:
+            per_year = {Sampling.DAILY: 252, Sampling.WEEKLY: 52, Sampling.MONTHLY: 12}
+            known = set(prior.exposures.index)
+            at = [i for i, t in enumerate(kept) if t in known]
+            T = np.full((len(kept), len(kept)), np.nan)
+            cov = prior.covariance([kept[i] for i in at]).to_numpy()
+            T[np.ix_(at, at)] = cov / per_year[sampling]
+            fit_params["target"] = T
+        fitted = estimator.fit(rets.to_numpy()[:, full], **fit_params)
+        Sigma = np.asarray(fitted.covariance_, "float64")
+        Sigma = 0.5 * (Sigma + Sigma.T)
+        hit = ({t: i for i, t in enumerate(kept)}, Sigma, len(rows))
+        market.cache.put("estimate", key, hit)
+    return hit
+
+
+def _semantic(
+    market: MarketData,
+    view: PointInTimeData,
+    parameters: PerformanceHedgeParameters,
+    weights: pd.Series,
+    filt: CandidateFilter,
+) -> pd.DataFrame:
+    """Keep the candidates whose descriptions are nearest the portfolio's (the weighted
+    mean of its positions' unit vectors); returns their similarity and look-ahead flag."""
+    p = parameters
+    index = _text_index(market, view, p.embedder)
+    outside = [t for t in weights.index if t not in index]
+    if outside:
+        raise DataError(
+            f"{', '.join(outside)} has no business description in the store; use "
+            "method='returns' or import descriptions (hedgekit data import-table)"
+        )
+    query = sum(float(w) * index.vector(t) for t, w in weights.items())
+    sims = index.similarities(np.asarray(query)).reindex(filt.names)
+    filt.keep("no business description", sims.notna())
+    k = (p.max_names or 10) if p.hedge_method is HedgeMethod.NLP else p.semantic_candidates
+    top = sims.reindex(filt.names).nlargest(k).index
+    filt.keep(
+        "not among the nearest semantic neighbours",
+        pd.Series(pd.Index(filt.names).isin(top), index=filt.names),
+    )
+    look = index.look_ahead.reindex(top).fillna(False).astype(bool)
+    return pd.DataFrame({"similarity": sims.reindex(top), "look_ahead": look})
+
+
+def _text_index(market: MarketData, view: PointInTimeData, embedder: str) -> Any:
+    """Embedding index of the descriptions known on the hedge date (a later vintage,
+    flagged, for companies with none yet), cached on the market per date and backend."""
+    from hedgekit.text import EmbeddingIndex
+
+    key = (embedder, view.date)
+    return market.cache.get_or_compute(
+        "text_index",
+        key,
+        lambda: EmbeddingIndex.from_market(market, view.date, embedder=embedder, allow_later=True),
+    )
+
+
+def _risk_forecast(
+    market: MarketData,
+    view: PointInTimeData,
+    positions: list[str],
+    model: FactorRiskModel | None,
+) -> tuple[RiskForecast, FactorRiskModel]:
+    """The risk model's forecast on the hedge date (exposures computed on that date), and
+    the model: ``model``, checked, or the store's when it is None."""
+    date = view.date
+
+    def covers(model: FactorRiskModel) -> bool:
+        idx = model.factor_returns_.index
+        return bool(idx[-1] >= date and (idx <= date).sum() >= _RISK_MODEL_MIN_DAYS)
+
+    if model is not None:
+        if not hasattr(model, "factor_returns_"):
+            raise ConfigurationError("risk_model is not fitted; call fit(market) first")
+        if not covers(model):
+            idx = model.factor_returns_.index
+            raise ConfigurationError(
+                f"risk_model covers {idx[0]:%Y-%m-%d}..{idx[-1]:%Y-%m-%d}; a hedge on "
+                f"{date:%Y-%m-%d} needs it to end on or after that date with "
+                f"{_RISK_MODEL_MIN_DAYS} days before it: fit or update the model"
+            )
+    else:
+        model = _stored_risk_model(market, date, covers)
+    # positions outside the index join the model's cross-section on the date
+    return model.forecast(date, market, include=positions), model
+
+
+def _stored_risk_model(
+    market: MarketData, date: pd.Timestamp, covers: Callable[[FactorRiskModel], bool]
+) -> FactorRiskModel:
+    """The store's risk model for a hedge on ``date``: the kept default model (the one
+    `hedgekit risk build` makes, built here once and kept in the data home when there is
+    none), or, for a date before its reach, a model of the three years before the date
+    (not kept). A model that runs past ``date`` is point in time: its forecast on
+    ``date`` reads days up to it only."""
+    from hedgekit.risk import (
+        FactorRiskModel,
+        default_model,
+        default_model_start,
+        load_cached_model,
+    )
+
+    built = load_cached_model(market)
+    if built is not None and covers(built):
+        return built
+    if date >= default_model_start(market) + pd.Timedelta(days=2 * _RISK_MODEL_MIN_DAYS):
+        model, _ = default_model(market)
+        if covers(model):
+            return model
+    start = date - pd.DateOffset(years=_RISK_MODEL_YEARS)
+    logger.info(
+        "fitting a risk model %s..%s for the factor hedge (the date is before the "
+        "default model's reach)",
+        f"{start:%Y-%m-%d}",
+        f"{date:%Y-%m-%d}",
+    )
+    return FactorRiskModel(start, date).fit(market)
+
+
+def _group_bounds(
+    market: MarketData,
+    view: PointInTimeData,
+    cons: HedgeConstraints | None,
+    sec: pd.DataFrame,
+    names: list[str],
+    H: float,
+) -> tuple[GroupBound, ...]:
+    """The asset, country, region, sector and industry constraints as bounds on the
+    candidates' weights (``names``, described by ``sec``), in units of portfolio notional
+    (``H`` the hedge ratio)."""
+    if cons is None:
+        return ()
+    out: list[GroupBound] = []
+    index = pd.Index(names)
+
+    def add(label: str, mask: pd.Series, lo: float, hi: float) -> None:
+        members = np.flatnonzero(mask.reindex(index).fillna(False).to_numpy(dtype=bool))
+        out.append(GroupBound(label, members, lo / 100.0 * H, hi / 100.0 * H))
+
+    for c in cons.assets:
+        t = market.resolve(c.constraint_name, view.date)
+        add(f"asset {t}", pd.Series(index == t, index=index), c.minimum, c.maximum)
+    matchers: dict[str, Callable[[str], pd.Series]] = {
+        "country": lambda name: text_match(sec["country"], [name]),
+        "region": lambda name: text_match(sec["region"], [name]),
+        "sector": lambda name: match_labels(sec["gics_sector"], [name], "sector"),
+        "industry": lambda name: any_industry(sec, [name]),
+    }
+    for kind, col, known in (("country", "country", COUNTRIES), ("region", "region", REGIONS)):
+        items = cons.countries if kind == "country" else cons.regions
+        if items:
+            names_ = [c.constraint_name for c in items]
+            require_known(kind, names_, [*known, *sec[col].dropna()])
+    for kind, items in (
+        ("country", cons.countries),
+        ("region", cons.regions),
+        ("sector", cons.sectors),
+        ("industry", cons.industries),
+    ):
+        for c in items:
+            name = c.constraint_name
+            add(f"{kind} {name}", matchers[kind](name), c.minimum, c.maximum)
+    return tuple(out)

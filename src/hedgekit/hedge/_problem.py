@@ -1,0 +1,189 @@
+"""The tracking problem of a prepared hedge, its solution and its cost.
+
+The objective
+-------------
+With ``r_p`` the portfolio's periodic returns over the observation window, ``R`` the
+candidates' returns and ``w`` the short basket's weights in units of portfolio notional::
+
+    minimise  var(r_p - R w) + ridge_weight * s * ||w / h||^2
+                             + lasso_weight * s * sum_i log(1 + w_i / (0.01 h))
+
+where ``s`` is the mean variance of the candidates (so the two weights are unit-free) and
+``h`` the stock budget. The ridge term ("diversity") spreads the weights; the log term
+("concentration") favours fewer names: with a fixed budget an L1 term on non-negative
+weights would be a constant, a concave penalty is not.
+
+Constraints: ``sum(w) = h = max_leverage% * (1 - percentage_in_cash%)``; each name
+``0 <= w_i <= min(max_weight% * H, max_adv_percentage% * ADV_i / N)`` (``H`` the hedge
+ratio, ``N`` the portfolio notional, ``ADV`` the 20-day average daily dollar volume);
+held names ``w_i >= min_weight% * H``; at most ``max_names`` names; group bounds in percent
+of the hedge notional; ``|ppy * (mean(R) w - mean(r_p))| <= max_return_deviation%`` with
+``ppy`` periods per year (unhedged return gap); ESG bounds on the weighted-average score.
+Cash (``percentage_in_cash``) earns nothing and carries no risk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hedgekit.hedge._parameters import HedgeMethod, PerformanceHedgeParameters
+from hedgekit.hedge._prepare import Prepared
+from hedgekit.measures import trading_costs
+from hedgekit.optimize import TrackingProblem, solve_tracking
+
+__all__ = ["cost_rate", "factor_terms", "solve_hedge", "tracking_problem"]
+
+
+def tracking_problem(
+    prep: Prepared, params: PerformanceHedgeParameters, rows: np.ndarray | None = None
+) -> TrackingProblem:
+    """The tracking problem of ``prep`` with the penalties and limits of ``params``.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The hedge's inputs.
+    params : PerformanceHedgeParameters
+        The parameters (the grid search varies ``lasso_weight`` and ``ridge_weight``).
+    rows : array of int, optional
+        Fit on these observations of the window only (a grid-search fold): their sample
+        covariance, not the estimator's moments. A factor or semantic hedge ignores them.
+
+    Returns
+    -------
+    TrackingProblem
+    """
+    R = prep.candidate_returns.to_numpy()
+    r = prep.target_returns.to_numpy()
+    if rows is not None:
+        R, r = R[rows], r[rows]
+    h = params.stock_budget
+    H = params.hedge_ratio
+    ppy = prep.sampling.periods_per_year
+    mu = R.mean(axis=0)
+    dev = params.max_return_deviation / 100.0
+    a_rows = [ppy * mu, -ppy * mu]
+    b_rows = [dev + ppy * r.mean(), dev - ppy * r.mean()]
+    band = f"max_return_deviation={params.max_return_deviation}%"
+    ub_names = [
+        f"{band} (hedge return above the portfolio's)",
+        f"{band} (hedge return below the portfolio's)",
+    ]
+    for name, score, lo, hi in prep.esg_rows:
+        a_rows += [score, -score]
+        b_rows += [hi * h, -lo * h]
+        ub_names += [f"esg {name} <= {hi}", f"esg {name} >= {lo}"]
+    constraints: dict[str, Any] = {
+        "budget": h,
+        "upper": prep.upper,
+        "min_weight": params.min_weight / 100.0 * H,
+        "max_names": params.max_names,
+        "groups": prep.groups,
+        "A_ub": np.vstack(a_rows),
+        "b_ub": np.asarray(b_rows),
+        "ub_names": ub_names,
+        "asset_names": list(prep.candidate_returns.columns),
+    }
+    if params.hedge_method is HedgeMethod.NLP:
+        # the study's hedge: equal weights on the nearest neighbours, i.e. the feasible
+        # weights closest to h / n each (identical unless a cap or a band binds)
+        # caps, groups and ESG bounds hold; the return-deviation band does not (the
+        # basket is fixed by the text, not fitted to the window's returns)
+        n = len(prep.candidate_returns.columns)
+        eq = np.full(n, h / n)
+        constraints["A_ub"] = constraints["A_ub"][2:] if len(b_rows) > 2 else None
+        constraints["b_ub"] = constraints["b_ub"][2:] if len(b_rows) > 2 else None
+        constraints["ub_names"] = ub_names[2:] if len(b_rows) > 2 else None
+        return TrackingProblem(np.eye(n), eq, float(eq @ eq), **constraints)
+    if prep.forecast is not None:
+        # factor hedge: the model's covariance on the hedge date (window rows unused)
+        B, F, spec, b, target_spec, cross = factor_terms(prep)
+        D = spec**2
+        scale = float(np.mean(np.einsum("ij,jk,ik->i", B, F, B) + D))
+        return TrackingProblem.from_factor_model(
+            B,
+            F,
+            D,
+            b,
+            target_spec,
+            cross,
+            ridge=params.ridge_weight * scale / max(h, 1e-12) ** 2,
+            lasso=params.lasso_weight * scale,
+            **constraints,
+        )
+    if rows is None and prep.moments is not None:
+        m = prep.moments
+        scale = float(np.mean(np.diag(m.covariance)))
+        return TrackingProblem(
+            m.covariance,
+            m.cross,
+            m.target_variance,
+            ridge=params.ridge_weight * scale / max(h, 1e-12) ** 2,
+            lasso=params.lasso_weight * scale,
+            **constraints,
+        )
+    scale = float(np.mean(R.var(axis=0, ddof=1)))
+    return TrackingProblem.from_returns(
+        R,
+        r,
+        ridge=params.ridge_weight * scale / max(h, 1e-12) ** 2,
+        lasso=params.lasso_weight * scale,
+        **constraints,
+    )
+
+
+def factor_terms(
+    prep: Prepared,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, np.ndarray]:
+    """Candidate loadings, factor covariance, specific vols, the portfolio's loadings
+    and specific variance, and the specific covariance of each candidate with it."""
+    fc = prep.forecast
+    assert fc is not None
+    names = list(prep.candidate_returns.columns)
+    B = fc.exposures.loc[names].to_numpy(dtype="float64")
+    spec = fc.specific_risk.loc[names].to_numpy(dtype="float64")
+    wt = prep.portfolio["weight"]
+    b = fc.exposures.loc[wt.index].to_numpy(dtype="float64").T @ wt.to_numpy()
+    s_pos = fc.specific_risk.loc[wt.index].to_numpy(dtype="float64")
+    target_spec = float(np.sum((wt.to_numpy() * s_pos) ** 2))
+    # candidates held in the portfolio (exclude_target_assets=False) share its specific risk
+    cross = wt.reindex(names).fillna(0.0).to_numpy() * spec**2
+    return B, fc.factor_covariance.to_numpy(dtype="float64"), spec, b, target_spec, cross
+
+
+def solve_hedge(
+    prep: Prepared, params: PerformanceHedgeParameters
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The optimal weights (per unit of portfolio notional, one per candidate) on the whole
+    window, and the optimizer's status, time, evaluations and method."""
+    problem = tracking_problem(prep, params)
+    sol = solve_tracking(problem, method="fast")
+    return sol.weights, {
+        "optimizer_status": sol.status,
+        "optimizer_seconds": sol.seconds,
+        "optimizer_evaluations": sol.evaluations,
+        "optimizer_method": sol.method,
+    }
+
+
+def cost_rate(prep: Prepared, params: PerformanceHedgeParameters, w: np.ndarray) -> float:
+    """Annualised-equivalent cost of a hedge as a fraction of portfolio notional:
+    one-off trading cost plus one year of borrow."""
+    notional = w * prep.notional
+    shares = notional / prep.prices.to_numpy()
+    p = params
+    c = trading_costs(
+        shares,
+        prep.prices.to_numpy(),
+        prep.adv_shares.to_numpy(),
+        prep.daily_vol.to_numpy(),
+        half_spread_bps=p.half_spread_bps,
+        impact_coefficient=p.impact_coefficient,
+        participation_rate=p.market_participation_rate / 100.0,
+    )
+    held = w > 0
+    trade = float(np.sum(c["cost_usd"][held]))
+    borrow = float(np.sum(notional[held] * prep.borrow_bps.to_numpy()[held] / 1e4))
+    return (trade + borrow) / prep.notional
