@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 from hedgekit import ConfigurationError
 from hedgekit.cli import app
 from hedgekit.cli._app import main
-from hedgekit.cli._backtest import resolve_targets
 
 runner = CliRunner()
 
@@ -35,20 +34,6 @@ def test_backtest_writes_the_report_and_resumes(demo_store, tmp_path):
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "Mean over 2 targets" in again.stdout
-
-
-def test_targets_spec(demo_market):
-    everyone = resolve_targets(demo_market, "sp500", demo_market.end)
-    assert len(everyone) == len(demo_market.as_of(demo_market.end).members())
-    a = resolve_targets(demo_market, "random:10", demo_market.end)
-    b = resolve_targets(demo_market, "random:10:42", demo_market.end)
-    assert a == b and len(a) == 10 and set(a) <= set(everyone)
-    assert resolve_targets(demo_market, "random:10:7", demo_market.end) != a
-    assert resolve_targets(demo_market, "kstd, ambY", demo_market.end) == ["KSTD", "AMBY"]
-    with pytest.raises(ConfigurationError, match="random:N"):
-        resolve_targets(demo_market, "random:x", demo_market.end)
-    with pytest.raises(ConfigurationError, match="N must be in"):
-        resolve_targets(demo_market, "random:1000", demo_market.end)
 
 
 def test_backtest_user_errors(demo_store, tmp_path):

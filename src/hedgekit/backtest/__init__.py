@@ -37,6 +37,7 @@ from hedgekit.backtest._summary import (
     select_dates,
     summarise,
 )
+from hedgekit.backtest._targets import STUDY_SEED, select_targets
 
 __all__ = [
     "BOUND",
@@ -45,6 +46,7 @@ __all__ = [
     "MOMENT_COLUMNS",
     "PERIOD_COLUMNS",
     "REPORT_FILES",
+    "STUDY_SEED",
     "SUMMARY_COLUMNS",
     "BacktestConfig",
     "BacktestRun",
@@ -66,6 +68,7 @@ __all__ = [
     "register_method",
     "run_backtest",
     "select_dates",
+    "select_targets",
     "summarise",
     "winners",
     "write_report",

@@ -81,7 +81,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_RISK_HISTORY_DAYS = 252
 _ADV_DAYS = 20
 #: how long a --scheduler address may take to answer
 _SCHEDULER_TIMEOUT = "10s"
@@ -335,37 +334,19 @@ def _risk_model(
     role: str = "risk_model",
     **params: Any,
 ) -> Any:
-    """A risk model covering every rebalance date with a year of history before the first:
-    saved in the run directory; for the default model the store's cached one when it covers
-    the dates, else one fitted here."""
-    from hedgekit.risk import FactorRiskModel, cached_model_path, load_cached_model
-
-    def covers(model: Any) -> bool:
-        idx = model.factor_returns_.index
-        return bool(idx[-1] >= dates[-1] and (idx <= dates[0]).sum() >= _RISK_HISTORY_DAYS)
+    """The run's risk model under ``role``: the one saved in the run directory when it still
+    covers the dates, else :func:`hedgekit.risk.covering_model` (the store's kept model, or a
+    new fit), saved in the run directory so that a resumed run uses the same one."""
+    from hedgekit.risk import FactorRiskModel, covering_model, covers_dates
 
     saved = run.directory / role
     if (saved / "model.json").exists():
         model = FactorRiskModel.load(saved)
-        if covers(model):
+        if covers_dates(model, dates):
             return model
-    # the store's cache: `hedgekit risk build` makes 'default'; other models are kept
-    # under their role after the first backtest fits them
     name = "default" if not params else role
-    cached = load_cached_model(market, name)
-    if (
-        cached is not None
-        and covers(cached)
-        and all(cached.get_params().get(k) == v for k, v in params.items())
-    ):
-        cached.save(saved)
-        return cached
-    start = dates[0] - pd.DateOffset(years=2)
-    logger.info("fitting %s %s..%s for the backtest", role, start.date(), dates[-1].date())
-    model = FactorRiskModel(start, dates[-1], n_jobs=jobs, **params).fit(market)
+    model = covering_model(market, dates, name=name, n_jobs=jobs, **params)
     model.save(saved)
-    if params:
-        model.save(cached_model_path(market, name))
     return model
 
 

@@ -22,7 +22,7 @@ from hedgekit.cli._common import (
 )
 from hedgekit.cli._render import NUMBER, TEXT, _fmt
 
-__all__ = ["backtest", "check_scheduler", "resolve_targets"]
+__all__ = ["backtest", "check_scheduler"]
 
 #: seconds a --scheduler address may take to accept a connection in the early check
 _SCHEDULER_CONNECT_TIMEOUT = 5.0
@@ -61,34 +61,6 @@ def check_scheduler(address: str) -> None:
             f"--scheduler {address}: no dask scheduler answers at {host}:{port} ({reason}); "
             "start one (`dask scheduler`) or check the address"
         ) from None
-
-
-def resolve_targets(market, spec: str, end) -> list[str]:
-    """Targets of ``--targets``: a comma list, ``sp500`` (index members on ``end`` with
-    prices) or ``random:N[:SEED]`` (N of those, drawn with numpy's default_rng(SEED), seed
-    42 by default: the study's design)."""
-    import numpy as np
-
-    text = spec.strip()
-    key = text.lower()
-    if key in ("sp500", "spx", "s&p500"):
-        return sorted(market.as_of(end).members("SPX"))
-    if key.startswith("random:"):
-        parts = key.split(":")
-        try:
-            n = int(parts[1])
-            seed = int(parts[2]) if len(parts) > 2 else 42
-        except (IndexError, ValueError):
-            raise ConfigurationError(
-                f"--targets {spec!r}: write random:N or random:N:SEED, e.g. random:50:42"
-            ) from None
-        pool = sorted(market.as_of(end).members("SPX"))
-        if not 0 < n <= len(pool):
-            raise ConfigurationError(f"--targets {spec!r}: N must be in 1..{len(pool)}")
-        rng = np.random.default_rng(seed)
-        return sorted(str(t) for t in rng.choice(pool, size=n, replace=False))
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    return [market.resolve(t, end) for t in names]
 
 
 def backtest(
@@ -156,6 +128,7 @@ def backtest(
         load_results,
         parse_hold,
         run_backtest,
+        select_targets,
         summarise,
         write_report,
     )
@@ -173,7 +146,7 @@ def backtest(
         check_scheduler(scheduler)
     market = _market(home)
     end_ts = pd.Timestamp(end)
-    names = resolve_targets(market, targets, min(end_ts, market.end))
+    names = select_targets(market, targets, min(end_ts, market.end))
     chosen = [m.strip() for m in methods.split(",")] if methods else list(METHODS)
     settings = BacktestSettings(max_names=max_names, max_weight=max_weight, notional=notional)
     config = BacktestConfig.create(

@@ -26,10 +26,12 @@ from hedgekit.risk._forecast import RiskForecast
 from hedgekit.risk._huber_regression import HuberRegression
 from hedgekit.risk._model import FactorRiskModel
 from hedgekit.risk._regression import HuberFit, huber_irls
+from hedgekit.risk._reuse import HISTORY_DAYS, covering_model, covers_dates
 from hedgekit.risk._validation import bias_statistics, forecast_variant, r_squared_by_year
 
 __all__ = [
     "DEFAULT_MODEL_YEARS",
+    "HISTORY_DAYS",
     "STYLE_FACTORS",
     "BiasReport",
     "ExposureFrame",
@@ -42,6 +44,8 @@ __all__ = [
     "cached_model_path",
     "compute_exposure_history",
     "compute_exposures",
+    "covering_model",
+    "covers_dates",
     "default_model",
     "default_model_start",
     "ewma_weights",
