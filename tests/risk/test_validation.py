@@ -10,7 +10,8 @@ import pytest
 from hedgekit import ConfigurationError, InsufficientHistoryError
 from hedgekit.risk import STYLE_FACTORS
 from hedgekit.risk._bias import ALL, FAMILIES, BiasReport, bias_statistic, summarise_bias
-from hedgekit.risk._model import FactorRiskModel, _design
+from hedgekit.risk._factor_returns import _design
+from hedgekit.risk._model import FactorRiskModel
 from hedgekit.risk._plot import plot_bias, plot_factor_returns, plot_r_squared
 from hedgekit.risk._validation import bias_statistics, forecast_variant, r_squared_by_year
 

@@ -13,7 +13,8 @@ refreshed at each month end (the last trading day of a calendar month) and used 
 next trading day on, so a day's regression never sees an exposure computed with that day's
 data. The sectors are every GICS sector the data knows on any date; a sector with no member
 on a day (Telecommunication Services after the 2018 GICS change) is left out of that day's
-regression and its factor return is 0.
+regression and its factor return is 0 (the regressions of
+:mod:`hedgekit.risk._factor_returns`).
 
 A forecast at any date ``D`` inside the estimated period (:meth:`FactorRiskModel.forecast`)
 uses only the factor returns and residuals dated on or before ``D``:
@@ -58,10 +59,10 @@ from hedgekit.risk._covariance import (
     volatility_regime_multiplier,
     window_covariance,
 )
-from hedgekit.risk._exposures import STYLE_FACTORS, ExposureFrame, compute_exposures
+from hedgekit.risk._exposures import STYLE_FACTORS, compute_exposures
+from hedgekit.risk._factor_returns import _design, _exposure_table, _sector_factor, regress_block
 from hedgekit.risk._forecast import RiskForecast
 from hedgekit.risk._persistence import load_model, save_model
-from hedgekit.risk._regression import huber_irls
 from hedgekit.typing import DateLike, to_timestamp
 
 __all__ = ["FactorRiskModel"]
@@ -72,16 +73,10 @@ logger = logging.getLogger(__name__)
 MIN_FORECAST_DAYS = 60
 #: most recent days the volatility regime adjustment reads (its weights fade long before)
 _VRA_WINDOW = 756
-#: a style whose within-sector variance is below this share of its variance is collinear
-_COLLINEAR_SHARE = 1e-6
 #: forecasts kept per model (a backtest asks for the same date once per target)
 _FORECAST_CACHE_SIZE = 16
 #: fewest month ends worth starting worker processes for
 _PARALLEL_MIN_DATES = 24
-
-
-def _sector_factor(sector: str) -> str:
-    return f"sector: {sector}"
 
 
 class FactorRiskModel(BaseEstimator):
@@ -360,7 +355,16 @@ class FactorRiskModel(BaseEstimator):
         for p in np.unique(pos):
             block = days[pos == p]
             table = self._exposures_at(market, ends[p])
-            coef, resid, r2, n = self._regress(market, table, block)
+            coef, resid, r2, n = regress_block(
+                market,
+                table,
+                block,
+                sectors=self.sectors_,
+                factors=self.factors_,
+                structure=self.structure,
+                weighting=self.weighting,
+                epsilon=self.epsilon,
+            )
             coefs.append(coef)
             resids.append(resid)
             r2s.append(r2)
@@ -374,51 +378,6 @@ class FactorRiskModel(BaseEstimator):
         self.r_squared_ = pd.concat(r2_parts).rename("r_squared")
         n_parts = [self.n_stocks_, *counts] if len(self.n_stocks_) else counts
         self.n_stocks_ = pd.concat(n_parts).astype("int64").rename("n_stocks")
-
-    def _regress(
-        self, market: MarketData, table: pd.DataFrame, block: pd.DatetimeIndex
-    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
-        names = list(table.index)
-        block = block.rename("date")
-        sec = table["gics_sector"]
-        styles = _drop_collinear_styles(table[list(STYLE_FACTORS)], sec)
-        cap = table["market_cap"].to_numpy(dtype="float64")
-        if not (np.isfinite(cap) & (cap > 0)).any():
-            cap = np.ones(len(names))  # no caps known (before 2013): equal weights
-        cap = np.where(np.isfinite(cap) & (cap > 0), cap, np.nanmedian(cap[cap > 0]))
-        rets = market.as_of(block[-1]).returns(names, start=block[0]).reindex(block)
-        y = rets.to_numpy(dtype="float64")
-        w = np.sqrt(cap) if self.weighting == "sqrt_cap" else np.ones(len(names))
-        # a style with no information that day (all zero: no data, or collinear with the
-        # sectors) stays out of the regression; its factor return is 0
-        live = [j for j in range(styles.shape[1]) if np.any(styles[:, j] != 0.0)]
-        live_styles = [STYLE_FACTORS[j] for j in live]
-        if self.structure == "styles":
-            X = np.column_stack([np.ones(len(names)), styles[:, live]])
-            fit = huber_irls(X, y, np.broadcast_to(w, y.shape), epsilon=self.epsilon)
-            coef = pd.DataFrame(fit.coef[:, 1:], index=block, columns=live_styles)
-        else:
-            present = [s for s in self.sectors_ if bool((sec == s).any())]
-            dummies = np.stack([(sec == s).to_numpy(dtype="float64") for s in present], axis=1)
-            X = np.column_stack([np.ones(len(names)), dummies, styles[:, live]])
-            X[sec.isna().to_numpy()] = np.nan  # unclassified stocks stay out of the regression
-            fit = huber_irls(
-                X,
-                y,
-                np.broadcast_to(w, y.shape),
-                epsilon=self.epsilon,
-                constraint=(
-                    "sum_to_zero",
-                    list(range(1, 1 + len(present))),
-                    np.broadcast_to(cap, y.shape),
-                ),
-            )
-            columns = ["market", *[_sector_factor(s) for s in present], *live_styles]
-            coef = pd.DataFrame(fit.coef, index=block, columns=columns)
-        coef = coef.reindex(columns=self.factors_, fill_value=0.0)
-        resid = pd.DataFrame(fit.residuals, index=block, columns=pd.Index(names, name="ticker"))
-        n = pd.Series(np.isfinite(fit.residuals).sum(axis=1), index=block)
-        return coef, resid, pd.Series(fit.r_squared, index=block), n
 
     # ------------------------------------------------------------------ forecasts
     def forecast(
@@ -648,46 +607,4 @@ def _exposure_worker(
     for date in dates:
         frame = compute_exposures(market, pd.Timestamp(date))
         out.append((pd.Timestamp(date), _exposure_table(frame), list(frame.notes)))
-    return out
-
-
-def _drop_collinear_styles(styles: pd.DataFrame, sectors: pd.Series) -> np.ndarray:
-    """Styles as an array, with 0 for a style that sector membership explains entirely.
-
-    When almost no statement is known (early 2013 in the data), value and leverage are
-    sector-median fills: constant within each sector, hence collinear with the sector
-    dummies; the regression would split one return between the two arbitrarily. Such a
-    style gets exposure 0 that day (its factor return is then 0).
-    """
-    x = styles.to_numpy(dtype="float64").copy()
-    labels = sectors.astype(object).where(sectors.notna(), "__none__").to_numpy()
-    for j in range(x.shape[1]):
-        col = pd.Series(x[:, j])
-        total = float(((col - col.mean()) ** 2).sum())
-        within = float(((col - col.groupby(labels).transform("mean")) ** 2).sum())
-        if total > 0 and within <= _COLLINEAR_SHARE * total:
-            x[:, j] = 0.0
-    return x
-
-
-def _exposure_table(frame: ExposureFrame) -> pd.DataFrame:
-    """Styles, sector and market cap of an exposure frame (the stored layout)."""
-    table = frame.exposures[list(STYLE_FACTORS)].astype("float64").copy()
-    table["gics_sector"] = frame.sectors.reindex(table.index).astype(object)
-    table["market_cap"] = frame.weights.reindex(table.index).astype("float64")
-    table.index.name = "ticker"
-    return table
-
-
-def _design(table: pd.DataFrame, sectors: list[str], factors: list[str]) -> pd.DataFrame:
-    """Tickers x factors loadings (market 1, sector dummies, styles) of a stored table."""
-    out = pd.DataFrame(0.0, index=table.index, columns=factors)
-    if "market" not in factors:  # the 'styles' structure
-        out[list(STYLE_FACTORS)] = table[list(STYLE_FACTORS)].to_numpy(dtype="float64")
-        return out
-    out["market"] = 1.0
-    sec = table["gics_sector"]
-    for s in sectors:
-        out[_sector_factor(s)] = (sec == s).to_numpy(dtype="float64")
-    out[list(STYLE_FACTORS)] = table[list(STYLE_FACTORS)].to_numpy(dtype="float64")
     return out
