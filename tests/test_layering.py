@@ -64,3 +64,25 @@ def test_the_check_catches_a_private_import(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(f"{__name__}.SRC", tmp_path)
     assert len(_violations(mod)) == 3
+
+
+def _readme_layout() -> dict[str, str]:
+    """The subpackages of the README's Layout block, with their one-line purpose."""
+    readme = (SRC.parents[1] / "README.md").read_text()
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    return dict(re.findall(r"^    (\w+)/\s+(.+)$", block, flags=re.MULTILINE))
+
+
+def test_the_readme_package_map_names_every_subpackage_once():
+    packages = {p.parent.name for p in SRC.glob("*/__init__.py")}
+    assert set(_readme_layout()) == packages
+
+
+#: issue 18: a module of more than ~800 lines usually holds several jobs
+MAX_MODULE_LINES = 800
+
+
+def test_no_module_exceeds_the_size_limit():
+    sizes = {str(p.relative_to(SRC)): len(p.read_text().splitlines()) for p in SRC.rglob("*.py")}
+    big = {k: n for k, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert not big, f"split these along their seams: {big}"
