@@ -249,7 +249,7 @@ def test_problems_only_the_job_finds_fail_it_with_the_message(
     [
         ("/v1/hedges", {"limit": 0}, 422, "query parameter limit"),
         ("/v1/hedges", {"limit": 1000}, 422, "less than or equal to 100"),
-        ("/v1/hedges", {"cursor": "bogus"}, 422, "was not issued by this server"),
+        ("/v1/hedges", {"cursor": "bogus"}, 422, "query parameter cursor"),
         ("/v1/hedges", {"limit": "ten"}, 422, "valid integer"),
         ("/v1/peers/KSTD", {"k": 0}, 422, "query parameter k"),
         ("/v1/peers/KSTD", {"embedder": "gpt"}, 422, "query parameter embedder"),
