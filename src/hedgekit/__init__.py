@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hedgekit._cancel import Cancelled, CancelToken, cancellable, checkpoint
 from hedgekit._errors import (
     ConfigurationError,
     DataError,
@@ -19,6 +20,8 @@ from hedgekit._errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CancelToken",
+    "Cancelled",
     "ConfigurationError",
     "DataError",
     "HedgekitError",
@@ -31,4 +34,6 @@ __all__ = [
     "StoreNotFoundError",
     "UnknownIdentifierError",
     "__version__",
+    "cancellable",
+    "checkpoint",
 ]

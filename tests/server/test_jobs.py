@@ -272,7 +272,9 @@ def test_concurrency_cap_per_key(tmp_path: Path, demo_store: Any, hedge: dict[st
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Hedges wait at a gate before computing: ``gate['open']`` lets them through;
-    ``gate['pace']`` seconds each once open; ``gate['stopped']`` counts interrupted ones."""
+    ``gate['pace']`` seconds each once open; ``gate['stopped']`` counts cancelled ones.
+    The wait checks for cancellation as the library's own steps do (``checkpoint``)."""
+    from hedgekit import checkpoint
     from hedgekit.hedge import PerformanceHedge
     from hedgekit.server._interrupt import JobCancelled
 
@@ -284,8 +286,10 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         try:
             deadline = time.monotonic() + 60
             while not state["open"].is_set() and time.monotonic() < deadline:
+                checkpoint()
                 time.sleep(0.005)
             time.sleep(state["pace"])
+            checkpoint()
         except JobCancelled:
             state["stopped"] += 1
             raise

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from hedgekit._cancel import checkpoint
 from hedgekit._errors import ConfigurationError, InfeasibleError, InsufficientHistoryError
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
@@ -78,6 +79,7 @@ def grid_scores(
     for i, (lasso, ridge) in enumerate(pairs):
         oof_target, oof_hedge, costs = [], [], []
         for k, (fit, test) in enumerate(splits):
+            checkpoint()  # a cancelled caller stops between two fits
             if k not in fold_problems:
                 fold_problems[k] = tracking_problem(prep, plain, fit)
             problem = fold_problems[k]

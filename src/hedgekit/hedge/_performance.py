@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from hedgekit._cancel import checkpoint
 from hedgekit.data import MarketData, shared_market
 from hedgekit.hedge._assemble import assemble_result
 from hedgekit.hedge._grid import GridSearchResult, grid_scores
@@ -69,16 +70,21 @@ class PerformanceHedge:
     def calculate(self) -> PerformanceHedgeResult:
         """Build the hedge. Raises HedgekitError subclasses for every user mistake."""
         t0 = time.perf_counter()
+        checkpoint()  # each stage starts only if the caller has not cancelled
         prep = self._prepare()
+        checkpoint()
         weights, info = solve_hedge(prep, self.parameters)
         info["seconds_total"] = time.perf_counter() - t0
+        checkpoint()
         return assemble_result(prep, self.parameters, self._market(), weights, info)
 
     def weights(self) -> pd.Series:
         """The optimal basket only: weights per unit of portfolio notional (before rounding
         to whole shares), without statistics or backtests. For walk-forward engines that
         simulate the holding themselves."""
+        checkpoint()
         prep = self._prepare()
+        checkpoint()
         w, _ = solve_hedge(prep, self.parameters)
         out = pd.Series(w, index=pd.Index(prep.candidate_returns.columns, name="ticker"))
         return out[out > 1e-10].rename("weight")

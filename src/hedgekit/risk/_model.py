@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from hedgekit._cancel import checkpoint
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
 from hedgekit.data import Cache, MarketData, Store
 from hedgekit.risk._covariance import (
@@ -353,6 +354,7 @@ class FactorRiskModel(BaseEstimator):
         self._exposures_in_parallel(market, needed)
         coefs, resids, r2s, counts = [], [], [], []
         for p in np.unique(pos):
+            checkpoint()  # a cancelled caller stops between two months
             block = days[pos == p]
             table = self._exposures_at(market, ends[p])
             coef, resid, r2, n = regress_block(

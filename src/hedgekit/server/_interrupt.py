@@ -1,59 +1,49 @@
-"""Stopping a running hedge: an exception raised in the worker thread that computes it.
+"""Stopping a running hedge: cooperative cancellation of the worker thread that computes it.
 
-The library's ``PerformanceHedge.calculate()`` has no cancellation hook, so a worker
-opens an *interruptible window* around it (:meth:`Interrupter.window`); while the window
-is open, :meth:`Interrupter.interrupt` asks CPython to raise :class:`JobCancelled` in that
-thread (``PyThreadState_SetAsyncExc``). The exception arrives at the thread's next Python
-instruction: within milliseconds, or when a long C call (a solver) returns.
+A worker opens a *cancellable window* around the computation (:meth:`Interrupter.window`):
+it makes a :class:`hedgekit.CancelToken` for the job and runs the block inside
+:func:`hedgekit.cancellable`. :meth:`Interrupter.interrupt` (a ``DELETE``, a revoked key)
+cancels that token; the library stops at its next :func:`hedgekit.checkpoint` (between the
+stages of a hedge, between two grid fits, between two months of a risk model's fit) by
+raising :class:`JobCancelled`.
 
-The window makes it safe:
-
-- an interrupt is delivered at most once per window, and only while the window is open
-  (never during the worker's own database writes or its queue bookkeeping);
-- closing the window withdraws an interrupt that was delivered but has not fired yet;
-- :class:`JobCancelled` derives from ``BaseException``, so library code that catches
-  ``Exception`` cannot swallow it; ``with`` blocks and ``finally`` clauses still run.
-
-The shared market data is only ever extended with complete cache entries (a value is
-computed, then stored), so abandoning a computation half-way leaves it consistent.
+The stop is cooperative: it happens between two steps, never inside one, so the shared
+market data, the caches and the database are never left half-written, and no exception is
+injected into code that does not expect it. :class:`JobCancelled` is
+:class:`hedgekit.Cancelled`, a ``BaseException``: library code that catches ``Exception``
+cannot swallow it; ``with`` blocks and ``finally`` clauses still run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import threading
 from collections.abc import Iterator
+
+from hedgekit import Cancelled, CancelToken, cancellable
 
 __all__ = ["Interrupter", "JobCancelled"]
 
 logger = logging.getLogger(__name__)
 
-
-class JobCancelled(BaseException):
-    """Raised inside a worker thread whose job was cancelled (DELETE or a revoked key)."""
-
-
-def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> int:
-    """``PyThreadState_SetAsyncExc``: schedule ``exc`` in the thread (None withdraws it)."""
-    arg = ctypes.py_object(exc) if exc is not None else None
-    return int(ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), arg))
+#: raised inside a worker whose job was cancelled (DELETE or a revoked key)
+JobCancelled = Cancelled
 
 
 class Interrupter:
-    """The running jobs of this process that can be interrupted, by job id.
+    """The running jobs of this process that can be cancelled, by job id.
 
     Examples
     --------
     >>> stops = Interrupter()
     >>> with stops.window("job-1"):  # doctest: +SKIP
-    ...     engine.calculate()        # raises JobCancelled if stops.interrupt("job-1")
+    ...     engine.calculate()        # raises JobCancelled soon after stops.interrupt("job-1")
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._open: dict[str, int] = {}
+        self._open: dict[str, CancelToken] = {}
 
     @property
     def running(self) -> list[str]:
@@ -62,27 +52,24 @@ class Interrupter:
             return list(self._open)
 
     @contextlib.contextmanager
-    def window(self, job_id: str) -> Iterator[None]:
-        """Let :meth:`interrupt` stop this thread while the block runs."""
-        thread_id = threading.get_ident()
+    def window(self, job_id: str) -> Iterator[CancelToken]:
+        """Run the block so that :meth:`interrupt` can stop it at its next checkpoint."""
+        token = CancelToken()
         with self._lock:
-            self._open[job_id] = thread_id
+            self._open[job_id] = token
         try:
-            yield
+            with cancellable(token):
+                yield token
         finally:
             with self._lock:
-                if self._open.pop(job_id, None) is None:
-                    # interrupted: withdraw the exception if it has not fired yet
-                    _set_async_exc(thread_id, None)
+                self._open.pop(job_id, None)
 
-    def interrupt(self, job_id: str) -> bool:
-        """Raise :class:`JobCancelled` in the thread running ``job_id``; False if none is."""
+    def interrupt(self, job_id: str, reason: str = "cancelled while it ran") -> bool:
+        """Cancel the running ``job_id``; False if no window holds it."""
         with self._lock:
-            thread_id = self._open.pop(job_id, None)
-            if thread_id is None:
-                return False
-            if _set_async_exc(thread_id, JobCancelled) != 1:  # the thread is gone
-                _set_async_exc(thread_id, None)
-                return False
-        logger.info("job %s: interrupting its worker", job_id)
+            token = self._open.get(job_id)
+        if token is None:
+            return False
+        token.cancel(f"job {job_id}: {reason}")
+        logger.info("job %s: cancelling its computation", job_id)
         return True
