@@ -25,6 +25,10 @@ _EPS_FRACTION = 0.01
 _TINY_RIDGE = 1e-10
 #: weights at or below this fraction of the budget count as zero
 _ZERO = 1e-12
+#: largest working-set step of the relaxation (its first set is twice this)
+_WORK_CAP = 100
+#: supports above this size get their swap bounds by the rank-one downdate
+_DOWNDATE_K = 20
 
 
 @dataclass(slots=True)
@@ -112,6 +116,17 @@ class _Engine:
         self.penalty_floor = float(np.log1p(filled / self.eps).sum()) if n else 0.0
         #: stop reweighting when no weight moves more than this (tightened for the answer)
         self.mm_tol = 1e-6 * self.budget
+        #: settings of every QP (daqp's default dual tolerance, 1e-6, is loose next to
+        #: gradients of order 1e-4: the relaxation behind the certificate tightens it)
+        self.qp_options: dict[str, float] = {"primal_tol": 1e-10}
+        self.accurate_options: dict[str, float] = {
+            "primal_tol": 1e-10,
+            "dual_tol": 1e-12 * self.grad_scale,
+        }
+        #: the working set of the last relaxation (its columns generated so far)
+        self.relax_work: set[int] = set()
+        #: the relaxation solved again accurately for the certificate (when it was)
+        self.polished: _Fit | None = None
         try:
             import daqp
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -185,7 +200,7 @@ class _Engine:
         if empty_ok and (lb <= ub).all() and float(ub.sum()) >= self.budget - self.feas_tol:
             sense = np.zeros(k + A.shape[0], dtype=np.int32)
             sense[k] = 5
-            x, fval, flag, info = self._daqp.solve(H, f, A, bu, bl, sense, primal_tol=1e-10)
+            x, fval, flag, info = self._daqp.solve(H, f, A, bu, bl, sense, **self.qp_options)
             if flag >= 1:
                 x = np.minimum(np.maximum(x, lb), ub)
                 lam = np.zeros(1 + self.m)
@@ -221,7 +236,7 @@ class _Engine:
         bu = np.concatenate([np.maximum(ub, lb), np.full(2 * r, np.inf), hi_rows])
         bl = np.concatenate([lb, np.zeros(2 * r), lo_rows])
         sense = np.zeros(nv + r, dtype=np.int32)
-        x, _, flag, info = self._daqp.solve(Hel, fel, Ael, bu, bl, sense, primal_tol=1e-10)
+        x, _, flag, info = self._daqp.solve(Hel, fel, Ael, bu, bl, sense, **self.qp_options)
         if flag < 1:
             raise OptimizationError(
                 f"the QP solver failed (daqp exit flag {flag}) on a {k}-name support; "
@@ -323,52 +338,70 @@ class _Engine:
             g += fit.lam[1:] @ self.M
         return g
 
-    def relax(self) -> _Fit:
+    def relax(self, *, accurate: bool = False, work: set[int] | None = None) -> _Fit:
         """Continuous relaxation (no cardinality, no minimum weights) by column generation.
 
         Solve the QP on a working set, price every other candidate with its reduced cost,
         add the most negative ones, repeat until none is negative (the KKT conditions of
-        the full problem hold).
+        the full problem hold). The working set starts from the candidates most
+        correlated with the target (``2 min(max_names, 100)`` of them, at least 30) and
+        grows by ``min(max_names, 100)`` at a time (at least 10), so a problem without
+        ``max_names`` never solves the QP on every candidate at once. ``accurate`` solves
+        every QP to a tight dual tolerance (for the certificate); ``work`` starts from
+        that working set instead. The final working set is kept in ``relax_work``.
         """
-        n, K = self.n, self.K
-        size = min(n, max(2 * K, 30))
-        order = np.argsort(-self.c)
-        work = set(order[:size].tolist())
-        caps = np.cumsum(self.ub[order])
-        work |= set(order[: int(np.searchsorted(caps, self.budget)) + 1].tolist())
-        for g in self.p.groups:
-            if g.lower > 0:
-                mem = np.asarray(g.members, dtype=int)
-                mem = mem[np.argsort(-self.c[mem])]
-                need = int(np.searchsorted(np.cumsum(self.ub[mem]), g.lower)) + 1
-                work |= set(mem[: max(need, 3)].tolist())
+        n, K = self.n, min(self.K, _WORK_CAP)
+        if work is None:
+            size = min(n, max(2 * K, 30))
+            order = np.argsort(-self.c)
+            work = set(order[:size].tolist())
+            caps = np.cumsum(self.ub[order])
+            work |= set(order[: int(np.searchsorted(caps, self.budget)) + 1].tolist())
+            for g in self.p.groups:
+                if g.lower > 0:
+                    mem = np.asarray(g.members, dtype=int)
+                    mem = mem[np.argsort(-self.c[mem])]
+                    need = int(np.searchsorted(np.cumsum(self.ub[mem]), g.lower)) + 1
+                    work |= set(mem[: max(need, 3)].tolist())
+        else:
+            work = set(work)
         tol = 1e-10 * self.grad_scale
+        saved = self.qp_options
+        if accurate:
+            self.qp_options = self.accurate_options
         # linearised log penalty; at w = 0 it is a constant under the budget: drop it
         lin_full: np.ndarray | None = np.zeros(n) if self.lasso else None
         fit: _Fit | None = None
-        for step in range(30 if self.lasso else 1):  # reweighting steps
-            for _ in range(200):  # column generation
-                idx = np.fromiter(sorted(work), dtype=int)
-                lin = None if lin_full is None or step == 0 else lin_full[idx]
-                fit = self.qp(idx, np.zeros(idx.shape[0]), lin)
-                d = self.reduced_costs(fit, lin_full)
-                d[idx] = np.inf
-                new = np.flatnonzero(d < -tol)
-                if new.size == 0:
+        try:
+            for step in range(30 if self.lasso else 1):  # reweighting steps
+                for _ in range(200):  # column generation
+                    idx = np.fromiter(sorted(work), dtype=int)
+                    lin = None if lin_full is None or step == 0 else lin_full[idx]
+                    fit = self.qp(idx, np.zeros(idx.shape[0]), lin)
+                    d = self.reduced_costs(fit, lin_full)
+                    d[idx] = np.inf
+                    new = np.flatnonzero(d < -tol)
+                    if new.size == 0:
+                        break
+                    take = new[np.argsort(d[new])[: max(10, K)]]
+                    work |= set(take.tolist())
+                assert fit is not None
+                if not self.lasso:
                     break
-                take = new[np.argsort(d[new])[: max(10, K)]]
-                work |= set(take.tolist())
-            assert fit is not None
-            if not self.lasso:
-                break
-            wf = np.zeros(n)
-            wf[fit.idx] = fit.w
-            new_lin = self.lasso / (self.eps + wf)
-            assert lin_full is not None
-            if step and float(np.max(np.abs(new_lin - lin_full))) <= 1e-9 * self.lasso / self.eps:
-                break
-            lin_full = new_lin
+                wf = np.zeros(n)
+                wf[fit.idx] = fit.w
+                new_lin = self.lasso / (self.eps + wf)
+                assert lin_full is not None
+                if (
+                    step
+                    and float(np.max(np.abs(new_lin - lin_full))) <= 1e-9 * self.lasso / self.eps
+                ):
+                    break
+                lin_full = new_lin
+        finally:
+            self.qp_options = saved
         assert fit is not None
+        self.relax_work = work
         return self._compact(fit)
 
     def greedy(self) -> _Fit:
@@ -495,6 +528,8 @@ class _Engine:
             return None
         supp = fit.idx
         k, n = supp.size, self.n
+        if k > _DOWNDATE_K:
+            return self._swap_bounds_downdate(supp)
         rest = supp[self._leave_one_out(k)]  # (k, k-1): the support without each name
         q = self.S[rest]  # (k, k-1, n): covariances of the kept names with everyone
         c_r = self.c[rest]
@@ -519,6 +554,53 @@ class _Engine:
             u_c = self.c[None, :].copy()
             u_1 = np.ones((1, n))
         # a newcomer (nearly) collinear with the kept names: no useful bound
+        degenerate = s_j <= 1e-9 * np.maximum(self.diag[None, :], 1e-300)
+        s_j = np.where(degenerate, 1.0, s_j)
+        cc = base_cc[:, None] + u_c**2 / s_j
+        c1 = base_c1[:, None] + u_c * u_1 / s_j
+        oo = base_11[:, None] + u_1**2 / s_j
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = -cc + (c1 - self.budget) ** 2 / oo
+        bound = np.where(degenerate | ~np.isfinite(bound) | (oo <= 0), -np.inf, bound)
+        return bound + self.lasso * self.penalty_floor
+
+    def _swap_bounds_downdate(self, supp: np.ndarray) -> np.ndarray | None:
+        """:meth:`swap_bounds` for a large support from one inverse, in ``O(k^2 n)``.
+
+        The inverse over the support without name ``i`` is never formed: for vectors
+        ``x, y`` over the support and ``Z`` the inverse of the whole support's matrix,
+        ``x_R' Z_R^{-1} y_R = x'Zy - (Zx)_i (Zy)_i / Z_ii`` (``R`` the support without
+        ``i``; the Schur complement). So each leave-one-out product is a correction of a
+        full-support product, and ``q_j' P q_j = q_j'Zq_j - (Zq_j)_i^2 / Z_ii``. None
+        (no pruning) when the support's matrix is too ill-conditioned for the identity.
+        """
+        k = supp.size
+        Q = self.S[np.ix_(supp, supp)]
+        Q.ravel()[:: k + 1] += self.ridge
+        try:
+            L = np.linalg.cholesky(Q)
+        except np.linalg.LinAlgError:
+            return None
+        piv = np.diag(L)
+        if float(piv.min()) ** 2 <= 1e-10 * float(piv.max()) ** 2:
+            return None
+        Linv = np.linalg.solve(L, np.eye(k))
+        Z = Linv.T @ Linv
+        z = np.diag(Z)  # (k,)
+        q = self.S[supp]  # (k, n)
+        G = Z @ q  # (k, n)
+        c_s = self.c[supp]
+        Zc = Z @ c_s
+        Z1 = Z.sum(axis=1)
+        t = np.einsum("an,an->n", q, G)  # q_j'Zq_j
+        cq = Zc @ q  # c'Zq_j
+        oq = Z1 @ q  # 1'Zq_j
+        base_cc = float(c_s @ Zc) - Zc**2 / z
+        base_c1 = float(Z1 @ c_s) - Zc * Z1 / z
+        base_11 = float(Z1.sum()) - Z1**2 / z
+        s_j = self.diag[None, :] - t[None, :] + G**2 / z[:, None]
+        u_c = self.c[None, :] - (cq[None, :] - Zc[:, None] * G / z[:, None])
+        u_1 = 1.0 - (oq[None, :] - Z1[:, None] * G / z[:, None])
         degenerate = s_j <= 1e-9 * np.maximum(self.diag[None, :], 1e-300)
         s_j = np.where(degenerate, 1.0, s_j)
         cc = base_cc[:, None] + u_c**2 / s_j

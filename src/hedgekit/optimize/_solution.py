@@ -49,6 +49,27 @@ class TrackingSolution:
         Number of QPs solved.
     method : str
         The method used.
+    lower_bound : float
+        A proven lower bound on ``objective`` over every hedge that meets the
+        constraints (any support of at most ``max_names`` names): the optimum of the
+        continuous relaxation (no cardinality, minimum weights relaxed to 0), certified by
+        weak duality (see Notes). ``-inf`` when none was computed.
+    gap : float
+        ``(objective - lower_bound) / (objective + target_variance)``: the share of the
+        tracking variance (plus penalties) that a better hedge could at most remove; 0
+        proves the solution optimal. When ``objective + target_variance`` is not positive
+        (a problem built without its target variance) it is the absolute gap
+        ``objective - lower_bound``.
+
+    Notes
+    -----
+    The bound is ``q(w0) + min_v g'(v - w0)`` over the weights in the caps that sum to the
+    budget, with ``g`` the gradient at the relaxation's weights ``w0`` and the rows priced
+    at their duals (a fractional knapsack; valid whatever the QP's accuracy), plus, with
+    ``lasso > 0``, the smallest value of the log penalty. It is exact for the relaxation, so
+    the gap measures the cost of the cardinality and minimum-weight limits together with
+    the search's own shortfall: with many names left out of the relaxation's support it is
+    loose, and a positive gap does not mean a better hedge exists.
     """
 
     weights: np.ndarray
@@ -59,6 +80,8 @@ class TrackingSolution:
     seconds: float
     evaluations: int
     method: str
+    lower_bound: float = -math.inf
+    gap: float = math.inf
 
     @property
     def tracking_error(self) -> float:
@@ -77,4 +100,6 @@ class TrackingSolution:
             "seconds": self.seconds,
             "evaluations": self.evaluations,
             "method": self.method,
+            "lower_bound": self.lower_bound if math.isfinite(self.lower_bound) else None,
+            "gap": self.gap if math.isfinite(self.gap) else None,
         }

@@ -21,14 +21,20 @@ import time
 import numpy as np
 
 from hedgekit._errors import ConfigurationError
+from hedgekit.optimize._bound import relative_gap, relaxation_bound
 from hedgekit.optimize._diagnosis import _check_feasible, _raise_rows
 from hedgekit.optimize._problem import TrackingProblem
-from hedgekit.optimize._search import _Engine, _search
+from hedgekit.optimize._search import _Engine, _Fit, _search
 from hedgekit.optimize._solution import TrackingMethod, TrackingSolution
 
 __all__ = ["solve_tracking"]
 
 logger = logging.getLogger(__name__)
+
+#: above this max_names the search takes its large-K path (see Notes of solve_tracking)
+_LARGE_K = 20
+#: a relative gap of the relaxation to its own bound above this re-solves it accurately
+_TIGHT = 1e-9
 
 
 def solve_tracking(
@@ -136,6 +142,10 @@ def solve_tracking(
     eng = _Engine(problem, deadline)
     _check_feasible(eng)
 
+    if eng.K > _LARGE_K:
+        # many names: small differences of the objective decide the swaps, so every QP is
+        # solved to a tight dual tolerance (the relaxation behind the certificate too)
+        eng.qp_options = eng.accurate_options
     relax = eng.relax()
     # with the (non-convex) log penalty the relaxation is only a stationary point
     status = "local_optimum" if eng.lasso else "optimal"
@@ -146,8 +156,11 @@ def solve_tracking(
             "even without the max_names and min_weight limits",
             "relax these constraints",
         )
+    bound = _certify(eng, relax)
     if method is TrackingMethod.RELAXATION:
         best = relax
+        if eng.polished is not None and eng.better(eng.polished, relax):
+            best = eng.polished
     else:
         mins_ok = not eng.has_min or bool((relax.w >= eng.mw[relax.idx] - eng.feas_tol).all())
         if relax.idx.size <= eng.K and mins_ok and not eng.lasso:
@@ -181,13 +194,34 @@ def solve_tracking(
     Q = eng.S.take(support, 0).take(support, 1)
     ws = w[support]
     te_var = float(ws @ Q @ ws - 2.0 * eng.c[support] @ ws + problem.target_variance)
+    objective = eng.objective(support, ws, Q)
+    bound = min(bound, objective)  # equal at an optimum, up to rounding
     return TrackingSolution(
         weights=w,
-        objective=eng.objective(support, ws, Q),
+        objective=objective,
         tracking_variance=te_var,
         support=support,
         status=status,
         seconds=time.perf_counter() - t0,
         evaluations=eng.evaluations,
         method=method.value,
+        lower_bound=bound,
+        gap=relative_gap(objective, bound, float(problem.target_variance)),
     )
+
+
+def _certify(eng: _Engine, relax: _Fit) -> float:
+    """The proven lower bound (:func:`relaxation_bound`) at the relaxation; when the QP's
+    tolerance leaves a gap there, the relaxation is solved again accurately from its working
+    set (kept in ``eng.polished``) and the better bound is taken."""
+    eng.polished = None
+    bound = relaxation_bound(eng, relax)
+    tv = float(eng.p.target_variance)
+    if (
+        not eng.lasso  # the log penalty's floor dominates the gap: no accuracy to win
+        and relative_gap(relax.obj, bound, tv) > _TIGHT
+        and time.perf_counter() < eng.deadline
+    ):
+        eng.polished = eng.relax(accurate=True, work=eng.relax_work)
+        bound = max(bound, relaxation_bound(eng, eng.polished))
+    return bound
