@@ -25,6 +25,7 @@ __all__ = [
     "check_output",
     "console",
     "err_console",
+    "progress_bars",
     "user_warnings",
 ]
 
@@ -140,3 +141,46 @@ def user_warnings() -> Iterator[None]:
             err_console.print(
                 f"[yellow]warning:[/yellow] {escape(text)}", highlight=False, soft_wrap=True
             )
+
+
+@contextmanager
+def progress_bars(what: str = "working") -> Iterator[None]:
+    """Show the library's progress reports inside the block as rich bars on stderr, one per
+    stage, when stderr is a terminal; elsewhere (a pipe, a log, ``--json``) one spinner line
+    ``what`` at most and no bars. Without reports the block shows the spinner only."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from hedgekit._progress import progress_to
+
+    if not err_console.is_terminal:
+        yield
+        return
+    bars = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(stage, total=total)
+        bars.update(tasks[stage], completed=done, total=total)
+
+    with bars, progress_to(update):
+        spinner = bars.add_task(what, total=None)
+        yield
+        bars.remove_task(spinner)

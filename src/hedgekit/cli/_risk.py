@@ -14,6 +14,7 @@ from hedgekit.cli._common import (
     _print_json,
     check_date,
     console,
+    progress_bars,
 )
 from hedgekit.cli._render import NUMBER, TEXT, _fmt
 
@@ -54,7 +55,7 @@ def risk_build(
 
     market = _market(home)
     path = cached_model_path(market, name)
-    with console.status("building the risk model (kept in the data home)..."):
+    with progress_bars("building the risk model (kept in the data home)"):
         model, action = default_model(
             market,
             start=start,

@@ -53,6 +53,7 @@ from sklearn.base import BaseEstimator
 
 from hedgekit._cancel import checkpoint
 from hedgekit._errors import ConfigurationError, InsufficientHistoryError
+from hedgekit._progress import report_progress
 from hedgekit.data import Cache, MarketData, Store
 from hedgekit.risk._covariance import (
     factor_covariance,
@@ -78,6 +79,9 @@ _VRA_WINDOW = 756
 _FORECAST_CACHE_SIZE = 16
 #: fewest month ends worth starting worker processes for
 _PARALLEL_MIN_DATES = 24
+#: the stages of a fit's progress reports (``hedgekit._progress``)
+_EXPOSURES_STAGE = "risk model: month-end exposures"
+_MONTHS_STAGE = "risk model: monthly regressions"
 
 
 class FactorRiskModel(BaseEstimator):
@@ -336,11 +340,16 @@ class FactorRiskModel(BaseEstimator):
         chunks = [list(c) for c in np.array_split(np.asarray(dates), jobs * 4) if len(c)]
         home = str(market.store.home)
         ctx = multiprocessing.get_context("spawn")
+        report_progress(_EXPOSURES_STAGE, 0, len(dates))
+        done = 0
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             for part in pool.map(_exposure_worker, [home] * len(chunks), chunks):
                 for date, table, notes in part:
                     self.exposure_history_[date] = table
                     self.exposure_notes_[date] = notes
+                done += len(part)
+                report_progress(_EXPOSURES_STAGE, done, len(dates))
+                checkpoint()  # the pool's remaining chunks are cancelled on the way out
 
     def _extend(self, market: MarketData, days: pd.DatetimeIndex) -> None:
         ends = self._month_ends(market.calendar)
@@ -353,8 +362,10 @@ class FactorRiskModel(BaseEstimator):
         needed = [ends[p] for p in np.unique(pos) if ends[p] not in self.exposure_history_]
         self._exposures_in_parallel(market, needed)
         coefs, resids, r2s, counts = [], [], [], []
-        for p in np.unique(pos):
+        months = np.unique(pos)
+        for i, p in enumerate(months):
             checkpoint()  # a cancelled caller stops between two months
+            report_progress(_MONTHS_STAGE, i, len(months))
             block = days[pos == p]
             table = self._exposures_at(market, ends[p])
             coef, resid, r2, n = regress_block(
@@ -371,6 +382,7 @@ class FactorRiskModel(BaseEstimator):
             resids.append(resid)
             r2s.append(r2)
             counts.append(n)
+        report_progress(_MONTHS_STAGE, len(months), len(months))
         frames = [self.factor_returns_, *coefs] if len(self.factor_returns_) else coefs
         self.factor_returns_ = pd.concat(frames)
         res = [self.residuals_, *resids] if len(self.residuals_) else resids
