@@ -50,11 +50,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hedgekit._errors import ConfigurationError, DataError, HedgekitError
-from hedgekit.backtest._bound import perfect_foresight_hedge
+from hedgekit.backtest._batch import DateBatch
 from hedgekit.backtest._config import (
     BOUND,
     BacktestConfig,
@@ -67,8 +66,8 @@ from hedgekit.backtest._methods import (
     Hedge,
     HedgeContext,
 )
+from hedgekit.backtest._period import Period
 from hedgekit.backtest._results import BacktestRun, load_results
-from hedgekit.backtest._summary import record_moments
 from hedgekit.data import MarketData, Store
 
 __all__ = [
@@ -81,132 +80,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_ADV_DAYS = 20
 #: how long a --scheduler address may take to answer
 _SCHEDULER_TIMEOUT = "10s"
 
 
 # ---------------------------------------------------------------------- one rebalance date
-class _Period:
-    """One holding period's prices, read once for every target and method of the date.
-
-    The returns over ``(date, nxt]`` (evaluation only: after the rebalance date) and the
-    cost inputs on ``date`` of every index member and target are read in one call each;
-    a name outside them (a method's own pick) is read when asked for. Each column is
-    computed on its own, so the values equal per-hedge reads.
-    """
-
-    def __init__(
-        self, market: MarketData, date: pd.Timestamp, nxt: pd.Timestamp, names: Sequence[str]
-    ) -> None:
-        cal = market.calendar
-        self.market = market
-        self.days = cal[(cal > date) & (cal <= nxt)]
-        self.view = market.as_of(date)
-        self._later = market.as_of(nxt)  # deliberately after the rebalance date
-        self._stocks = pd.DataFrame(index=self.days)
-        self._etfs = pd.DataFrame(index=self.days)
-        self._costs: dict[str, list[float]] = {}
-        self.stock_returns(names)
-        self._stock_costs(names)
-
-    def stock_returns(self, names: Sequence[str]) -> pd.DataFrame:
-        """Daily returns of ``names`` over the period (NaN where a name has no price)."""
-        self._stocks = self._extend(self._stocks, names, self._later.returns)
-        return self._stocks[list(names)]
-
-    def etf_returns(self, names: Sequence[str]) -> pd.DataFrame:
-        """Daily returns of benchmark funds over the period."""
-        self._etfs = self._extend(self._etfs, names, self._later.benchmark_returns)
-        return self._etfs[list(names)]
-
-    def _extend(
-        self, frame: pd.DataFrame, names: Sequence[str], read: Callable[..., pd.DataFrame]
-    ) -> pd.DataFrame:
-        missing = [t for t in dict.fromkeys(names) if t not in frame.columns]
-        if not missing:
-            return frame
-        return pd.concat([frame, read(missing, start=self.days[0]).reindex(self.days)], axis=1)
-
-    def _stock_costs(self, names: Sequence[str]) -> None:
-        names = [t for t in dict.fromkeys(names) if t not in self._costs]
-        if not names:
-            return
-        vol = self.view.returns(names, window=63).std(ddof=1)
-        adv = self.view.adv(names, window=_ADV_DAYS)
-        for t in names:
-            self._costs[t] = [float(vol.get(t, np.nan)), float(adv.get(t, np.nan))]
-
-    def _etf_costs(self, names: list[str]) -> None:
-        names = [t for t in names if f"etf:{t}" not in self._costs]
-        if not names:
-            return
-        date = self.view.date
-        px = self.view.benchmark_prices(names, start=date - pd.Timedelta(days=120), end=date)
-        volume = self.market.benchmark_panel("volume").reindex(index=px.index, columns=names)
-        vol = px.pct_change(fill_method=None).iloc[-63:].std(ddof=1)
-        adv = (px * volume).iloc[-_ADV_DAYS:].mean()
-        for t in names:
-            self._costs[f"etf:{t}"] = [float(vol.get(t, np.nan)), float(adv.get(t, np.nan))]
-
-    def cost_inputs(self, hedge: Hedge) -> dict[str, list[float]]:
-        """Daily volatility (63 days) and 20-day dollar ADV of each instrument on the date."""
-        stocks, etfs = list(hedge.stocks.index), list(hedge.etfs.index)
-        self._stock_costs(stocks)
-        self._etf_costs(etfs)
-        out = {t: self._costs[t] for t in stocks}
-        out.update({t: self._costs[f"etf:{t}"] for t in etfs})
-        return out
-
-    def holding(self, target: str, hedge: Hedge) -> dict[str, Any]:
-        """Simulate a basket held with fixed shares over the period."""
-        days = self.days
-        stocks = [t for t in hedge.stocks.index if t != target]
-        rets = self.stock_returns([target, *stocks])
-        missing = int(rets.isna().sum().sum())
-        r_t = rets[target].fillna(0.0).to_numpy()
-        legs = [rets[stocks].fillna(0.0)] if stocks else []
-        weights = [hedge.stocks.reindex(stocks).to_numpy(dtype="float64")] if stocks else []
-        etfs = list(hedge.etfs.index)
-        if etfs:
-            er = self.etf_returns(etfs)
-            missing += int(er.isna().sum().sum())
-            legs.append(er.fillna(0.0))
-            weights.append(hedge.etfs.to_numpy(dtype="float64"))
-        V = np.cumprod(1.0 + r_t)
-        V_prev = np.concatenate([[1.0], V[:-1]])
-        if legs:
-            R = np.column_stack([leg.to_numpy() for leg in legs])
-            w0 = np.concatenate(weights)
-            H = w0 * np.cumprod(1.0 + R, axis=0)
-            H_prev = np.vstack([w0, H[:-1]])
-            hedge_pnl = (H - H_prev).sum(axis=1) / V_prev
-            w_end = H[-1] / V[-1]
-            names = [*stocks, *etfs]
-        else:
-            hedge_pnl = np.zeros(len(days))
-            w_end, names = np.zeros(0), []
-        return {
-            "end_date": f"{days[-1]:%Y-%m-%d}",
-            "days": [f"{d:%Y-%m-%d}" for d in days],
-            "unhedged": r_t.tolist(),
-            "hedge": hedge_pnl.tolist(),
-            "weights_end": dict(zip(names, map(float, w_end), strict=True)),
-            "missing_returns": missing,
-            **record_moments(r_t, r_t - hedge_pnl),
-        }
-
-    def bound(self, ctx: HedgeContext) -> Hedge:
-        """The perfect-foresight basket of ``ctx.target`` over this hold, among the index
-        members tradable on the date but the target's share classes (``ctx.candidates()``).
-
-        It reads the hold's returns, after the rebalance date: evaluation only.
-        """
-        candidates = ctx.candidates()
-        rets = self.stock_returns([ctx.target, *candidates])
-        return perfect_foresight_hedge(rets[candidates], rets[ctx.target], ctx.settings)
-
-
 def run_date(
     market: MarketData,
     date: pd.Timestamp,
@@ -216,23 +94,26 @@ def run_date(
     risk_model: Any | None = None,
     extras: dict[str, Any] | None = None,
     skip: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
+    *,
+    batched: bool = True,
 ) -> list[dict[str, Any]]:
     """Every method (and the bound) for every target on one rebalance date ``date``, each
     basket held until ``nxt``; one record per pair but the ``(target, method)`` pairs in
-    ``skip`` (recorded already)."""
-    view = market.as_of(date)
-    tradable = set(view.tradable(list(targets)))
+    ``skip`` (recorded already).
+
+    The date's shared inputs are built once (:class:`~hedgekit.backtest._batch.DateBatch`);
+    with ``batched=False`` each (target, method) starts from a context of its own instead
+    (nothing shared but the hold's prices and the market's caches): the per-target
+    reference the batched records are tested against, and the benchmark's baseline.
+    """
     settings = config.settings
-    members = view.tradable(view.members(settings.universe))
-    period = _Period(market, date, nxt, [*members, *sorted(tradable)])
+    batch = DateBatch(market, date, nxt, targets, settings, risk_model, extras)
+    period = batch.period
     out = []
-    # what the date's targets share (HedgeContext.shared), seeded with the members read
-    # above; one dict per date, so nothing crosses dates
-    shared: dict[str, Any] = {"members": members}
     for target in targets:
-        ctx = HedgeContext(market, view, target, settings, risk_model, dict(extras or {}), shared)
+        ctx = batch.context(target)
         builders: list[tuple[str, Callable[[], Hedge]]] = [
-            (method, partial(METHODS[method], ctx))
+            (method, partial(METHODS[method], ctx if batched else _alone(batch, target)))
             for method in config.methods
             if (target, method) not in skip
         ]
@@ -240,12 +121,27 @@ def run_date(
             # deliberately after the date: the bound is evaluation only
             builders.append((BOUND, partial(period.bound, ctx)))
         for method, build in builders:
-            out.append(_record(period, ctx, method, build, target in tradable, settings.borrow_bps))
+            out.append(
+                _record(period, ctx, method, build, target in batch.tradable, settings.borrow_bps)
+            )
     return out
 
 
+def _alone(batch: DateBatch, target: str) -> HedgeContext:
+    """A context of ``target`` on the batch's date sharing nothing (the unbatched path)."""
+    return HedgeContext(
+        batch.market,
+        batch.market.as_of(batch.view.date),
+        target,
+        batch.settings,
+        getattr(batch.risk_model, "model", None),
+        {k: getattr(v, "model", v) for k, v in batch.extras.items()},
+        {},
+    )
+
+
 def _record(
-    period: _Period,
+    period: Period,
     ctx: HedgeContext,
     method: str,
     build: Callable[[], Hedge],

@@ -222,7 +222,11 @@ def register_method(name: str, fn: MethodFn, *, replace: bool = False) -> None:
 
 def _params(ctx: HedgeContext, **kw: Any) -> PerformanceHedgeParameters:
     s = ctx.settings
-    price = float(ctx.view.last_prices([ctx.target], field="close").iloc[0])
+    # read once per (target, date): every optimised method prices the position the same
+    price = ctx._memo(
+        f"close:{ctx.target}",
+        lambda: float(ctx.view.last_prices([ctx.target], field="close").iloc[0]),
+    )
     if not np.isfinite(price) or price <= 0:
         raise DataError(f"{ctx.target} has no price on {ctx.date:%Y-%m-%d}")
     ps = PositionSet([Position(ctx.target, quantity=s.notional / price)], ctx.date)
