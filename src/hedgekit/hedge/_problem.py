@@ -165,6 +165,8 @@ def solve_hedge(
         "optimizer_seconds": sol.seconds,
         "optimizer_evaluations": sol.evaluations,
         "optimizer_method": sol.method,
+        # share of the tracking variance a better hedge could at most remove (0: optimal)
+        "optimizer_gap": sol.gap if np.isfinite(sol.gap) else None,
     }
 
 

@@ -127,6 +127,8 @@ class _Engine:
         self.relax_work: set[int] = set()
         #: the relaxation solved again accurately for the certificate (when it was)
         self.polished: _Fit | None = None
+        #: a feasible fit at or below this objective ends the search (see solve_tracking)
+        self.stop_below = -math.inf
         try:
             import daqp
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -384,6 +386,10 @@ class _Engine:
                     if new.size == 0:
                         break
                     take = new[np.argsort(d[new])[: max(10, K)]]
+                    if self.K > _DOWNDATE_K:
+                        # large problems keep the QP small: the columns the last QP left
+                        # at zero leave the working set (the objective still decreases)
+                        work = set(fit.idx[fit.w > self.zero].tolist())
                     work |= set(take.tolist())
                 assert fit is not None
                 if not self.lasso:
@@ -444,6 +450,8 @@ class _Engine:
         for _ in range(max_passes):
             if time.perf_counter() > self.deadline:
                 return fit, False
+            if fit.obj <= self.stop_below and fit.viol <= self.feas_tol:
+                return fit, True  # the certificate proves it close enough to the optimum
             supp = fit.idx
             k = supp.size
             d = self.reduced_costs(fit)
@@ -488,7 +496,12 @@ class _Engine:
                 order = np.argpartition(flat, m - 1)[:m]
                 order = order[np.argsort(flat[order])]
                 order = order[np.isfinite(flat[order])]
-            bounds = self.swap_bounds(fit)
+            cols = None
+            if k > _DOWNDATE_K:  # bounds only where the search may look
+                cols = np.unique(order % self.n)
+                if pool is not None:
+                    cols = np.union1d(cols, pool)
+            bounds = self.swap_bounds(fit) if cols is None else self.swap_bounds(fit, cols)
             best = self._try_swaps(fit, order, bounds, first=full)
             if best is None and not full and pool is not None:
                 # second chance: every swap with the pool (the relaxation's names)
@@ -504,7 +517,7 @@ class _Engine:
                 return fit, False
         return fit, True
 
-    def swap_bounds(self, fit: _Fit) -> np.ndarray | None:
+    def swap_bounds(self, fit: _Fit, cols: np.ndarray | None = None) -> np.ndarray | None:
         """Lower bounds on the objective after each swap, shape ``(k, n)`` (or None).
 
         Entry ``(i, j)`` bounds the refit objective of the support with its ``i``-th name
@@ -514,6 +527,8 @@ class _Engine:
         that sum to the budget under the caps. A swap whose bound is not below the best
         objective so far cannot improve, so the search skips its QP and finds the same
         answer. None when the fit is infeasible (ranked by violation, not objective).
+        With ``cols`` and a support above ``_DOWNDATE_K`` names, only those candidates'
+        columns are computed; the others read ``-inf`` (never skipped).
 
         Notes
         -----
@@ -529,7 +544,7 @@ class _Engine:
         supp = fit.idx
         k, n = supp.size, self.n
         if k > _DOWNDATE_K:
-            return self._swap_bounds_downdate(supp)
+            return self._swap_bounds_downdate(supp, cols)
         rest = supp[self._leave_one_out(k)]  # (k, k-1): the support without each name
         q = self.S[rest]  # (k, k-1, n): covariances of the kept names with everyone
         c_r = self.c[rest]
@@ -564,7 +579,9 @@ class _Engine:
         bound = np.where(degenerate | ~np.isfinite(bound) | (oo <= 0), -np.inf, bound)
         return bound + self.lasso * self.penalty_floor
 
-    def _swap_bounds_downdate(self, supp: np.ndarray) -> np.ndarray | None:
+    def _swap_bounds_downdate(
+        self, supp: np.ndarray, cols: np.ndarray | None = None
+    ) -> np.ndarray | None:
         """:meth:`swap_bounds` for a large support from one inverse, in ``O(k^2 n)``.
 
         The inverse over the support without name ``i`` is never formed: for vectors
@@ -587,7 +604,9 @@ class _Engine:
         Linv = np.linalg.solve(L, np.eye(k))
         Z = Linv.T @ Linv
         z = np.diag(Z)  # (k,)
-        q = self.S[supp]  # (k, n)
+        cols = np.arange(self.n) if cols is None else np.asarray(cols, dtype=int)
+        q = self.S[np.ix_(supp, cols)]  # (k, m)
+        diag_j, c_j = self.diag[cols], self.c[cols]
         G = Z @ q  # (k, n)
         c_s = self.c[supp]
         Zc = Z @ c_s
@@ -598,10 +617,10 @@ class _Engine:
         base_cc = float(c_s @ Zc) - Zc**2 / z
         base_c1 = float(Z1 @ c_s) - Zc * Z1 / z
         base_11 = float(Z1.sum()) - Z1**2 / z
-        s_j = self.diag[None, :] - t[None, :] + G**2 / z[:, None]
-        u_c = self.c[None, :] - (cq[None, :] - Zc[:, None] * G / z[:, None])
+        s_j = diag_j[None, :] - t[None, :] + G**2 / z[:, None]
+        u_c = c_j[None, :] - (cq[None, :] - Zc[:, None] * G / z[:, None])
         u_1 = 1.0 - (oq[None, :] - Z1[:, None] * G / z[:, None])
-        degenerate = s_j <= 1e-9 * np.maximum(self.diag[None, :], 1e-300)
+        degenerate = s_j <= 1e-9 * np.maximum(diag_j[None, :], 1e-300)
         s_j = np.where(degenerate, 1.0, s_j)
         cc = base_cc[:, None] + u_c**2 / s_j
         c1 = base_c1[:, None] + u_c * u_1 / s_j
@@ -609,7 +628,9 @@ class _Engine:
         with np.errstate(divide="ignore", invalid="ignore"):
             bound = -cc + (c1 - self.budget) ** 2 / oo
         bound = np.where(degenerate | ~np.isfinite(bound) | (oo <= 0), -np.inf, bound)
-        return bound + self.lasso * self.penalty_floor
+        out = np.full((k, self.n), -np.inf)
+        out[:, cols] = bound + self.lasso * self.penalty_floor
+        return out
 
     def _try_swaps(
         self, fit: _Fit, order: np.ndarray, bounds: np.ndarray | None, *, first: bool
@@ -659,7 +680,11 @@ def _search(
     n_random = (16 if full else 0) if starts is None else starts
     width = 2 * eng.K + 10
     top = relax.idx[np.argsort(-relax.w, kind="stable")[: eng.K]]
-    seeds: list[_Fit] = [eng.fit_support(top), eng.greedy()]
+    seeds: list[_Fit] = [eng.fit_support(top)]
+    if eng.K <= _DOWNDATE_K or seeds[0].viol > eng.feas_tol:
+        # (with many names the greedy start, K refits, never won on real index tracking:
+        # it runs only when the relaxation's top names cannot meet the constraints)
+        seeds.append(eng.greedy())
     best: _Fit | None = None
     complete = True
     tried: set[bytes] = set()
@@ -671,6 +696,8 @@ def _search(
         if key in tried:
             return
         tried.add(key)
+        if best is not None and best.obj <= eng.stop_below and best.viol <= eng.feas_tol:
+            return
         out, done = eng.local_search(fit, full=False, width=width)
         if not full and done and out.idx.tobytes() not in polished:
             # every swap against the relaxation's names before giving up
