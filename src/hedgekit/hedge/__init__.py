@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hedgekit.hedge._baseline import BaselineHedge, baseline_hedge, hedge_statistics
 from hedgekit.hedge._grid import GridSearchResult
-from hedgekit.hedge._monitor import HedgeMonitor, monitor_basket, monitor_hedge
+from hedgekit.hedge._monitor import HedgeMonitor, basket_shares, monitor_basket, monitor_hedge
 from hedgekit.hedge._parameters import (
     Constraint,
     HedgeConstraints,
@@ -22,6 +22,7 @@ from hedgekit.hedge._request import (
     ExclusionsSpec,
     HedgeRequest,
     HedgeSettings,
+    HoldingSpec,
     PositionSpec,
     ScoreConstraintSpec,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "HedgeMonitor",
     "HedgeRequest",
     "HedgeSettings",
+    "HoldingSpec",
     "PerformanceHedge",
     "PerformanceHedgeParameters",
     "PerformanceHedgeResult",
@@ -51,6 +53,7 @@ __all__ = [
     "PositionSpec",
     "ScoreConstraintSpec",
     "baseline_hedge",
+    "basket_shares",
     "explode_universe",
     "hedge_statistics",
     "monitor_basket",

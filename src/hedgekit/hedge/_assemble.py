@@ -61,10 +61,12 @@ def assemble_result(
     market: MarketData,
     w: np.ndarray,
     info: dict[str, Any],
+    shares: np.ndarray | None = None,
 ) -> PerformanceHedgeResult:
     """The result of the hedge with optimal weights ``w`` (per unit of portfolio notional,
     one per candidate of ``prep``); ``info`` (the optimizer's status and timing) opens
-    its diagnostics.
+    its diagnostics. ``shares`` (whole shares per candidate) replaces the rounding of
+    ``w`` (a rebalance rounds its trades instead).
 
     Raises
     ------
@@ -73,11 +75,14 @@ def assemble_result(
     """
     p = parameters
     names = np.asarray(prep.candidate_returns.columns)
-    held = np.flatnonzero(w > 1e-10)
+    held = np.flatnonzero(w > 1e-10 if shares is None else shares > 0)
     tickers = list(names[held])
     price = prep.prices.to_numpy()[held]
-    target_notional = w[held] * prep.notional
-    shares = _whole_shares(target_notional, price, prep.upper[held] * prep.notional)
+    if shares is None:
+        target_notional = w[held] * prep.notional
+        shares = _whole_shares(target_notional, price, prep.upper[held] * prep.notional)
+    else:
+        shares = np.asarray(shares, dtype="float64")[held]
     keep = shares > 0
     if not keep.any():
         raise ConfigurationError(
@@ -205,7 +210,12 @@ def assemble_result(
                 f"{int(sem['look_ahead'].sum())} candidate descriptions are dated after "
                 f"{prep.view.date:%Y-%m-%d} (the earliest vintage in the data): look-ahead"
             )
-    params = {k: v for k, v in asdict(p).items() if k not in ("initial_portfolio", "estimator")}
+    params = {
+        k: v
+        for k, v in asdict(p).items()
+        if k not in ("initial_portfolio", "estimator", "current_hedge")
+        and not (k in ("max_turnover", "max_trades") and v is None)  # a rebalance's only
+    }
     params["estimator"] = p.estimator_name
     params["date"] = f"{prep.view.date:%Y-%m-%d}"
     return PerformanceHedgeResult(

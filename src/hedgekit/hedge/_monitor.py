@@ -13,7 +13,8 @@ measures, from the data up to that date only:
   since inception, and the change of each name's **liquidity** (average daily volume);
 
 and gives a verdict, "rebalance recommended" with the reasons or "not needed", with the
-trades that would bring the hedge to a fresh fit on the date (same parameters).
+trades that would bring the hedge to a fresh fit on the date (same parameters; with a
+``max_turnover`` or ``max_trades``, the best rebalance within them).
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from hedgekit.data import MarketData, shared_market
 from hedgekit.measures import trading_costs
 from hedgekit.typing import DateLike, to_timestamp
 
-__all__ = ["HedgeMonitor", "monitor_basket", "monitor_hedge", "parameters_from_result"]
+__all__ = [
+    "HedgeMonitor",
+    "basket_shares",
+    "monitor_basket",
+    "monitor_hedge",
+    "parameters_from_result",
+]
 
 #: realised tracking error above this multiple of the predicted one calls for a rebalance
 TE_RATIO_LIMIT = 1.5
@@ -446,12 +453,18 @@ def _trades(
     pos_q: dict[str, float],
     hed_q: dict[str, float],
 ) -> pd.DataFrame:
-    """Shares to trade to move the current hedge to a fresh fit on the view's date."""
+    """Shares to trade to move the current hedge to a fresh fit on the view's date; with
+    ``max_turnover`` or ``max_trades`` in the parameters, to the best rebalance of the
+    current hedge within them (see ``docs/hedge.md``, "Rebalance")."""
     from hedgekit.hedge._parameters import Position, PositionSet
     from hedgekit.hedge._performance import PerformanceHedge
 
     ps = PositionSet([Position(t, quantity=q) for t, q in pos_q.items()], view.date)
-    fresh = PerformanceHedge(parameters.replace(initial_portfolio=ps), market).calculate()
+    params = parameters.replace(initial_portfolio=ps)
+    if params.max_turnover is not None or params.max_trades is not None:
+        held = PositionSet([Position(t, quantity=q) for t, q in hed_q.items()], view.date)
+        params = params.replace(current_hedge=held)
+    fresh = PerformanceHedge(params, market).calculate()
     target = fresh.constituents["shares"].astype("float64")
     names = list(dict.fromkeys([*hed_q, *target.index]))
     current = pd.Series(hed_q, dtype="float64").reindex(names).fillna(0.0)
@@ -517,6 +530,63 @@ def _parameters(d: dict[str, Any], quantities: Mapping[str, float], date: Any) -
     return PerformanceHedgeParameters(initial_portfolio=ps, **d)
 
 
+def _load_basket(basket: str | Path | Mapping[str, Any]) -> tuple[Any, str]:
+    """A basket JSON's parsed content (or the mapping given) and how to name it."""
+    import json
+
+    if isinstance(basket, Mapping):
+        return basket, "the basket"
+    path = Path(basket)
+    try:
+        return json.loads(path.read_text()), str(path)
+    except FileNotFoundError:
+        raise ConfigurationError(f"{path} does not exist; pass a --basket-json file") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"{path} is not a readable JSON file ({exc})") from None
+
+
+def basket_shares(basket: str | Path | Mapping[str, Any]) -> dict[str, float]:
+    """Shares sold short per identifier of a saved basket: a JSON file of
+    ``to_basket_json`` (its ``positions``), a CSV of ``to_basket_csv`` (columns
+    ``identifier`` and ``shares``), or the JSON's parsed content. The current hedge of a
+    rebalance (``hedgekit hedge ... --current-hedge FILE``).
+
+    Raises
+    ------
+    ConfigurationError
+        The file is missing, unreadable, or has no identifier and shares per row.
+    """
+    if not isinstance(basket, Mapping) and Path(basket).suffix.lower() == ".csv":
+        path = Path(basket)
+        try:
+            frame = pd.read_csv(path)
+        except FileNotFoundError:
+            raise ConfigurationError(f"{path} does not exist; pass a basket CSV file") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"{path} is not a readable CSV file ({exc})") from None
+        rows: Any = frame.to_dict("records")
+        where = str(path)
+    else:
+        payload, where = _load_basket(basket)
+        rows = payload.get("positions") if isinstance(payload, Mapping) else None
+    out: dict[str, float] = {}
+    try:
+        for row in rows or ():
+            t, q = str(row["identifier"]), float(row["shares"])
+            out[t] = out.get(t, 0.0) + abs(q)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{where}: a row lacks an identifier and shares ({exc}); write the basket with "
+            "`hedgekit hedge ... --basket-json FILE` (or --csv)"
+        ) from None
+    if not out:
+        raise ConfigurationError(
+            f"{where} holds no basket rows (identifier, shares); write one with "
+            "`hedgekit hedge ... --basket-json FILE` (or --csv)"
+        )
+    return out
+
+
 def monitor_basket(
     basket: str | Path | Mapping[str, Any],
     as_of: DateLike | None = None,
@@ -532,20 +602,7 @@ def monitor_basket(
     ConfigurationError
         The file is missing, not JSON, or not a hedgekit basket with its portfolio.
     """
-    import json
-
-    if isinstance(basket, Mapping):
-        payload: Any = basket
-        where = "the basket"
-    else:
-        path = Path(basket)
-        where = str(path)
-        try:
-            payload = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigurationError(f"{where} does not exist; pass a --basket-json file") from None
-        except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"{where} is not a readable JSON file ({exc})") from None
+    payload, where = _load_basket(basket)
     need = ("date", "positions", "portfolio")
     if not isinstance(payload, Mapping) or any(k not in payload for k in need):
         raise ConfigurationError(

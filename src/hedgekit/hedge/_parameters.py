@@ -436,6 +436,17 @@ class PerformanceHedgeParameters:
     out_of_sample_days : int
         Trading days after the hedge date used for out-of-sample statistics, where the
         data has them.
+    current_hedge : PositionSet, optional
+        The hedge held now (shares sold short, positive; negative quantities read the
+        same), to rebalance: the result lists the trades from it
+        (:meth:`PerformanceHedgeResult.get_trades`). Without ``max_turnover`` and
+        ``max_trades`` the new hedge is the fresh one. See ``docs/hedge.md``, "Rebalance".
+    max_turnover : float, optional
+        Rebalance only: at most this much traded, ``sum |new - current shares| * price``,
+        in percent of the hedge notional (names no longer eligible are sold and count).
+        0 keeps the current hedge.
+    max_trades : int, optional
+        Rebalance only: at most this many names whose share count changes.
     """
 
     initial_portfolio: PositionSet
@@ -469,6 +480,9 @@ class PerformanceHedgeParameters:
     out_of_sample_days: int = 252
     semantic_candidates: int = 50
     embedder: str = "auto"
+    current_hedge: PositionSet | None = None
+    max_turnover: float | None = None
+    max_trades: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.universe, str):
@@ -524,6 +538,15 @@ class PerformanceHedgeParameters:
         for p in self.initial_portfolio.positions:
             if not isinstance(p, Position):
                 raise ConfigurationError(f"{p!r} is not a Position")
+        if self.current_hedge is not None:
+            if not isinstance(self.current_hedge, PositionSet):
+                raise ConfigurationError("current_hedge must be a PositionSet (shares short)")
+            for p in self.current_hedge.positions:
+                if not isinstance(p, Position) or p.quantity is None:
+                    raise ConfigurationError(
+                        f"current_hedge: {p!r} is not a Position with a quantity; give the "
+                        "hedge's shares, e.g. Position('MU', quantity=200000)"
+                    )
         if self.exclusions is not None and not isinstance(self.exclusions, HedgeExclusions):
             raise ConfigurationError("exclusions must be a HedgeExclusions")
         if self.constraints is not None:

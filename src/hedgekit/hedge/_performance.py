@@ -22,6 +22,13 @@ from hedgekit.hedge._grid import GridSearchResult, grid_scores
 from hedgekit.hedge._parameters import HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared, prepare
 from hedgekit.hedge._problem import solve_hedge
+from hedgekit.hedge._rebalance import (
+    current_hedge,
+    rebalance_weights,
+    trade_shares,
+    trades_table,
+    turnover_frontier,
+)
 from hedgekit.hedge._result import PerformanceHedgeResult
 
 if TYPE_CHECKING:  # the risk package (scikit-learn) loads with the first factor hedge
@@ -73,10 +80,82 @@ class PerformanceHedge:
         checkpoint()  # each stage starts only if the caller has not cancelled
         prep = self._prepare()
         checkpoint()
+        if self.parameters.current_hedge is not None:
+            return self._rebalance(prep, t0)
         weights, info = solve_hedge(prep, self.parameters)
         info["seconds_total"] = time.perf_counter() - t0
         checkpoint()
         return assemble_result(prep, self.parameters, self._market(), weights, info)
+
+    def turnover_frontier(self, levels: Sequence[float] | None = None) -> pd.DataFrame:
+        """In-sample tracking error against turnover of the rebalance of ``current_hedge``,
+        one row per turnover cap in ``levels`` (percent of the hedge notional; default 0,
+        5, 10, 20, 30, 50, 75, 100, 150, 200) and a last row without a cap; ``max_trades``
+        and every other parameter as given. Columns ``max_turnover``, ``turnover``,
+        ``tracking_error`` (annualised, over the observation window, weights before
+        rounding), ``trades``, ``names``, ``hedge_ratio``; NaN for a cap no hedge meets.
+
+        Raises
+        ------
+        ConfigurationError
+            The parameters have no ``current_hedge``.
+        """
+        from hedgekit._errors import ConfigurationError
+
+        if self.parameters.current_hedge is None:
+            raise ConfigurationError(
+                "the turnover frontier is a rebalance's: give current_hedge (the hedge held now)"
+            )
+        prep = self._prepare()
+        cur = current_hedge(prep, self.parameters, self._market())
+        return turnover_frontier(prep, self.parameters, cur, levels)
+
+    def _rebalance(self, prep: Prepared, t0: float) -> PerformanceHedgeResult:
+        """The rebalance of ``current_hedge``: new weights within the limits, whole-share
+        trades that keep them, the result with its trades table."""
+        import dataclasses
+
+        p = self.parameters
+        cur = current_hedge(prep, p, self._market())
+        weights, info = rebalance_weights(prep, p, cur)
+        limited = p.max_turnover is not None or p.max_trades is not None
+        shares = trade_shares(prep, p, cur, weights) if limited else None
+        info["seconds_total"] = time.perf_counter() - t0
+        result = assemble_result(prep, p, self._market(), weights, info, shares)
+        names = list(prep.candidate_returns.columns)
+        held = result.constituents["shares"].reindex(names).fillna(0.0).to_numpy()
+        trades = trades_table(prep, p, cur, held)
+        turnover = 100.0 * float(trades["notional"].sum()) / (p.hedge_ratio * prep.notional)
+        summary = {
+            "current_hedge": {str(t): float(q) for t, q in cur.shares.items()},
+            "max_turnover": p.max_turnover,
+            "max_trades": p.max_trades,
+            "turnover_pct": turnover,
+            "trades": len(trades),
+            "cost_usd": float(trades["cost_usd"].sum()),
+            "current_notional": cur.total_weight * prep.notional,
+            "sold_not_eligible": dict(cur.sold),
+        }
+        warnings = list(result.diagnostics.get("warnings", []))
+        ratio = float(result.constituents["notional"].sum()) / prep.notional
+        if abs(ratio - p.stock_budget) > 0.01 * p.hedge_ratio:
+            warnings.append(
+                f"the rebalance leaves the hedge at {ratio:.1%} of the portfolio (target "
+                f"{p.stock_budget:.1%}): the turnover or trade limit reaches no further"
+            )
+        above = [
+            t for t, w0, cap in zip(names, cur.weights, prep.upper, strict=True)
+            if limited and w0 > cap * (1 + 1e-9)
+        ]  # fmt: skip
+        if above:
+            warnings.append(
+                f"{', '.join(above)} held above their weight cap may stay there: a rebalance "
+                "does not have to trade to cure a limit the current hedge breaks"
+            )
+        diagnostics = {**result.diagnostics, "rebalance": summary}
+        if warnings:
+            diagnostics["warnings"] = warnings
+        return dataclasses.replace(result, trades=trades, diagnostics=diagnostics)
 
     def weights(self) -> pd.Series:
         """The optimal basket only: weights per unit of portfolio notional (before rounding

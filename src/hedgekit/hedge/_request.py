@@ -61,6 +61,7 @@ __all__ = [
     "ExclusionsSpec",
     "HedgeRequest",
     "HedgeSettings",
+    "HoldingSpec",
     "PositionSpec",
     "ScoreConstraintSpec",
 ]
@@ -183,6 +184,25 @@ class PositionSpec(_Model):
             )
         if (self.quantity if self.quantity is not None else self.weight) == 0:
             raise ValueError(f"position {self.identifier!r} is zero; drop it")
+        return self
+
+
+class HoldingSpec(_Model):
+    """One name of the hedge held now (a rebalance's ``current_hedge``): shares short."""
+
+    identifier: Label = Field(description="Ticker of a name in the hedge.", examples=["MU"])
+    quantity: float = Field(
+        strict=True,
+        ge=-1e12,
+        le=1e12,
+        description="Shares sold short, not zero (a basket's `shares`; negative reads the same).",
+        json_schema_extra={"not": {"const": 0}},
+    )
+
+    @model_validator(mode="after")
+    def _nonzero(self) -> HoldingSpec:
+        if self.quantity == 0:
+            raise ValueError(f"current hedge name {self.identifier!r} has 0 shares; drop it")
         return self
 
 
@@ -341,6 +361,14 @@ class HedgeSettings(_Model):
         description="Text backend of the semantic methods: 'auto', 'minilm', 'tfidf' or a "
         "sentence-transformers model name.",
     )
+    max_turnover: float | None = Field(
+        default=None, strict=True, ge=0, le=1e4, description="Rebalance: max % of the hedge "
+        "notional traded (sum |new - current shares| x price); needs current_hedge.",
+    )  # fmt: skip
+    max_trades: Whole | None = Field(
+        default=None, ge=0, le=_MAX_NAMES, description="Rebalance: max names whose shares "
+        "change; needs current_hedge.",
+    )  # fmt: skip
 
     @field_validator("sampling_period", mode="before")
     @classmethod
@@ -400,6 +428,8 @@ RULES: dict[str, str] = {
     "min-cap-at-most-max-cap": "parameters.min_market_cap <= parameters.max_market_cap when "
     "both are given",
     "constraint-minimum-at-most-maximum": "in every constraints entry, minimum <= maximum",
+    "limits-need-current-hedge": "parameters.max_turnover and parameters.max_trades, when "
+    "given, come with current_hedge",
 }
 #: what only the data can tell, as the request schema lists it (``x-hedgekit-data``)
 DATA_RULES: dict[str, str] = {
@@ -408,6 +438,8 @@ DATA_RULES: dict[str, str] = {
     "name securities, indices or ETFs known to the data on date",
     "priced-and-net-long": "every position has a price on date; positions by quantity are "
     "net long at those prices",
+    "current-hedge-resolves": "current_hedge names securities known to the data on date, "
+    "each with a price then",
 }
 #: the two forms of a request: every position by quantity, or every position by weight
 _FORMS: list[dict[str, Any]] = [
@@ -468,6 +500,9 @@ class HedgeRequest(_Model):
         The hedge date: positions are priced at its close; nothing after it is used.
     universe, method, estimator, exclusions, constraints, parameters
         As :class:`PerformanceHedgeParameters`, with the same defaults.
+    current_hedge : list of HoldingSpec, optional
+        The hedge held now, to rebalance (shares short); ``parameters.max_turnover`` and
+        ``parameters.max_trades`` limit the trades from it.
 
     Examples
     --------
@@ -513,6 +548,9 @@ class HedgeRequest(_Model):
     exclusions: ExclusionsSpec = Field(default_factory=ExclusionsSpec)
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
     parameters: HedgeSettings = Field(default_factory=HedgeSettings)
+    current_hedge: Annotated[list[HoldingSpec], Field(min_length=1, max_length=5000)] | None = (
+        Field(default=None, description="Rebalance: the hedge held now (shares short).")
+    )
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -578,6 +616,14 @@ class HedgeRequest(_Model):
                     "every position is short (negative quantity); a short hedge needs a net "
                     "long portfolio: give long holdings as positive quantities"
                 )
+        p = self.parameters
+        if self.current_hedge is None:
+            for name in ("max_turnover", "max_trades"):
+                if getattr(p, name) is not None:
+                    raise ValueError(
+                        f"parameters.{name} limits a rebalance: give current_hedge, the hedge "
+                        "held now (--current-hedge in the CLI)"
+                    )
         start = self.parameters.observation_start_date
         if start is not None and start >= self.date:
             raise ValueError(
@@ -650,6 +696,11 @@ class HedgeRequest(_Model):
             },
             "parameters": settings,
         }
+        if params.current_hedge is not None:
+            data["current_hedge"] = [
+                {"identifier": p.identifier, "quantity": p.quantity}
+                for p in params.current_hedge.positions
+            ]
         return cls.from_input(data, label=_library_label)
 
     def to_parameters(self) -> PerformanceHedgeParameters:
@@ -686,6 +737,14 @@ class HedgeRequest(_Model):
             ),
             method=self.method,
             estimator=self.estimator,
+            current_hedge=(
+                None
+                if self.current_hedge is None
+                else PositionSet(
+                    [Position(x.identifier, quantity=x.quantity) for x in self.current_hedge],
+                    self.date.isoformat(),
+                )
+            ),
             **{
                 name: getattr(p, name)
                 for name in HedgeSettings.model_fields

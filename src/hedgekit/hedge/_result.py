@@ -56,6 +56,9 @@ class PerformanceHedgeResult:
         correlation of the portfolio's and the hedge's factor returns) and ``model``.
     benchmarks : DataFrame, optional
         Growth of 1 of SPY and the portfolio's sector fund over the backtest's dates.
+    trades : DataFrame, optional
+        A rebalance only (``current_hedge``): the trades from the current hedge (see
+        :meth:`get_trades`); ``diagnostics['rebalance']`` sums them up.
     """
 
     date: pd.Timestamp
@@ -68,6 +71,7 @@ class PerformanceHedgeResult:
     synthetic: bool = False
     risk_report: dict[str, Any] | None = None
     benchmarks: pd.DataFrame | None = None
+    trades: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ Marquee-style getters
     def get_constituents(self) -> pd.DataFrame:
@@ -87,6 +91,65 @@ class PerformanceHedgeResult:
     def get_predicted_risk(self) -> pd.DataFrame:
         """Predicted total, factor and specific volatility per leg (factor hedges only)."""
         return self._risk("predicted_risk")
+
+    def get_trades(self) -> pd.DataFrame:
+        """A rebalance's trades, one row per name whose shares change: ``side``
+        (``SELL_SHORT`` adds to the short, ``BUY_TO_COVER`` reduces it), ``shares``
+        traded, current and target shares, ``trade_shares`` (signed), ``price``,
+        ``notional``, ``cost_bps`` and ``cost_usd`` (half spread plus impact) and
+        ``reason`` (names sold because they are no longer eligible)."""
+        return self._trades().copy()
+
+    def get_turnover_frontier(self, levels: Any = None, market: Any = None) -> pd.DataFrame:
+        """A rebalance's in-sample tracking error against turnover, one row per turnover cap
+        (``levels``, percent of the hedge notional; default 0 to 200 and no cap), the other
+        parameters as this hedge's: refits on the hedge date (see
+        :meth:`PerformanceHedge.turnover_frontier <hedgekit.hedge.PerformanceHedge>`)."""
+        from hedgekit.hedge._monitor import parameters_from_result
+        from hedgekit.hedge._parameters import Position, PositionSet
+        from hedgekit.hedge._performance import PerformanceHedge
+
+        self._trades()
+        info = self.diagnostics["rebalance"]
+        current = PositionSet(
+            [Position(t, quantity=q) for t, q in info["current_hedge"].items()], self.date
+        )
+        params = parameters_from_result(self).replace(current_hedge=current)
+        return PerformanceHedge(params, market).turnover_frontier(levels)
+
+    def plot_turnover_frontier(
+        self, path: str | Path, levels: Any = None, market: Any = None
+    ) -> Path:
+        """Save the turnover frontier (:meth:`get_turnover_frontier`) as a PNG: tracking error
+        against turnover, this hedge marked. Needs matplotlib (the plot extra)."""
+        Figure = import_optional("matplotlib.figure", extra="plot", purpose="plotting").Figure
+        front = self.get_turnover_frontier(levels, market).dropna(subset=["turnover"])
+        info = self.diagnostics["rebalance"]
+        fig = Figure(figsize=(7, 4.5))
+        ax = fig.subplots()
+        ax.plot(front["turnover"], 100 * front["tracking_error"], marker="o", label="frontier")
+        te = float(self.statistics[("in_sample", "Hedge")]["tracking_error"])
+        ax.scatter([info["turnover_pct"]], [100 * te], color="tab:red", zorder=3,
+                   label="this rebalance (whole shares)")  # fmt: skip
+        ax.set_xlabel("turnover, % of the hedge notional")
+        ax.set_ylabel("in-sample tracking error, % a year")
+        ax.set_title(f"Rebalance on {self.date:%Y-%m-%d}: tracking error vs turnover")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best")
+        fig.tight_layout()
+        out = Path(path)
+        fig.savefig(out, dpi=110)
+        return out
+
+    def _trades(self) -> pd.DataFrame:
+        if self.trades is None:
+            from hedgekit._errors import ConfigurationError
+
+            raise ConfigurationError(
+                "this hedge is not a rebalance; calculate it with current_hedge (the hedge "
+                "held now) to get trades"
+            )
+        return self.trades
 
     def _risk(self, key: str) -> pd.DataFrame:
         if self.risk_report is None:
@@ -321,7 +384,7 @@ class PerformanceHedgeResult:
         }
         perf = self.get_backtest_performance()
         corr = self.get_backtest_correlation()
-        return {
+        out = {
             "date": f"{self.date:%Y-%m-%d}",
             "synthetic": self.synthetic,
             "parameters": _clean(self.parameters),
@@ -348,3 +411,6 @@ class PerformanceHedgeResult:
                 "model": _clean(self.risk_report["model"]),
             },
         }
+        if self.trades is not None:  # a rebalance
+            out["trades"] = _clean(self.trades.reset_index().to_dict("records"))
+        return out

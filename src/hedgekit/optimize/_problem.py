@@ -1,6 +1,7 @@
-"""The tracking-error hedge problem: covariances, budget, caps, cardinality, groups and
-linear rows (:class:`TrackingProblem`, :class:`GroupBound`), its builders from returns
-or a factor model, and its validation.
+"""The tracking-error hedge problem: covariances, budget, caps, cardinality, groups,
+linear rows and, for a rebalance, the current weights with turnover and trade limits
+(:class:`TrackingProblem`, :class:`GroupBound`), its builders from returns or a factor
+model, and its validation.
 """
 
 from __future__ import annotations
@@ -76,6 +77,15 @@ class TrackingProblem:
         Weight of the concentration penalty ``P(w)`` (see Notes).
     asset_names : sequence of str, optional
         Candidate labels for error messages.
+    current : ndarray of shape (n_assets,), optional
+        Weights of the hedge held now (a rebalance); with ``max_turnover`` or
+        ``max_trades`` the solver looks for the best hedge reachable from them (see
+        :func:`~hedgekit.optimize._rebalance.solve_rebalance`); without either limit they
+        do not change the answer.
+    max_turnover : float, optional
+        ``sum_i |w_i - current_i| <= max_turnover``, in the unit of the budget.
+    max_trades : int, optional
+        At most this many names whose weight changes (``0``: the current weights).
 
     Notes
     -----
@@ -116,6 +126,16 @@ class TrackingProblem:
     ridge: float = 0.0
     lasso: float = 0.0
     asset_names: Sequence[str] | None = None
+    current: npt.ArrayLike | None = None
+    max_turnover: float | None = None
+    max_trades: int | None = None
+
+    @property
+    def is_rebalance(self) -> bool:
+        """True when current weights come with a turnover or trade limit."""
+        return self.current is not None and (
+            self.max_turnover is not None or self.max_trades is not None
+        )
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -359,6 +379,7 @@ class TrackingProblem:
                     f"ub_names has {len(self.ub_names)} labels for {A.shape[0]} rows of A_ub; "
                     "pass one per row"
                 )
+        self._validate_rebalance(n)
         if self.asset_names is not None and len(self.asset_names) != n:
             raise ConfigurationError(
                 f"asset_names has {len(self.asset_names)} labels for {n} candidates; "
@@ -367,3 +388,30 @@ class TrackingProblem:
 
     def _name(self, i: int) -> str:
         return str(self.asset_names[i]) if self.asset_names is not None else f"candidate {i}"
+
+    def _validate_rebalance(self, n: int) -> None:
+        """Check ``current``, ``max_turnover`` and ``max_trades``."""
+        if self.current is None:
+            if self.max_turnover is not None or self.max_trades is not None:
+                raise ConfigurationError(
+                    "max_turnover and max_trades limit a rebalance: pass the current weights "
+                    "(current=) too"
+                )
+            return
+        w0 = np.asarray(self.current, dtype="float64")
+        if w0.shape != (n,):
+            raise ConfigurationError(
+                f"current has shape {w0.shape}; pass one weight per candidate, shape ({n},)"
+            )
+        if not np.isfinite(w0).all() or (w0 < 0).any():
+            raise ConfigurationError("current weights must be finite and >= 0")
+        if self.max_turnover is not None and not (
+            math.isfinite(self.max_turnover) and self.max_turnover >= 0
+        ):
+            raise ConfigurationError(f"max_turnover={self.max_turnover} must be a number >= 0")
+        if self.max_trades is not None and (
+            isinstance(self.max_trades, bool)
+            or not isinstance(self.max_trades, int | np.integer)
+            or self.max_trades < 0
+        ):
+            raise ConfigurationError(f"max_trades={self.max_trades!r} must be an integer >= 0")

@@ -150,6 +150,11 @@ def solve_tracking(
         choices = ", ".join(repr(m.value) for m in TrackingMethod)
         raise ConfigurationError(f"method={method!r} is not one of {choices}") from None
     problem.validate()
+    if problem.is_rebalance:
+        from hedgekit.optimize._rebalance import solve_rebalance
+
+        relaxation = TrackingMethod(method) is TrackingMethod.RELAXATION
+        return solve_rebalance(problem, time_limit=time_limit, relaxation=relaxation)
     if starts is not None and starts < 0:
         raise ConfigurationError(f"starts={starts} must be >= 0")
     if time_limit is not None and not time_limit > 0:
