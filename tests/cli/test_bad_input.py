@@ -118,6 +118,20 @@ CASES = [
     ("hedge-lasso", [*HEDGE, "--lasso", "-1"], "--lasso: input should be greater than or equal"),
     ("hedge-unknown-option", [*HEDGE, "--nope"], "No such option: --nope"),
     ("hedge-no-positions", ["hedge"], "Missing argument 'positions'"),
+    # hedge: rebalance of a current hedge
+    ("hedge-max-turnover", [*HEDGE, "--current-hedge", "{tmp}/b.json", "--max-turnover", "-5"],
+     "--max-turnover: input should be greater than or equal to 0"),
+    ("hedge-max-trades", [*HEDGE, "--current-hedge", "{tmp}/b.json", "--max-trades", "-1"],
+     "--max-trades: input should be greater than or equal to 0"),
+    ("hedge-turnover-alone", [*HEDGE, "--max-turnover", "20"],
+     "parameters.max_turnover limits a rebalance: give current_hedge"),
+    ("hedge-current-missing", [*HEDGE, "--current-hedge", "{tmp}/none.json"],
+     "--current-hedge {tmp}/none.json is not a file"),
+    ("hedge-current-not-basket", [*HEDGE, "--current-hedge", "{tmp}/f.csv"],
+     "a row lacks an identifier and shares"),
+    ("hedge-current-unknown", [*HEDGE, "--current-hedge", "{tmp}/nope.json",
+                               "--max-turnover", "20"],
+     "unknown identifier 'NOPE_XYZ': a current_hedge name"),
     ("demo-target", ["demo", "--target", "NOPE"], "unknown identifier 'NOPE'"),
     ("demo-date", ["demo", "--date", "1990-01-01"], "outside the data"),
 ]  # fmt: skip
@@ -127,6 +141,8 @@ CASES = [
 def scratch(tmp_path):
     (tmp_path / "f.csv").write_text("ticker,date,close\nKSTD,2022-01-03,10\n")
     (tmp_path / "f.xlsx").write_text("not a workbook")
+    (tmp_path / "b.json").write_text('{"positions": [{"identifier": "FRLX", "shares": 100}]}')
+    (tmp_path / "nope.json").write_text('{"positions": [{"identifier": "NOPE_XYZ", "shares": 1}]}')
     return tmp_path
 
 

@@ -46,6 +46,9 @@ _OPTIONS = {
     "parameters.max_names": "--max-names",
     "parameters.lasso_weight": "--lasso",
     "parameters.ridge_weight": "--ridge",
+    "parameters.max_turnover": "--max-turnover",
+    "parameters.max_trades": "--max-trades",
+    "current_hedge": "--current-hedge",
 }
 #: what each output option can write
 _SUFFIXES = {"--csv": (".csv",), "--basket-json": (".json",), "--plot": (".png", ".pdf", ".svg")}
@@ -160,6 +163,24 @@ def hedge(
     ] = None,
     lasso: Annotated[float | None, typer.Option(help="Concentration strength.")] = None,
     ridge: Annotated[float | None, typer.Option(help="Diversity strength.")] = None,
+    current_hedge: Annotated[
+        Path | None,
+        typer.Option(
+            "--current-hedge",
+            help="Rebalance this hedge: a basket JSON or CSV written by --basket-json / "
+            "--csv; the output lists the trades from it.",
+        ),
+    ] = None,
+    max_turnover: Annotated[
+        float | None,
+        typer.Option(
+            "--max-turnover", help="Rebalance: max % of the hedge notional traded (0 keeps it)."
+        ),
+    ] = None,
+    max_trades: Annotated[
+        int | None,
+        typer.Option("--max-trades", help="Rebalance: max names whose shares change."),
+    ] = None,
     grid: Annotated[
         bool, typer.Option(help="Grid-search lasso and ridge (walk-forward CV).")
     ] = False,
@@ -201,6 +222,8 @@ def hedge(
         "observation_start_date": _date(start, "--start"),
         "lasso_weight": lasso,
         "ridge_weight": ridge,
+        "max_turnover": max_turnover,
+        "max_trades": max_trades,
     }
     request: dict[str, Any] = {
         "positions": parse_positions(positions),
@@ -214,6 +237,16 @@ def hedge(
     }
     if max_names == 0:
         request["parameters"]["max_names"] = None
+    if current_hedge is not None:
+        from hedgekit.hedge import basket_shares
+
+        if not current_hedge.is_file():
+            raise ConfigurationError(
+                f"--current-hedge {current_hedge} is not a file; write one with "
+                "`hedgekit hedge ... --basket-json FILE` (or --csv)"
+            )
+        held = basket_shares(current_hedge)
+        request["current_hedge"] = [{"identifier": t, "quantity": q} for t, q in held.items()]
     request = {k: v for k, v in request.items() if v is not None}
 
     from hedgekit.hedge import HedgeRequest, PerformanceHedge
@@ -227,6 +260,8 @@ def hedge(
     params = HedgeRequest.from_input(request, label=_option).to_parameters()
     engine = PerformanceHedge(params, market)
     grid_table = None
+    if grid and current_hedge is not None:
+        raise ConfigurationError("--grid and --current-hedge do not combine; drop one")
     if grid:
         with console.status("grid search...") as status:
             found = engine.grid_search(

@@ -347,6 +347,27 @@ def _print_check(report: Any) -> None:
         console.print(f"- {line}", highlight=False, markup=False)
 
 
+def _render_trades(result) -> None:
+    """A rebalance's trades and their total turnover and cost."""
+    info = result.diagnostics["rebalance"]
+    rows = [
+        [str(t), r["side"], format(r["shares"], ",.0f"), format(r["current_shares"], ",.0f"),
+         format(r["target_shares"], ",.0f"), format(r["notional"], ",.0f"),
+         format(r["cost_usd"], ",.0f"), r["reason"]]
+        for t, r in result.trades.iterrows()
+    ]  # fmt: skip
+    headers = ["ticker", "side", "shares", "now", "target", "notional", "cost $", "reason"]
+    print_fitted("Rebalance trades", headers, rows, text=("reason",), droppable=("reason",))
+    limit = info["max_turnover"]
+    console.print(
+        f"Rebalance: {info['trades']} trades"
+        + (f" (max {info['max_trades']})" if info["max_trades"] is not None else "")
+        + f", turnover {info['turnover_pct']:.1f}% of the hedge notional"
+        + (f" (max {limit:g}%)" if limit is not None else "")
+        + f", cost ${info['cost_usd']:,.0f}"
+    )
+
+
 def _render_hedge(result, grid_table) -> None:
     kind = "[bold yellow]SYNTHETIC demo market[/bold yellow]" if result.synthetic else "real data"
     d = result.diagnostics
@@ -384,6 +405,8 @@ def _render_hedge(result, grid_table) -> None:
         text=("name", "sector"),
         droppable=("sector", "name"),
     )
+    if result.trades is not None:
+        _render_trades(result)
     stats = result.statistics
     pct = {
         "annualized_return",

@@ -186,6 +186,7 @@ def rebalance_weights(
         "optimizer_seconds": sol.seconds,
         "optimizer_evaluations": sol.evaluations,
         "optimizer_method": sol.method,
+        "optimizer_gap": sol.gap if np.isfinite(sol.gap) else None,
     }
 
 
