@@ -14,6 +14,7 @@ from hedgekit._errors import (
     MissingDependencyError,
     OptimizationError,
     StoreNotFoundError,
+    UnknownIdentifierError,
 )
 from hedgekit.data import MarketData, Store
 from hedgekit.hedge import PerformanceHedgeParameters, explode_universe, price_portfolio
@@ -108,3 +109,11 @@ def preflight(params: PerformanceHedgeParameters, market: MarketData) -> None:
     if params.constraints is not None:
         for c in params.constraints.assets:
             market.resolve(c.constraint_name, view.date)
+    if params.current_hedge is not None:  # a rebalance: the hedge held now
+        held = [p.identifier for p in params.current_hedge.positions]
+        try:
+            market.resolve_many(held, view.date)
+        except UnknownIdentifierError as exc:
+            raise UnknownIdentifierError(
+                exc.identifier, exc.suggestions, f"a current_hedge name on {view.date:%Y-%m-%d}"
+            ) from None
