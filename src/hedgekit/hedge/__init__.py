@@ -16,17 +16,16 @@ from hedgekit.hedge._parameters import (
     PositionSet,
 )
 from hedgekit.hedge._performance import PerformanceHedge
-from hedgekit.hedge._request import (
+from hedgekit.hedge._request import HedgeRequest, HedgeSettings
+from hedgekit.hedge._result import PerformanceHedgeResult
+from hedgekit.hedge._specs import (
     ConstraintSpec,
     ConstraintsSpec,
     ExclusionsSpec,
-    HedgeRequest,
-    HedgeSettings,
     HoldingSpec,
     PositionSpec,
     ScoreConstraintSpec,
 )
-from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._universe import SECTOR_ETFS, explode_universe, price_portfolio
 
 __all__ = [

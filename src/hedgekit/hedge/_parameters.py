@@ -83,7 +83,7 @@ class Position:
     def validate(self) -> None:
         """Raise ConfigurationError unless this is a valid position (the rules of
         :class:`~hedgekit.hedge.PositionSpec`)."""
-        from hedgekit.hedge._request import PositionSpec, error_line
+        from hedgekit.hedge._specs import PositionSpec, error_line
 
         try:
             PositionSpec.model_validate(
@@ -291,7 +291,7 @@ class Constraint:
     def validate(self, kind: str) -> None:
         """Raise ConfigurationError for empty names and bad bounds (the rules of
         :class:`~hedgekit.hedge.ConstraintSpec`; ``kind='esg'``: of ``ScoreConstraintSpec``)."""
-        from hedgekit.hedge._request import ConstraintSpec, ScoreConstraintSpec, error_line
+        from hedgekit.hedge._specs import ConstraintSpec, ScoreConstraintSpec, error_line
 
         spec = ScoreConstraintSpec if kind == "esg" else ConstraintSpec
         try:
