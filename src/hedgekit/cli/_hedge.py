@@ -44,6 +44,7 @@ _OPTIONS = {
     "parameters.max_adv_percentage": "--max-adv",
     "parameters.max_weight": "--max-weight",
     "parameters.max_names": "--max-names",
+    "parameters.min_names": "--min-names",
     "parameters.lasso_weight": "--lasso",
     "parameters.ridge_weight": "--ridge",
     "parameters.max_turnover": "--max-turnover",
@@ -124,6 +125,10 @@ def hedge(
     max_names: Annotated[
         int | None,
         typer.Option("--max-names", help="At most K names (default 10; 0 = no limit)."),
+    ] = None,
+    min_names: Annotated[
+        int | None,
+        typer.Option("--min-names", help="At least K names (default: no floor)."),
     ] = None,
     max_weight: Annotated[
         float | None,
@@ -214,6 +219,7 @@ def hedge(
         )
     settings: dict[str, Any] = {
         "max_names": max_names,
+        "min_names": min_names,
         "max_weight": max_weight,
         "max_leverage": leverage,
         "percentage_in_cash": cash,

@@ -447,6 +447,10 @@ class PerformanceHedgeParameters:
         0 keeps the current hedge.
     max_trades : int, optional
         Rebalance only: at most this many names whose share count changes.
+    min_names : int, optional
+        At least this many names (default None: no floor); at most ``max_names`` and the
+        number of candidates. A held name weighs at least ``min_weight`` or, when that is
+        0, 0.1% of the stock budget. Not with ``max_turnover`` or ``max_trades``.
     """
 
     initial_portfolio: PositionSet
@@ -483,6 +487,7 @@ class PerformanceHedgeParameters:
     current_hedge: PositionSet | None = None
     max_turnover: float | None = None
     max_trades: int | None = None
+    min_names: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.universe, str):

@@ -16,7 +16,8 @@ weights would be a constant, a concave penalty is not.
 Constraints: ``sum(w) = h = max_leverage% * (1 - percentage_in_cash%)``; each name
 ``0 <= w_i <= min(max_weight% * H, max_adv_percentage% * ADV_i / N)`` (``H`` the hedge
 ratio, ``N`` the portfolio notional, ``ADV`` the 20-day average daily dollar volume);
-held names ``w_i >= min_weight% * H``; at most ``max_names`` names; group bounds in percent
+held names ``w_i >= min_weight% * H``; at most ``max_names`` names (at least
+``min_names``, each then at least ``0.001 h`` when ``min_weight`` is 0); group bounds in percent
 of the hedge notional; ``|ppy * (mean(R) w - mean(r_p))| <= max_return_deviation%`` with
 ``ppy`` periods per year (unhedged return gap); ESG bounds on the weighted-average score.
 Cash (``percentage_in_cash``) earns nothing and carries no risk.
@@ -80,6 +81,7 @@ def tracking_problem(
         "upper": prep.upper,
         "min_weight": params.min_weight / 100.0 * H,
         "max_names": params.max_names,
+        "min_names": params.min_names,
         "groups": prep.groups,
         "A_ub": np.vstack(a_rows),
         "b_ub": np.asarray(b_rows),

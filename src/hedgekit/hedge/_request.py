@@ -143,6 +143,13 @@ class HedgeSettings(_Model):
         le=_MAX_NAMES,
         description="At most this many names; null for no limit.",
     )
+    min_names: Whole | None = Field(
+        default=None,
+        ge=1,
+        le=_MAX_NAMES,
+        description="At least this many names (<= max_names and the candidates); null for "
+        "no floor. Not with max_turnover or max_trades.",
+    )
     min_market_cap: float | None = Field(
         default=_default("min_market_cap"), strict=True, ge=0, le=1e16, description="USD."
     )
@@ -225,6 +232,18 @@ class HedgeSettings(_Model):
                 f"reach the {stocks:g}% of the hedge held in stocks; raise max_weight to >= "
                 f"{stocks / self.max_names:.4g}% or {names}"
             )
+        k = self.min_names
+        if k is not None and self.max_names is not None and k > self.max_names:
+            raise ValueError(
+                f"min_names={k} is above max_names={self.max_names}; lower min_names or "
+                "raise max_names"
+            )
+        if k is not None and k * self.min_weight > stocks + 1e-9:
+            raise ValueError(
+                f"min_names={k} names of min_weight={self.min_weight:g}% need "
+                f"{k * self.min_weight:g}% of the hedge, above the {stocks:g}% held in "
+                f"stocks; lower min_weight to <= {stocks / k:.4g}% or min_names"
+            )
         if (
             self.min_market_cap is not None
             and self.max_market_cap is not None
@@ -245,6 +264,12 @@ RULES: dict[str, str] = {
     "min-weight-at-most-max-weight": "parameters.min_weight <= parameters.max_weight",
     "names-and-cap-reach-the-hedge": "parameters.max_names * parameters.max_weight >= "
     "100 - parameters.percentage_in_cash, unless max_names is null",
+    "min-names-at-most-max-names": "parameters.min_names <= parameters.max_names when both "
+    "are given",
+    "min-names-times-min-weight": "parameters.min_names * parameters.min_weight <= 100 - "
+    "parameters.percentage_in_cash",
+    "min-names-not-with-limits": "parameters.min_names does not come with max_turnover or "
+    "max_trades",
     "min-cap-at-most-max-cap": "parameters.min_market_cap <= parameters.max_market_cap when "
     "both are given",
     "constraint-minimum-at-most-maximum": "in every constraints entry, minimum <= maximum",
@@ -258,6 +283,8 @@ DATA_RULES: dict[str, str] = {
     "name securities, indices or ETFs known to the data on date",
     "priced-and-net-long": "every position has a price on date; positions by quantity are "
     "net long at those prices",
+    "min-names-within-candidates": "parameters.min_names is at most the number of candidates "
+    "left after the universe, exclusions and filters",
     "current-hedge-resolves": "current_hedge names securities known to the data on date, "
     "each with a price then",
 }
@@ -444,6 +471,11 @@ class HedgeRequest(_Model):
                         f"parameters.{name} limits a rebalance: give current_hedge, the hedge "
                         "held now (--current-hedge in the CLI)"
                     )
+        if p.min_names is not None and (p.max_turnover is not None or p.max_trades is not None):
+            raise ValueError(
+                "parameters.min_names does not combine with a rebalance's max_turnover or "
+                "max_trades; drop one of them"
+            )
         start = self.parameters.observation_start_date
         if start is not None and start >= self.date:
             raise ValueError(

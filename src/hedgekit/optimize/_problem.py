@@ -86,6 +86,13 @@ class TrackingProblem:
         ``sum_i |w_i - current_i| <= max_turnover``, in the unit of the budget.
     max_trades : int, optional
         At most this many names whose weight changes (``0``: the current weights).
+    min_names : int, optional
+        At least this many names with a positive weight (at most ``max_names`` and the
+        number of candidates). Each held name then weighs at least its ``min_weight`` or,
+        where that is 0, a floor of 0.1% of the budget (less when ``min_names`` is above
+        500), so that the names count; the search keeps every support between
+        ``min_names`` and ``max_names`` names (see :func:`solve_tracking`). Not with a
+        rebalance's limits.
 
     Notes
     -----
@@ -129,6 +136,7 @@ class TrackingProblem:
     current: npt.ArrayLike | None = None
     max_turnover: float | None = None
     max_trades: int | None = None
+    min_names: int | None = None
 
     @property
     def is_rebalance(self) -> bool:
@@ -380,6 +388,7 @@ class TrackingProblem:
                     "pass one per row"
                 )
         self._validate_rebalance(n)
+        self._validate_min_names(n)
         if self.asset_names is not None and len(self.asset_names) != n:
             raise ConfigurationError(
                 f"asset_names has {len(self.asset_names)} labels for {n} candidates; "
@@ -415,3 +424,40 @@ class TrackingProblem:
             or self.max_trades < 0
         ):
             raise ConfigurationError(f"max_trades={self.max_trades!r} must be an integer >= 0")
+
+    def _validate_min_names(self, n: int) -> None:
+        """Check ``min_names`` against ``max_names``, the candidates and the budget."""
+        k = self.min_names
+        if k is None:
+            return
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise ConfigurationError(f"min_names={k!r} must be an integer >= 1")
+        if self.max_names is not None and k > self.max_names:
+            raise ConfigurationError(
+                f"min_names={k} is above max_names={self.max_names}; lower min_names or "
+                "raise max_names"
+            )
+        if k > n:
+            raise ConfigurationError(
+                f"min_names={k} is above the {n} candidates; lower min_names to <= {n} or "
+                "widen the universe (fewer exclusions)"
+            )
+        upper = self.budget if self.upper is None else self.upper
+        caps = np.broadcast_to(np.asarray(upper, dtype="float64"), (n,))
+        if int(np.count_nonzero(caps > 0)) < k:
+            raise ConfigurationError(
+                f"min_names={k} but only {int(np.count_nonzero(caps > 0))} candidates may be "
+                "held (the others are capped at 0); lower min_names or relax the caps"
+            )
+        mw = np.sort(np.broadcast_to(np.asarray(self.min_weight, dtype="float64"), (n,)))
+        least = float(mw[:k].sum())
+        if least > self.budget * (1 + 1e-9):
+            raise ConfigurationError(
+                f"min_names={k} names of at least min_weight need {least:.6g}, above the "
+                f"budget {self.budget:.6g}; lower min_names or min_weight"
+            )
+        if self.is_rebalance:
+            raise ConfigurationError(
+                "min_names does not combine with a rebalance's max_turnover or max_trades; "
+                "drop one of them"
+            )

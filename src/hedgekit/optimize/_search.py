@@ -29,6 +29,9 @@ _ZERO = 1e-12
 _WORK_CAP = 100
 #: supports above this size get their swap bounds by the rank-one downdate
 _DOWNDATE_K = 20
+#: with min_names, a held name without a minimum weight weighs at least this fraction of
+#: the budget (at most half the budget over min_names), so that it counts as held
+_NAMES_FLOOR = 1e-3
 
 
 @dataclass(slots=True)
@@ -56,6 +59,10 @@ class _Engine:
         self.mw = np.broadcast_to(np.asarray(p.min_weight, dtype="float64"), (n,)).copy()
         self.has_min = bool((self.mw > 0).any())
         self.K = n if p.max_names is None else min(int(p.max_names), n)
+        #: at least this many names (0: no floor); each held name weighs >= floor
+        self.min_names = 0 if p.min_names is None else int(p.min_names)
+        small = min(_NAMES_FLOOR, 0.5 / max(self.min_names, 1)) * self.budget
+        self.floor = np.minimum(np.maximum(self.mw, small), self.ub)
         self.ridge = float(p.ridge)
         self.lasso = float(p.lasso)
         self.eps = _EPS_FRACTION * self.budget
@@ -271,6 +278,13 @@ class _Engine:
         """Best fit on (a subset of) ``idx`` honouring the semi-continuous minimum weights;
         ``start`` (length ``n``) warm-starts the lasso reweighting."""
         idx = np.sort(idx)  # callers pass distinct indices
+        best = self._fit_support(idx, start)
+        if best.idx.size < min(self.min_names, idx.size):
+            # too few names held: every name of idx at least at its floor
+            best = self._compact(self.convex_fit(idx, self.floor[idx], start))
+        return best
+
+    def _fit_support(self, idx: np.ndarray, start: np.ndarray | None) -> _Fit:
         zeros = np.zeros(idx.shape[0])
         fit = self.convex_fit(idx, zeros, start)
         if not self.has_min:
@@ -317,10 +331,15 @@ class _Engine:
     # -------------------------------------------------------------- search helpers
     def better(self, a: _Fit, b: _Fit) -> bool:
         """Lexicographic order: feasible first, then smaller violation or objective."""
-        fa, fb = a.viol <= self.feas_tol, b.viol <= self.feas_tol
+        short_a = max(self.min_names - a.idx.size, 0)
+        short_b = max(self.min_names - b.idx.size, 0)
+        fa = a.viol <= self.feas_tol and not short_a
+        fb = b.viol <= self.feas_tol and not short_b
         if fa != fb:
             return fa
         if not fa:
+            if short_a != short_b:  # too few names ranks after any violation of the rows
+                return short_a < short_b
             return a.viol < b.viol * (1 - 1e-9) - 1e-15
         return a.obj < b.obj - 1e-12 * self.obj_scale
 
@@ -425,7 +444,9 @@ class _Engine:
             d = self.reduced_costs(fit)
             d[supp] = np.inf
             j = int(np.argmin(d))
-            if not np.isfinite(d[j]) or (fit.viol <= self.feas_tol and d[j] >= -tol):
+            if not np.isfinite(d[j]) or (
+                fit.viol <= self.feas_tol and d[j] >= -tol and supp.size >= self.min_names
+            ):
                 break
             new = self.fit_support(np.append(supp, j))
             if new.idx.size <= supp.size and not self.better(new, fit):
@@ -668,7 +689,7 @@ class _Engine:
         return best
 
     def random_support(self, rng: np.random.Generator) -> np.ndarray:
-        k = min(self.K, self.n)
+        k = max(min(self.K, self.n), self.min_names)
         return np.sort(rng.choice(self.n, size=k, replace=False))
 
 
@@ -680,6 +701,12 @@ def _search(
     n_random = (16 if full else 0) if starts is None else starts
     width = 2 * eng.K + 10
     top = relax.idx[np.argsort(-relax.w, kind="stable")[: eng.K]]
+    if top.size < eng.min_names:
+        # too few names: grow by the candidates whose reduced cost is lowest
+        d = eng.reduced_costs(relax)
+        d[top] = np.inf
+        d[eng.floor <= eng.zero] = np.inf
+        top = np.append(top, np.argsort(d, kind="stable")[: eng.min_names - top.size])
     seeds: list[_Fit] = [eng.fit_support(top)]
     if eng.K <= _DOWNDATE_K or seeds[0].viol > eng.feas_tol:
         # (with many names the greedy start, K refits, never won on real index tracking:

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from hedgekit._errors import ConfigurationError
+from hedgekit._errors import ConfigurationError, InfeasibleError
 from hedgekit.optimize._bound import relative_gap, relaxation_bound
 from hedgekit.optimize._diagnosis import _check_feasible, _raise_rows
 from hedgekit.optimize._problem import TrackingProblem
@@ -117,6 +117,14 @@ def solve_tracking(
 
     The best of the starts is returned.
 
+    *min_names*: every held name weighs at least its minimum weight or, where that is 0, a
+    floor of 0.1% of the budget (at most half the budget over ``min_names``). A start
+    with fewer names is grown by the candidates of lowest reduced cost (the relaxation's
+    top names) or by the greedy selection, which does not stop before ``min_names``; a
+    support refit that would drop below ``min_names`` names is refitted with every name
+    at its floor; a fit with too few names ranks after every other. So every support the
+    search keeps has between ``min_names`` and ``max_names`` names.
+
     *Certificate*: every solution carries ``lower_bound``, a proven lower bound on the
     objective of any hedge meeting the constraints (the relaxation's optimum, certified by
     weak duality; see :class:`TrackingSolution`), and the relative ``gap`` to it. When the
@@ -188,7 +196,8 @@ def solve_tracking(
             tv = float(problem.target_variance)
             eng.stop_below = (bound + _GAP_STOP * tv) / (1.0 - _GAP_STOP)
         mins_ok = not eng.has_min or bool((relax.w >= eng.mw[relax.idx] - eng.feas_tol).all())
-        if relax.idx.size <= eng.K and mins_ok and not eng.lasso:
+        enough = relax.idx.size >= eng.min_names
+        if relax.idx.size <= eng.K and mins_ok and enough and not eng.lasso:
             best = relax
         else:
             best, status = _search(eng, relax, method, seed, starts)
@@ -203,6 +212,12 @@ def solve_tracking(
                     best,
                     f"with max_names={eng.K} and the minimum weights",
                     "relax these constraints, raise max_names or lower min_weight",
+                )
+            if best.idx.size < eng.min_names:
+                raise InfeasibleError(
+                    f"no hedge of at least min_names={eng.min_names} names meets the "
+                    f"constraints (best found: {best.idx.size}); lower min_names or relax "
+                    "the caps and group bounds"
                 )
     logger.debug(
         "solve_tracking(%s): %d candidates, %d names, %d QPs, %.1f ms",

@@ -1,0 +1,49 @@
+"""The hedger's limits of issue 16 on real data: min_names, factor exposure bounds and the
+tracking-error cap (fewest names within it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hedgekit import ConfigurationError
+from hedgekit.hedge import PerformanceHedge, PerformanceHedgeParameters, Position, PositionSet
+
+DATE = "2022-12-30"
+
+
+def _params(**kw) -> PerformanceHedgeParameters:
+    ps = PositionSet([Position("WDC", 1_000_000), Position("MU", 500_000)], DATE)
+    return PerformanceHedgeParameters(ps, **kw)
+
+
+def _hedge(market, **kw):
+    return PerformanceHedge(_params(**kw), market).calculate()
+
+
+def _names(result) -> int:
+    return int((result.constituents["weight"] > 0).sum())
+
+
+#: a concentrated hedge: the log penalty keeps it to a couple of names
+CONCENTRATED = {"lasso_weight": 1.0, "max_weight": 50.0, "max_names": 20}
+
+
+def test_min_names_holds_in_the_result(real_market):
+    free = _hedge(real_market, **CONCENTRATED)
+    assert _names(free) < 12  # the floor binds
+    result = _hedge(real_market, **CONCENTRATED, min_names=12)
+    assert 12 <= _names(result) <= 20
+    assert result.constituents["weight"].sum() == pytest.approx(100.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"min_names": 11}, "min_names=11 is above max_names=10"),
+        ({"min_names": 5, "min_weight": 25.0}, "min_names=5 names of min_weight=25%"),
+        ({"min_names": 0}, "min_names: input should be greater than or equal to 1"),
+    ],
+)
+def test_bad_min_names(kw, message):
+    with pytest.raises(ConfigurationError, match=message):
+        _params(**kw).validate()
