@@ -44,9 +44,17 @@ def _config(methods=ALL, targets=TARGETS, start="2022-06-30", end="2022-09-30", 
 
 
 @pytest.fixture(scope="module")
-def serial(demo_market, tmp_path_factory):
+def engine_market(demo_variant):
+    """The demo market in a store of its own: risk models other tests keep in the shared
+    demo store (a 'default' one changes the factor method's model) never reach these runs,
+    so the serial, dask and planted runs all follow the same model-reuse rule."""
+    return demo_variant("engine", lambda prices: prices)
+
+
+@pytest.fixture(scope="module")
+def serial(engine_market, tmp_path_factory):
     out = tmp_path_factory.mktemp("serial")
-    run_backtest(_config(), demo_market, out)
+    run_backtest(_config(), engine_market, out)
     return out
 
 
@@ -234,9 +242,9 @@ def test_resume_after_kill(demo_store, tmp_path):
     pd.testing.assert_frame_equal(kept, first.reset_index(drop=True))
 
 
-def test_dask_local_cluster_matches_serial(serial, demo_market, tmp_path):
+def test_dask_local_cluster_matches_serial(serial, engine_market, tmp_path):
     pytest.importorskip("dask.distributed")
-    run_backtest(_config(), demo_market, tmp_path, workers=2)
+    run_backtest(_config(), engine_market, tmp_path, workers=2)
     a, da = load_results(serial)
     b, db = load_results(tmp_path)
     cols = ["target", "rebalance", "method", "names", "turnover", "cost_bps", "borrow_bps"]
