@@ -47,3 +47,26 @@ def test_min_names_holds_in_the_result(real_market):
 def test_bad_min_names(kw, message):
     with pytest.raises(ConfigurationError, match=message):
         _params(**kw).validate()
+
+
+def test_factor_exposures_stay_inside_their_bounds(real_market, real_risk_model):
+    bounds = {"Momentum": (-0.05, 0.05), "size": (-0.2, 0.0)}
+    params = _params(factor_constraints=bounds)
+    result = PerformanceHedge(params, real_market, risk_model=real_risk_model).calculate()
+    report = result.diagnostics["factor_exposures"]
+    # recomputed from the model: portfolio exposure minus the hedge's, per unit of notional
+    fc = real_risk_model.forecast(DATE, real_market, include=["WDC", "MU"])
+    port = result.portfolio["weight"]
+    port = port / port.sum() if port.sum() > 1.5 else port
+    hedge = result.constituents["notional"] / result.diagnostics["portfolio_notional"]
+    for name, (lo, hi) in bounds.items():
+        col = fc.exposures[name.lower()]
+        net = float(col[port.index] @ port - col[hedge.index] @ hedge)
+        assert net == pytest.approx(report[name]["exposure"], abs=1e-4)
+        assert lo - 1e-3 <= net <= hi + 1e-3
+
+
+def test_unknown_factor_lists_the_known_ones(real_market, real_risk_model):
+    params = _params(factor_constraints={"Nope": (-1.0, 1.0)})
+    with pytest.raises(ConfigurationError, match=r"unknown factor.*'Nope'.*momentum"):
+        PerformanceHedge(params, real_market, risk_model=real_risk_model).calculate()

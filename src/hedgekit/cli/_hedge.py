@@ -45,6 +45,7 @@ _OPTIONS = {
     "parameters.max_weight": "--max-weight",
     "parameters.max_names": "--max-names",
     "parameters.min_names": "--min-names",
+    "parameters.factor_constraints": "--factor-constraint",
     "parameters.lasso_weight": "--lasso",
     "parameters.ridge_weight": "--ridge",
     "parameters.max_turnover": "--max-turnover",
@@ -129,6 +130,14 @@ def hedge(
     min_names: Annotated[
         int | None,
         typer.Option("--min-names", help="At least K names (default: no floor)."),
+    ] = None,
+    factor_constraint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--factor-constraint",
+            help="FACTOR=MIN:MAX, a bound on the hedged portfolio's net exposure to a risk "
+            "model factor (repeatable), e.g. momentum=-0.1:0.1.",
+        ),
     ] = None,
     max_weight: Annotated[
         float | None,
@@ -220,6 +229,7 @@ def hedge(
     settings: dict[str, Any] = {
         "max_names": max_names,
         "min_names": min_names,
+        "factor_constraints": _factor_bounds(factor_constraint),
         "max_weight": max_weight,
         "max_leverage": leverage,
         "percentage_in_cash": cash,
@@ -290,3 +300,22 @@ def hedge(
         _print_json(payload)
         return
     _render_hedge(result, grid_table)
+
+
+def _factor_bounds(items: list[str] | None) -> dict[str, tuple[float, float]] | None:
+    """``--factor-constraint FACTOR=MIN:MAX`` options as the request's mapping."""
+    if not items:
+        return None
+    out: dict[str, tuple[float, float]] = {}
+    for item in items:
+        name, eq, rest = item.rpartition("=")
+        lo, colon, hi = rest.partition(":")
+        try:
+            if not (eq and colon and name.strip()):
+                raise ValueError
+            out[name.strip()] = (float(lo), float(hi))
+        except ValueError:
+            raise ConfigurationError(
+                f"--factor-constraint {item!r} is not FACTOR=MIN:MAX, e.g. momentum=-0.1:0.1"
+            ) from None
+    return out

@@ -17,7 +17,7 @@ from hedgekit._errors import ConfigurationError
 from hedgekit.data import MarketData
 from hedgekit.hedge._parameters import PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
-from hedgekit.hedge._problem import factor_terms
+from hedgekit.hedge._problem import factor_rows, factor_terms
 from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._universe import SECTOR_ETFS
 from hedgekit.measures import (
@@ -34,6 +34,15 @@ __all__ = ["assemble_result"]
 
 #: fewer observations than this fit, with a warning: in-sample figures flatter the hedge
 _FEW_OBSERVATIONS = 60
+#: parameters left out of the result's parameters when None (a rebalance's limits and the
+#: hedger's limits off by default), so a request without them reads as before
+_ABSENT_WHEN_NONE = (
+    "max_turnover",
+    "max_trades",
+    "min_names",
+    "factor_constraints",
+    "max_tracking_error",
+)
 
 
 def _whole_shares(target: np.ndarray, price: np.ndarray, cap: np.ndarray) -> np.ndarray:
@@ -194,6 +203,12 @@ def assemble_result(
             f"{' and '.join(map(repr, given))} are one security ({t}): their positions "
             "were added up"
         )
+    bounded = factor_rows(prep, p)
+    if bounded:
+        diagnostics["factor_exposures"] = {
+            name: {"exposure": float(row[0] - row[1:] @ w_real), "minimum": lo, "maximum": hi}
+            for name, row, lo, hi in bounded
+        }
     risk = _risk_report(prep, w_real) if prep.forecast is not None else None
     if risk is not None:
         diagnostics["risk_model"] = risk["model"]
@@ -214,7 +229,8 @@ def assemble_result(
         k: v
         for k, v in asdict(p).items()
         if k not in ("initial_portfolio", "estimator", "current_hedge")
-        and not (k in ("max_turnover", "max_trades") and v is None)  # a rebalance's only
+        # a rebalance's only, and the limits off by default: absent when not given
+        and not (k in _ABSENT_WHEN_NONE and v is None)
     }
     params["estimator"] = p.estimator_name
     params["date"] = f"{prep.view.date:%Y-%m-%d}"

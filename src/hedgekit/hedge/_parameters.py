@@ -352,6 +352,13 @@ class HedgeConstraints:
                 c.validate(f.name.rstrip("s") if f.name != "esg" else "esg")
 
 
+class _FrozenBounds(dict[str, tuple[float, float]]):
+    """Factor bounds that hash (the parameters are frozen and hashable)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+
 @dataclass(frozen=True)
 class PerformanceHedgeParameters:
     """Every input of a performance hedge; defaults follow Marquee's Performance Hedger,
@@ -451,6 +458,11 @@ class PerformanceHedgeParameters:
         At least this many names (default None: no floor); at most ``max_names`` and the
         number of candidates. A held name weighs at least ``min_weight`` or, when that is
         0, 0.1% of the stock budget. Not with ``max_turnover`` or ``max_trades``.
+    factor_constraints : mapping of str to (float, float), optional
+        Bounds on the hedged portfolio's net exposure to named factors of the risk model
+        on the hedge date, ``{'Momentum': (-0.1, 0.1)}``: portfolio exposure minus hedge
+        exposure, per unit of portfolio notional. Any method; the store's risk model is
+        built when needed. The result's ``diagnostics['factor_exposures']`` reports them.
     """
 
     initial_portfolio: PositionSet
@@ -488,8 +500,25 @@ class PerformanceHedgeParameters:
     max_turnover: float | None = None
     max_trades: int | None = None
     min_names: int | None = None
+    factor_constraints: Mapping[str, tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
+        if self.factor_constraints is not None:
+            if not isinstance(self.factor_constraints, Mapping):
+                raise ConfigurationError(
+                    "factor_constraints must map factor names to (minimum, maximum), e.g. "
+                    "{'Momentum': (-0.1, 0.1)}"
+                )
+            bounds = {}
+            for name, pair in self.factor_constraints.items():
+                try:
+                    lo, hi = pair
+                except (TypeError, ValueError):
+                    raise ConfigurationError(
+                        f"factor_constraints[{name!r}] = {pair!r}; give (minimum, maximum)"
+                    ) from None
+                bounds[name] = (lo, hi)
+            object.__setattr__(self, "factor_constraints", _FrozenBounds(bounds))
         if isinstance(self.universe, str):
             object.__setattr__(self, "universe", (self.universe,))
         else:

@@ -79,6 +79,8 @@ class Prepared:
     moments: TrackingMoments | None = None  # the estimator's (S, c, target variance)
     merged: dict[str, list[str]] | None = None  # ticker -> identifiers given for it
     risk_model: FactorRiskModel | None = None  # the model of ``forecast`` or of the prior
+    #: the forecast whose exposures the factor_constraints bound (``forecast`` when factor)
+    exposure_forecast: RiskForecast | None = None
 
 
 def prepare(
@@ -160,18 +162,30 @@ def prepare(
         filt.drop("target assets and their share classes", own)
     incomplete = uni.returns.reindex(pos_rets.index).notna().all()
     filt.keep("incomplete history in the window", incomplete)
-    forecast = None
-    if p.hedge_method is HedgeMethod.FACTOR:
-        forecast, risk_model = _risk_forecast(market, view, list(portfolio.index), risk_model)
-        known = forecast.exposures.index
+    forecast = exposure_forecast = None
+    if p.hedge_method is HedgeMethod.FACTOR or p.factor_constraints:
+        fc, risk_model = _risk_forecast(market, view, list(portfolio.index), risk_model)
+        known = fc.exposures.index
         outside = [t for t in portfolio.index if t not in known]
         if outside:
             raise DataError(
                 f"{', '.join(outside)} not in the risk model on {view.date:%Y-%m-%d} (it "
                 "covers the index members trading that day); use method='returns'"
+                + (" without factor_constraints" if p.factor_constraints else "")
+            )
+        factors = [str(f) for f in fc.exposures.columns]
+        lower = {f.lower() for f in factors}  # names match whatever their case
+        unknown = [f for f in p.factor_constraints or {} if f.strip().lower() not in lower]
+        if unknown:
+            raise ConfigurationError(
+                f"factor_constraints: unknown factor(s) {', '.join(map(repr, unknown))}; the "
+                f"risk model's factors are {', '.join(factors)}"
             )
         inside = pd.Series(pd.Index(filt.names).isin(known), index=filt.names)
         filt.keep("not in the risk model on the hedge date", inside)
+        exposure_forecast = fc
+        if p.hedge_method is HedgeMethod.FACTOR:
+            forecast = fc
     semantic = None
     if p.hedge_method in (HedgeMethod.NLP, HedgeMethod.HYBRID):
         semantic = _semantic(market, view, p, portfolio["weight"], filt)
@@ -270,6 +284,7 @@ def prepare(
         filters=filt,
         sampling=sampling,
         forecast=forecast,
+        exposure_forecast=exposure_forecast,
         semantic=None if semantic is None else semantic.reindex(names),
         moments=moments,
         merged=merged or None,

@@ -19,7 +19,8 @@ ratio, ``N`` the portfolio notional, ``ADV`` the 20-day average daily dollar vol
 held names ``w_i >= min_weight% * H``; at most ``max_names`` names (at least
 ``min_names``, each then at least ``0.001 h`` when ``min_weight`` is 0); group bounds in percent
 of the hedge notional; ``|ppy * (mean(R) w - mean(r_p))| <= max_return_deviation%`` with
-``ppy`` periods per year (unhedged return gap); ESG bounds on the weighted-average score.
+``ppy`` periods per year (unhedged return gap); ESG bounds on the weighted-average score;
+``factor_constraints`` bounds on the net exposure ``x_p - B'w`` to named factors.
 Cash (``percentage_in_cash``) earns nothing and carries no risk.
 """
 
@@ -34,7 +35,7 @@ from hedgekit.hedge._prepare import Prepared
 from hedgekit.measures import trading_costs
 from hedgekit.optimize import TrackingProblem, solve_tracking
 
-__all__ = ["cost_rate", "factor_terms", "solve_hedge", "tracking_problem"]
+__all__ = ["cost_rate", "factor_rows", "factor_terms", "solve_hedge", "tracking_problem"]
 
 
 def tracking_problem(
@@ -76,6 +77,11 @@ def tracking_problem(
         a_rows += [score, -score]
         b_rows += [hi * h, -lo * h]
         ub_names += [f"esg {name} <= {hi}", f"esg {name} >= {lo}"]
+    for name, row, lo, hi in factor_rows(prep, params):
+        # lo <= x_p - B'w <= hi, per unit of portfolio notional
+        a_rows += [row[1:], -row[1:]]
+        b_rows += [row[0] - lo, hi - row[0]]
+        ub_names += [f"factor {name} >= {lo:g}", f"factor {name} <= {hi:g}"]
     constraints: dict[str, Any] = {
         "budget": h,
         "upper": prep.upper,
@@ -134,6 +140,26 @@ def tracking_problem(
         lasso=params.lasso_weight * scale,
         **constraints,
     )
+
+
+def factor_rows(
+    prep: Prepared, params: PerformanceHedgeParameters
+) -> list[tuple[str, np.ndarray, float, float]]:
+    """One entry per bounded factor: its name, ``[x_p, B_1, ..., B_n]`` (the portfolio's
+    exposure then the candidates'), and the bounds on ``x_p - B'w``."""
+    fc = prep.exposure_forecast
+    if not params.factor_constraints or fc is None:
+        return []
+    names = list(prep.candidate_returns.columns)
+    wt = prep.portfolio["weight"]
+    out = []
+    columns = {str(c).lower(): c for c in fc.exposures.columns}  # names in any case
+    for factor, (lo, hi) in params.factor_constraints.items():
+        col = fc.exposures[columns[factor.strip().lower()]]
+        x_p = float(col.loc[wt.index].to_numpy(dtype="float64") @ wt.to_numpy())
+        B = col.loc[names].to_numpy(dtype="float64")
+        out.append((factor, np.concatenate([[x_p], B]), float(lo), float(hi)))
+    return out
 
 
 def factor_terms(

@@ -150,6 +150,24 @@ class HedgeSettings(_Model):
         description="At least this many names (<= max_names and the candidates); null for "
         "no floor. Not with max_turnover or max_trades.",
     )
+    factor_constraints: (
+        Annotated[
+            dict[
+                Label,
+                tuple[
+                    Annotated[float, Field(ge=-1e3, le=1e3)],
+                    Annotated[float, Field(ge=-1e3, le=1e3)],
+                ],
+            ],
+            Field(max_length=200),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="Bounds on the hedged portfolio's net exposure (portfolio minus hedge, "
+        "per unit of portfolio notional) to named factors of the risk model on the date: "
+        "{'Momentum': [-0.1, 0.1]}.",
+    )
     min_market_cap: float | None = Field(
         default=_default("min_market_cap"), strict=True, ge=0, le=1e16, description="USD."
     )
@@ -244,6 +262,12 @@ class HedgeSettings(_Model):
                 f"{k * self.min_weight:g}% of the hedge, above the {stocks:g}% held in "
                 f"stocks; lower min_weight to <= {stocks / k:.4g}% or min_names"
             )
+        for name, (lo, hi) in (self.factor_constraints or {}).items():
+            if lo > hi:
+                raise ValueError(
+                    f"factor_constraints[{name!r}]: minimum {lo:g} is above maximum {hi:g}; "
+                    "swap them"
+                )
         if (
             self.min_market_cap is not None
             and self.max_market_cap is not None
@@ -270,6 +294,8 @@ RULES: dict[str, str] = {
     "parameters.percentage_in_cash",
     "min-names-not-with-limits": "parameters.min_names does not come with max_turnover or "
     "max_trades",
+    "factor-minimum-at-most-maximum": "in parameters.factor_constraints, every minimum <= "
+    "its maximum",
     "min-cap-at-most-max-cap": "parameters.min_market_cap <= parameters.max_market_cap when "
     "both are given",
     "constraint-minimum-at-most-maximum": "in every constraints entry, minimum <= maximum",
@@ -285,6 +311,7 @@ DATA_RULES: dict[str, str] = {
     "net long at those prices",
     "min-names-within-candidates": "parameters.min_names is at most the number of candidates "
     "left after the universe, exclusions and filters",
+    "factors-known": "parameters.factor_constraints names factors of the risk model on date",
     "current-hedge-resolves": "current_hedge names securities known to the data on date, "
     "each with a price then",
 }
@@ -527,6 +554,10 @@ class HedgeRequest(_Model):
             for name in HedgeSettings.model_fields
             if name not in ("observation_start_date", "exclude_corporate_actions_types")
         }
+        bounds_f = params.factor_constraints
+        settings["factor_constraints"] = (
+            None if bounds_f is None else {k: list(v) for k, v in bounds_f.items()}
+        )
         types = params.exclude_corporate_actions_types
         settings["exclude_corporate_actions_types"] = None if types is None else list(types)
         settings["observation_start_date"] = (
