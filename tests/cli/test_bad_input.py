@@ -116,6 +116,8 @@ CASES = [
     ("hedge-max-names-text", [*HEDGE, "--max-names", "ten"], "Invalid value for '--max-names'"),
     ("hedge-estimator", [*HEDGE, "--estimator", "magic"], "--estimator: input should be"),
     ("hedge-min-names", [*HEDGE, "--min-names", "0"], "--min-names: input should be greater"),
+    ("hedge-te-cap", [*HEDGE, "--max-tracking-error", "-3"],
+     "--max-tracking-error: input should be greater than 0"),
     ("hedge-min-names-above-max", [*HEDGE, "--min-names", "12"],
      "min_names=12 is above max_names=10; lower min_names or raise max_names"),
     ("hedge-factor-syntax", [*HEDGE, "--factor-constraint", "momentum=0.1"],

@@ -70,3 +70,41 @@ def test_unknown_factor_lists_the_known_ones(real_market, real_risk_model):
     params = _params(factor_constraints={"Nope": (-1.0, 1.0)})
     with pytest.raises(ConfigurationError, match=r"unknown factor.*'Nope'.*momentum"):
         PerformanceHedge(params, real_market, risk_model=real_risk_model).calculate()
+
+
+def _in_sample_te(market, result) -> float:
+    """The hedged portfolio's in-sample tracking error (annualised, %), from the prices."""
+    return 100.0 * float(result.statistics.loc["tracking_error", ("in_sample", "Hedge")])
+
+
+def test_the_tracking_error_cap_takes_the_fewest_names_that_meet_it(real_market):
+    ten = _hedge(real_market, max_names=10, max_weight=50.0)
+    two = _hedge(real_market, max_names=2, max_weight=50.0)
+    cap = (_in_sample_te(real_market, ten) + _in_sample_te(real_market, two)) / 2
+    result = _hedge(real_market, max_names=10, max_weight=50.0, max_tracking_error=cap)
+    info = result.diagnostics["tracking_error_cap"]
+    k = info["max_names"]
+    assert 2 < k <= 10 and _names(result) <= k
+    assert info["tracking_error"] <= cap
+    assert _in_sample_te(real_market, result) <= cap + 0.05  # after whole shares
+    fewer = _hedge(real_market, max_names=k - 1, max_weight=50.0)
+    assert _in_sample_te(real_market, fewer) > cap  # one name fewer misses it
+
+
+def test_an_unreachable_cap_names_the_best_tracking_error(real_market):
+    from hedgekit import InfeasibleError
+
+    with pytest.raises(InfeasibleError, match=r"cannot be reached: the best hedge of up to 10"):
+        _hedge(real_market, max_names=10, max_tracking_error=0.5)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"max_tracking_error": -1.0}, "greater than 0"),
+        ({"max_tracking_error": 20.0, "method": "nlp"}, "needs a method fitted to returns"),
+    ],
+)
+def test_bad_tracking_error_caps_are_one_line(kw, message):
+    with pytest.raises(ConfigurationError, match=message):
+        _params(**kw).validate()

@@ -45,6 +45,7 @@ _OPTIONS = {
     "parameters.max_weight": "--max-weight",
     "parameters.max_names": "--max-names",
     "parameters.min_names": "--min-names",
+    "parameters.max_tracking_error": "--max-tracking-error",
     "parameters.factor_constraints": "--factor-constraint",
     "parameters.lasso_weight": "--lasso",
     "parameters.ridge_weight": "--ridge",
@@ -130,6 +131,14 @@ def hedge(
     min_names: Annotated[
         int | None,
         typer.Option("--min-names", help="At least K names (default: no floor)."),
+    ] = None,
+    max_tracking_error: Annotated[
+        float | None,
+        typer.Option(
+            "--max-tracking-error",
+            help="TE as a constraint, annualised %: the fewest names whose in-sample tracking "
+            "error is at most this.",
+        ),
     ] = None,
     factor_constraint: Annotated[
         list[str] | None,
@@ -229,6 +238,7 @@ def hedge(
     settings: dict[str, Any] = {
         "max_names": max_names,
         "min_names": min_names,
+        "max_tracking_error": max_tracking_error,
         "factor_constraints": _factor_bounds(factor_constraint),
         "max_weight": max_weight,
         "max_leverage": leverage,

@@ -463,6 +463,12 @@ class PerformanceHedgeParameters:
         on the hedge date, ``{'Momentum': (-0.1, 0.1)}``: portfolio exposure minus hedge
         exposure, per unit of portfolio notional. Any method; the store's risk model is
         built when needed. The result's ``diagnostics['factor_exposures']`` reports them.
+    max_tracking_error : float, optional
+        Tracking error as a constraint, annualised percent of the portfolio: the hedge with
+        the fewest names (between ``min_names`` or 1 and ``max_names`` or every candidate)
+        whose in-sample tracking error is at most this; the result's
+        ``diagnostics['tracking_error_cap']`` reports the names and the tracking error.
+        Not with a rebalance's limits or the ``'nlp'`` method.
     """
 
     initial_portfolio: PositionSet
@@ -501,6 +507,7 @@ class PerformanceHedgeParameters:
     max_trades: int | None = None
     min_names: int | None = None
     factor_constraints: Mapping[str, tuple[float, float]] | None = None
+    max_tracking_error: float | None = None
 
     def __post_init__(self) -> None:
         if self.factor_constraints is not None:

@@ -26,13 +26,16 @@ Cash (``percentage_in_cash``) earns nothing and carries no risk.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from hedgekit._cancel import checkpoint
+from hedgekit._errors import InfeasibleError
 from hedgekit.hedge._parameters import HedgeMethod, PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
-from hedgekit.measures import trading_costs
+from hedgekit.measures import annualized_volatility, trading_costs
 from hedgekit.optimize import TrackingProblem, solve_tracking
 
 __all__ = ["cost_rate", "factor_rows", "factor_terms", "solve_hedge", "tracking_problem"]
@@ -186,9 +189,15 @@ def solve_hedge(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The optimal weights (per unit of portfolio notional, one per candidate) on the whole
     window, and the optimizer's status, time, evaluations and method."""
+    if params.max_tracking_error is not None:
+        return fewest_names_within(prep, params)
     problem = tracking_problem(prep, params)
     sol = solve_tracking(problem, method="fast")
-    return sol.weights, {
+    return sol.weights, _solver_info(sol)
+
+
+def _solver_info(sol: Any) -> dict[str, Any]:
+    return {
         "optimizer_status": sol.status,
         "optimizer_seconds": sol.seconds,
         "optimizer_evaluations": sol.evaluations,
@@ -196,6 +205,76 @@ def solve_hedge(
         # share of the tracking variance a better hedge could at most remove (0: optimal)
         "optimizer_gap": sol.gap if np.isfinite(sol.gap) else None,
     }
+
+
+def in_sample_tracking_error(prep: Prepared, weights: np.ndarray) -> float:
+    """Annualised tracking error of the portfolio hedged by ``weights`` over the window
+    (the in-sample ``tracking_error`` statistic, before rounding to whole shares)."""
+    hedged = prep.target_returns.to_numpy() - prep.candidate_returns.to_numpy() @ weights
+    return float(annualized_volatility(hedged, prep.sampling.periods_per_year))
+
+
+def fewest_names_within(
+    prep: Prepared, params: PerformanceHedgeParameters
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Tracking error as a constraint: the hedge with the fewest names K whose in-sample
+    tracking error is at most ``max_tracking_error``.
+
+    K is searched by bisection between ``min_names`` (or 1) and ``max_names`` (or every
+    candidate), solving the usual problem with ``max_names=K`` at each step. The bisection
+    keeps the invariant "the upper end meets the cap", so the K returned meets it and K-1
+    was found not to (or K is the lower end): minimal among the hedges the optimizer finds,
+    even where a heuristic optimum is not monotone in K.
+
+    Raises
+    ------
+    InfeasibleError
+        Even ``max_names`` names do not reach the cap; the message gives the best tracking
+        error found and the ways out.
+    """
+    cap = float(params.max_tracking_error or 0.0) / 100.0
+    n = prep.candidate_returns.shape[1]
+    # fewer names than (100 - cash) / max_weight cannot hold the stock budget
+    stocks = 100.0 - (params.percentage_in_cash or 0.0)
+    reach = math.ceil(stocks / params.max_weight - 1e-9) if params.max_weight > 0 else n
+    low = max(1, params.min_names or 1, reach)
+    high = min(n, params.max_names) if params.max_names is not None else n
+    tried: dict[int, tuple[Any, float]] = {}
+
+    def attempt(k: int) -> tuple[Any, float]:
+        if k not in tried:
+            checkpoint()  # a cancelled caller stops between two solves
+            problem = tracking_problem(prep, params.replace(max_names=k))
+            sol = solve_tracking(problem, method="fast")
+            tried[k] = (sol, in_sample_tracking_error(prep, sol.weights))
+        return tried[k]
+
+    best_te = attempt(high)[1]
+    if best_te > cap:
+        need = math.ceil(best_te * 1e4) / 100.0
+        raise InfeasibleError(
+            f"max_tracking_error={params.max_tracking_error:g}% cannot be reached: the best "
+            f"hedge of up to {high} names tracks at {best_te:.2%} in sample; raise "
+            f"max_tracking_error to >= {need:g}%"
+            + (", or raise max_names" if high < n else "")
+            + " or widen the universe"
+        )
+    while low < high:  # invariant: attempt(high) meets the cap
+        mid = (low + high) // 2
+        if attempt(mid)[1] <= cap:
+            high = mid
+        else:
+            low = mid + 1
+    sol, te = attempt(high)
+    info = _solver_info(sol)
+    info["tracking_error_cap"] = {
+        "max_tracking_error": float(params.max_tracking_error or 0.0),
+        "names": int(np.count_nonzero(sol.weights > 1e-10)),
+        "max_names": high,  # the smallest limit that meets the cap
+        "tracking_error": te * 100.0,
+        "solves": len(tried),
+    }
+    return sol.weights, info
 
 
 def cost_rate(prep: Prepared, params: PerformanceHedgeParameters, w: np.ndarray) -> float:

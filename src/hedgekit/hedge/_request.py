@@ -168,6 +168,15 @@ class HedgeSettings(_Model):
         "per unit of portfolio notional) to named factors of the risk model on the date: "
         "{'Momentum': [-0.1, 0.1]}.",
     )
+    max_tracking_error: float | None = Field(
+        default=None,
+        strict=False,
+        gt=0,
+        le=1000,
+        description="Tracking error as a constraint, annualised % of the portfolio: the hedge "
+        "with the fewest names whose in-sample tracking error is at most this; null for none. "
+        "Not with max_turnover, max_trades or method 'nlp'.",
+    )
     min_market_cap: float | None = Field(
         default=_default("min_market_cap"), strict=True, ge=0, le=1e16, description="USD."
     )
@@ -294,6 +303,8 @@ RULES: dict[str, str] = {
     "parameters.percentage_in_cash",
     "min-names-not-with-limits": "parameters.min_names does not come with max_turnover or "
     "max_trades",
+    "te-cap-not-with-limits-or-nlp": "parameters.max_tracking_error does not come with "
+    "max_turnover, max_trades or method 'nlp'",
     "factor-minimum-at-most-maximum": "in parameters.factor_constraints, every minimum <= "
     "its maximum",
     "min-cap-at-most-max-cap": "parameters.min_market_cap <= parameters.max_market_cap when "
@@ -311,6 +322,8 @@ DATA_RULES: dict[str, str] = {
     "net long at those prices",
     "min-names-within-candidates": "parameters.min_names is at most the number of candidates "
     "left after the universe, exclusions and filters",
+    "te-cap-reachable": "parameters.max_tracking_error is reachable with max_names names "
+    "(the job fails with the best tracking error otherwise)",
     "factors-known": "parameters.factor_constraints names factors of the risk model on date",
     "current-hedge-resolves": "current_hedge names securities known to the data on date, "
     "each with a price then",
@@ -498,6 +511,18 @@ class HedgeRequest(_Model):
                         f"parameters.{name} limits a rebalance: give current_hedge, the hedge "
                         "held now (--current-hedge in the CLI)"
                     )
+        if p.max_tracking_error is not None and (
+            p.max_turnover is not None or p.max_trades is not None
+        ):
+            raise ValueError(
+                "parameters.max_tracking_error chooses the number of names of a fresh hedge and "
+                "does not combine with a rebalance's max_turnover or max_trades; drop one"
+            )
+        if p.max_tracking_error is not None and self.method == "nlp":
+            raise ValueError(
+                "parameters.max_tracking_error needs a method fitted to returns ('returns', "
+                "'factor' or 'hybrid'); the 'nlp' basket is fixed by the descriptions"
+            )
         if p.min_names is not None and (p.max_turnover is not None or p.max_trades is not None):
             raise ValueError(
                 "parameters.min_names does not combine with a rebalance's max_turnover or "
