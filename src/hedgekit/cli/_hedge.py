@@ -47,6 +47,7 @@ _OPTIONS = {
     "parameters.min_names": "--min-names",
     "parameters.max_tracking_error": "--max-tracking-error",
     "parameters.factor_constraints": "--factor-constraint",
+    "parameters.min_esg_score": "--min-esg-score",
     "parameters.lasso_weight": "--lasso",
     "parameters.ridge_weight": "--ridge",
     "parameters.max_turnover": "--max-turnover",
@@ -64,7 +65,14 @@ def _option(field: str) -> str:
     if head == "positions" and field != "positions":
         index = int(field[len("positions[") :].split("]", 1)[0])
         return f"position {index + 1}"
-    return _OPTIONS.get(field, _OPTIONS.get(head, field))
+    if field in _OPTIONS or head in _OPTIONS:
+        return _OPTIONS.get(field, _OPTIONS.get(head, field))
+    parts = field.split(".")  # a mapping's key: parameters.min_esg_score.esg
+    for end in range(len(parts) - 1, 1, -1):
+        option = _OPTIONS.get(".".join(parts[:end]))
+        if option is not None:
+            return option
+    return field
 
 
 def parse_positions(items: Sequence[str]) -> list[dict[str, Any]]:
@@ -146,6 +154,15 @@ def hedge(
             "--factor-constraint",
             help="FACTOR=MIN:MAX, a bound on the hedged portfolio's net exposure to a risk "
             "model factor (repeatable), e.g. momentum=-0.1:0.1.",
+        ),
+    ] = None,
+    min_esg_score: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min-esg-score",
+            help="SCORE=MIN, drop candidates whose latest score on the date is below MIN or "
+            "missing (repeatable), e.g. esg=5; import scores with `hedgekit data import-list "
+            "scores FILE`.",
         ),
     ] = None,
     max_weight: Annotated[
@@ -240,6 +257,7 @@ def hedge(
         "min_names": min_names,
         "max_tracking_error": max_tracking_error,
         "factor_constraints": _factor_bounds(factor_constraint),
+        "min_esg_score": _score_minimums(min_esg_score),
         "max_weight": max_weight,
         "max_leverage": leverage,
         "percentage_in_cash": cash,
@@ -327,5 +345,23 @@ def _factor_bounds(items: list[str] | None) -> dict[str, tuple[float, float]] | 
         except ValueError:
             raise ConfigurationError(
                 f"--factor-constraint {item!r} is not FACTOR=MIN:MAX, e.g. momentum=-0.1:0.1"
+            ) from None
+    return out
+
+
+def _score_minimums(items: list[str] | None) -> dict[str, float] | None:
+    """``--min-esg-score SCORE=MIN`` options as the request's mapping."""
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        name, eq, value = item.rpartition("=")
+        try:
+            if not (eq and name.strip()):
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"--min-esg-score {item!r} is not SCORE=MIN, e.g. esg=5"
             ) from None
     return out

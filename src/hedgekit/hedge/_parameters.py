@@ -359,6 +359,13 @@ class _FrozenBounds(dict[str, tuple[float, float]]):
         return hash(tuple(self.items()))
 
 
+class _FrozenMinimums(dict[str, float]):
+    """Score minimums that hash (the parameters are frozen and hashable)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+
 @dataclass(frozen=True)
 class PerformanceHedgeParameters:
     """Every input of a performance hedge; defaults follow Marquee's Performance Hedger,
@@ -469,6 +476,13 @@ class PerformanceHedgeParameters:
         whose in-sample tracking error is at most this; the result's
         ``diagnostics['tracking_error_cap']`` reports the names and the tracking error.
         Not with a rebalance's limits or the ``'nlp'`` method.
+    min_esg_score : mapping of str to float, optional
+        A screen on scores, ``{'esg': 5.0}``: candidates whose latest score known on the
+        hedge date (point in time) is below the minimum, or who have no score then, are
+        removed before the fit, in the score's own units and named as in
+        ``constraints.esg``. The result's ``diagnostics['universe_filters']`` counts them
+        (``'esg score below 5'``, ``'no esg score'``). The ``esg`` constraints bound the
+        hedge's weighted average instead.
     """
 
     initial_portfolio: PositionSet
@@ -508,8 +522,15 @@ class PerformanceHedgeParameters:
     min_names: int | None = None
     factor_constraints: Mapping[str, tuple[float, float]] | None = None
     max_tracking_error: float | None = None
+    min_esg_score: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.min_esg_score is not None:
+            if not isinstance(self.min_esg_score, Mapping):
+                raise ConfigurationError(
+                    "min_esg_score must map score names to minimums, e.g. {'esg': 5.0}"
+                )
+            object.__setattr__(self, "min_esg_score", _FrozenMinimums(self.min_esg_score))
         if self.factor_constraints is not None:
             if not isinstance(self.factor_constraints, Mapping):
                 raise ConfigurationError(

@@ -177,6 +177,14 @@ class HedgeSettings(_Model):
         "with the fewest names whose in-sample tracking error is at most this; null for none. "
         "Not with max_turnover, max_trades or method 'nlp'.",
     )
+    min_esg_score: (
+        Annotated[dict[Label, Annotated[float, Field(ge=-1e9, le=1e9)]], Field(max_length=200)]
+        | None
+    ) = Field(
+        default=None,
+        description="Score screen, in each score's own units: candidates whose latest score "
+        "known on the date is below the minimum, or who have none, are removed: {'esg': 5}.",
+    )
     min_market_cap: float | None = Field(
         default=_default("min_market_cap"), strict=True, ge=0, le=1e16, description="USD."
     )
@@ -325,6 +333,7 @@ DATA_RULES: dict[str, str] = {
     "te-cap-reachable": "parameters.max_tracking_error is reachable with max_names names "
     "(the job fails with the best tracking error otherwise)",
     "factors-known": "parameters.factor_constraints names factors of the risk model on date",
+    "scores-known": "parameters.min_esg_score and constraints.esg name scores in the data",
     "current-hedge-resolves": "current_hedge names securities known to the data on date, "
     "each with a price then",
 }
@@ -583,6 +592,8 @@ class HedgeRequest(_Model):
         settings["factor_constraints"] = (
             None if bounds_f is None else {k: list(v) for k, v in bounds_f.items()}
         )
+        minimums = params.min_esg_score
+        settings["min_esg_score"] = None if minimums is None else dict(minimums)
         types = params.exclude_corporate_actions_types
         settings["exclude_corporate_actions_types"] = None if types is None else list(types)
         settings["observation_start_date"] = (

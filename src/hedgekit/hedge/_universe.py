@@ -161,8 +161,8 @@ def hedge_universe(
     market, view : MarketData, PointInTimeData
         The data and the hedge date's view.
     parameters : PerformanceHedgeParameters
-        The universe, exclusions, market-cap bounds, ESG constraints and borrow cost
-        (the positions are not used).
+        The universe, exclusions, market-cap bounds, ESG constraints and score screen
+        (``min_esg_score``) and borrow cost (the positions are not used).
     start : Timestamp
         First day of the observation window.
     sampling : Sampling
@@ -192,6 +192,8 @@ def hedge_universe(
             p.default_borrow_cost_bps,
         )
     )
+    if p.min_esg_score:  # the key of a request without the screen is unchanged
+        key += repr(tuple(p.min_esg_score.items()))
     hit = market.cache.get("hedge_universe", key)
     if hit is not None:
         return hit
@@ -248,6 +250,12 @@ def hedge_universe(
         s = view.scores(c.constraint_name)
         scores[c.constraint_name] = s
         filt.keep(f"no {c.constraint_name} score", finite(s.reindex(filt.names)))
+    for name, minimum in (p.min_esg_score or {}).items():
+        s = scores[name] if name in scores else view.scores(name)
+        scores.setdefault(name, s)
+        have_score = s.reindex(filt.names)
+        filt.keep(f"no {name} score", finite(have_score))
+        filt.keep(f"{name} score below {minimum:g}", have_score >= minimum)
     names = filt.names
     daily = view.returns(names, window=63)
     vol = daily.std(ddof=1)
