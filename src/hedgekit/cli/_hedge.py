@@ -132,6 +132,14 @@ def hedge(
     universe: Annotated[
         str | None, typer.Option(help="Comma-separated indices/ETFs/tickers (default SPX).")
     ] = None,
+    explode: Annotated[
+        bool | None,
+        typer.Option(
+            "--explode/--no-explode",
+            help="Indices and ETFs become their members (default); --no-explode holds ETFs "
+            "(SPY, XLK...) as themselves.",
+        ),
+    ] = None,
     max_names: Annotated[
         int | None,
         typer.Option("--max-names", help="At most K names (default 10; 0 = no limit)."),
@@ -253,6 +261,7 @@ def hedge(
             f"--metric {metric!r} is not a grid-search metric; use one of {', '.join(_METRICS)}"
         )
     settings: dict[str, Any] = {
+        "explode_universe": explode,
         "max_names": max_names,
         "min_names": min_names,
         "max_tracking_error": max_tracking_error,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from hedgekit._errors import ConfigurationError
 from hedgekit.data import MarketData
+from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._parameters import PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
 from hedgekit.hedge._problem import factor_rows, factor_terms
@@ -360,8 +361,8 @@ def _out_of_sample(
     names = list(prep.candidate_returns.columns)
     held = [n for n, x in zip(names, w, strict=True) if x > 0]
     tick = list(prep.portfolio.index)
-    rets = later.returns(
-        list(dict.fromkeys(tick + held)), start=after[0], sampling=prep.sampling
+    rets = instrument_returns(
+        later, list(dict.fromkeys(tick + held)), start=after[0], sampling=prep.sampling
     ).fillna(0.0)
     if len(rets) < 2:
         return None

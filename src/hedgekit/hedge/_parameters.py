@@ -394,7 +394,10 @@ class PerformanceHedgeParameters:
     percentage_in_cash : float, optional
         Percent of the hedge notional held as cash (zero return); the rest is in stocks.
     explode_universe : bool
-        Replace indices/ETFs in the universe by their members.
+        Replace indices/ETFs in the universe by their members. When False, an ETF of the
+        data's benchmark table (``'SPY'``, ``'XLK'``...) is held as itself: its returns and
+        price are its adjusted closes, its ADV cap uses the table's volume (none where the
+        table has no volume), and it has no market cap (the bounds skip it).
     exclude_target_assets : bool
         Never hedge a name with itself or its other share classes.
     exclude_corporate_actions_types : sequence of str, optional

@@ -26,6 +26,7 @@ from hedgekit._errors import (
 )
 from hedgekit.data import COUNTRIES, REGIONS, MarketData, PointInTimeData, Sampling
 from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
+from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._parameters import HedgeConstraints, HedgeMethod, PerformanceHedgeParameters
 from hedgekit.hedge._universe import (
     CandidateFilter,
@@ -343,7 +344,7 @@ def _joint_fit(
     key = repr((view.date, sampling.value, rows[0], len(rows), tuple(stocks), estimator, model_key))
     hit = market.cache.get("estimate", key)
     if hit is None:
-        rets = view.returns(stocks, start=rows[0], sampling=sampling).reindex(rows)
+        rets = instrument_returns(view, stocks, start=rows[0], sampling=sampling).reindex(rows)
         full = rets.notna().all().to_numpy()
         kept = [t for t, ok in zip(stocks, full, strict=True) if ok]
         fit_params: dict[str, Any] = {}

@@ -8,6 +8,7 @@ not depend on the positions and gathers the candidates' data on the hedge date.
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,12 @@ from hedgekit.data import (
     canonical_action_type,
     resolve_gics_name,
 )
+from hedgekit.hedge._instruments import (
+    etf_instruments,
+    instrument_adv,
+    instrument_prices,
+    instrument_returns,
+)
 
 if TYPE_CHECKING:
     from hedgekit.hedge._parameters import PerformanceHedgeParameters
@@ -39,6 +46,8 @@ __all__ = [
     "hedge_universe",
     "price_portfolio",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: days of the average daily dollar volume that caps a name's weight
 _ADV_WINDOW = 20
@@ -66,7 +75,8 @@ def explode_universe(
 
     Index codes and index ETFs (``SPX``, ``S&P 500``, ``SPY``...) become the index members
     with prices; sector SPDRs (``XLK``...) the S&P 500 members of their sector; anything
-    else is resolved as a ticker. With ``explode=False`` only tickers are accepted.
+    else is resolved as a ticker. With ``explode=False`` each entry is resolved as a ticker
+    or a benchmark-table ETF, held as itself (:mod:`hedgekit.hedge._instruments`).
     """
     out: list[str] = []
     unknown: list[str] = []
@@ -198,7 +208,9 @@ def hedge_universe(
     if hit is not None:
         return hit
     universe = explode_universe(market, view, p.universe, p.explode_universe)
-    have = market.priced_tickers
+    # with explode_universe=False an ETF of the benchmark table is held as itself
+    etfs = [] if p.explode_universe else etf_instruments(market, universe)
+    have = market.priced_tickers | set(etfs)
     filt = CandidateFilter([t for t in universe if t in have])
     filt.drop("no price history", [t for t in universe if t not in have])
     sec = view.securities(filt.names)
@@ -236,15 +248,41 @@ def hedge_universe(
     if p.exclude_corporate_actions_types:
         events = view.corporate_actions(p.exclude_corporate_actions_types, pending_only=True)
         filt.drop("pending corporate actions", events["ticker"])
-    filt.drop("no price on the hedge date", set(filt.names) - set(view.tradable(filt.names)))
+    if not etfs:
+        tradable = view.tradable(filt.names)
+    else:
+        stocks = [n for n in filt.names if n not in etfs]
+        px = instrument_prices(view, [n for n in filt.names if n in etfs])
+        tradable = [*view.tradable(stocks), *px.index[finite(px).to_numpy()]]
+    filt.drop("no price on the hedge date", set(filt.names) - set(tradable))
     if p.min_market_cap is not None or p.max_market_cap is not None:
-        caps = view.market_cap(filt.names)["market_cap"]
-        filt.keep("market cap unknown", finite(caps))
+        # an ETF has no market cap: the bounds apply to stocks
+        funds = pd.Series(True, index=pd.Index([n for n in filt.names if n in etfs]))
+        caps = view.market_cap([n for n in filt.names if n not in etfs])["market_cap"]
+        filt.keep("market cap unknown", pd.concat([finite(caps), funds]) if etfs else finite(caps))
         lo = p.min_market_cap if p.min_market_cap is not None else -np.inf
         hi = p.max_market_cap if p.max_market_cap is not None else np.inf
-        filt.keep("outside the market-cap bounds", (caps >= lo) & (caps <= hi))
-    adv_usd = view.adv(filt.names, window=_ADV_WINDOW)
-    filt.keep("no 20-day volume", finite(adv_usd) & (adv_usd > 0))
+        inside = (caps >= lo) & (caps <= hi)
+        filt.keep("outside the market-cap bounds", pd.concat([inside, funds]) if etfs else inside)
+    if not etfs:
+        adv_usd = view.adv(filt.names, window=_ADV_WINDOW)
+    else:
+        held = [n for n in filt.names if n in etfs]
+        adv_usd = pd.concat(
+            [
+                view.adv([n for n in filt.names if n not in etfs], window=_ADV_WINDOW),
+                instrument_adv(view, held, _ADV_WINDOW),
+            ]
+        ).reindex(filt.names)
+        unbounded = [n for n in held if not np.isfinite(adv_usd[n])]
+        if unbounded:  # an ETF without volume in the data: no ADV cap, said in the log
+            logger.warning(
+                "no volume for %s in the benchmark table: no ADV cap on them",
+                ", ".join(unbounded),
+            )
+            adv_usd[unbounded] = np.inf
+    has_volume = finite(adv_usd) | adv_usd.index.isin(etfs) & np.isinf(adv_usd)
+    filt.keep("no 20-day volume", has_volume & (adv_usd > 0))
     scores = {}
     for c in esg:
         s = view.scores(c.constraint_name)
@@ -257,16 +295,16 @@ def hedge_universe(
         filt.keep(f"no {name} score", finite(have_score))
         filt.keep(f"{name} score below {minimum:g}", have_score >= minimum)
     names = filt.names
-    daily = view.returns(names, window=63)
+    daily = instrument_returns(view, names, window=63)
     vol = daily.std(ddof=1)
     borrow = pd.Series(p.default_borrow_cost_bps, index=pd.Index(names), dtype="float64")
     borrow.update(htb.reindex(names).dropna())
     uni = Universe(
         filters=filt,
-        returns=view.returns(names, start=start, sampling=sampling),
+        returns=instrument_returns(view, names, start=start, sampling=sampling),
         securities=sec.reindex(names),
         adv_usd=adv_usd.reindex(names),
-        close=view.last_prices(names, field="close"),
+        close=instrument_prices(view, names) if etfs else view.last_prices(names, field="close"),
         daily_vol=vol.fillna(vol.median()),
         borrow_bps=borrow,
         scores=scores,
