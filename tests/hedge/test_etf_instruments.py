@@ -53,3 +53,18 @@ def test_exploding_the_same_universe_holds_members(real_market):
     )
     c = PerformanceHedge(params, real_market).calculate().constituents
     assert "XLK" not in c.index and len(c) > 1
+
+
+def test_the_cli_holds_funds_with_no_explode(real_store):
+    import json
+
+    from typer.testing import CliRunner
+
+    from hedgekit.cli import app
+
+    args = ["hedge", "WDC=1000000", "--date", DATE, "--universe", ",".join(UNIVERSE)]
+    args += ["--no-explode", "--max-weight", "50", "--json", "--home", str(real_store.home)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    held = {c["identifier"] for c in json.loads(res.stdout)["constituents"]}
+    assert held <= set(UNIVERSE) and {"XLK", "SPY"} & held
