@@ -96,9 +96,7 @@ def test_the_error_survives_pickling():
 
 
 #: modules still importing an optional package on their own, owned by a refactoring in flight
-_NOT_YET = {
-    "optimize/_search.py",
-}
+_NOT_YET: set[str] = set()
 
 
 def _ad_hoc_imports(path: Path) -> list[int]:

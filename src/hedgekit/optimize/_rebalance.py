@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgekit._errors import InfeasibleError, OptimizationError
+from hedgekit._errors import InfeasibleError
 from hedgekit.optimize._problem import TrackingProblem
 from hedgekit.optimize._solution import TrackingSolution
 
@@ -108,13 +108,8 @@ class _Rebalancer:
         self.lo = np.minimum(np.array(lo, dtype="float64"), now)
         self.hi = np.maximum(np.array(hi, dtype="float64"), now)
         self.evaluations = 0
-        try:
-            import daqp
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise OptimizationError(
-                "the tracking optimizer needs the 'daqp' package; install it with "
-                "'pip install daqp'"
-            ) from exc
+        import daqp  # a core dependency (pyproject), loaded with the first solve
+
         self._daqp = daqp
 
     # -------------------------------------------------------------- one support

@@ -136,13 +136,8 @@ class _Engine:
         self.polished: _Fit | None = None
         #: a feasible fit at or below this objective ends the search (see solve_tracking)
         self.stop_below = -math.inf
-        try:
-            import daqp
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise OptimizationError(
-                "the tracking optimizer needs the 'daqp' package; install it with "
-                "'pip install daqp'"
-            ) from exc
+        import daqp  # a core dependency (pyproject), loaded with the first solve
+
         self._daqp = daqp
 
     # -------------------------------------------------------------- QPs
