@@ -67,6 +67,19 @@ class Sampling(CaseInsensitiveEnum):
         """Annualisation factor: 252, 52 or 12."""
         return {"daily": 252, "weekly": 52, "monthly": 12}[self.value]
 
+    def returns(self, prices: pd.DataFrame) -> pd.DataFrame:
+        """Simple returns of a price table (dates x names) at this period: day to day, or
+        from the last price of one week (Friday-ended) or month to the next, each dated on
+        the last day of its period that has a row."""
+        if self is Sampling.DAILY:
+            return prices.pct_change(fill_method=None).iloc[1:]
+        freq = "W-FRI" if self is Sampling.WEEKLY else "M"
+        keys = pd.DatetimeIndex(prices.index).to_period(freq)
+        last = prices.groupby(keys).last()
+        last_dates = pd.Series(prices.index, index=prices.index).groupby(keys).max()
+        last.index = pd.DatetimeIndex(last_dates.to_numpy(), name="date")
+        return last.pct_change(fill_method=None).iloc[1:]
+
 
 class PointInTimeData:
     """Everything known at the close of one date. Obtain it from :meth:`MarketData.as_of`."""
@@ -187,13 +200,7 @@ class PointInTimeData:
                 rets = values[1:] / values[:-1] - 1.0
             out = pd.DataFrame(rets, index=idx[1:], columns=sub.columns)
         else:
-            prices = sub.iloc[: rows.stop]
-            freq = "W-FRI" if sampling is Sampling.WEEKLY else "M"
-            keys = pd.DatetimeIndex(prices.index).to_period(freq)
-            last = prices.groupby(keys).last()
-            last_dates = pd.Series(prices.index, index=prices.index).groupby(keys).max()
-            last.index = pd.DatetimeIndex(last_dates.to_numpy(), name="date")
-            out = last.pct_change(fill_method=None).iloc[1:]
+            out = sampling.returns(sub.iloc[: rows.stop])
         if start is not None:
             out = out.loc[out.index >= to_timestamp(start, "start")]
         if window is not None:

@@ -54,16 +54,7 @@ def instrument_returns(
         return view.returns(names, start=start, window=window, sampling=sampling)
     stocks = [n for n in names if n not in set(etfs)]
     sampling = Sampling(sampling)
-    closes = _etf_closes(view, etfs)
-    if sampling is Sampling.DAILY:
-        rets = closes.pct_change(fill_method=None).iloc[1:]
-    else:
-        freq = "W-FRI" if sampling is Sampling.WEEKLY else "M"
-        keys = pd.DatetimeIndex(closes.index).to_period(freq)
-        last = closes.groupby(keys).last()
-        last_dates = pd.Series(closes.index, index=closes.index).groupby(keys).max()
-        last.index = pd.DatetimeIndex(last_dates.to_numpy(), name="date")
-        rets = last.pct_change(fill_method=None).iloc[1:]
+    rets = sampling.returns(_etf_closes(view, etfs))
     if start is not None:
         rets = rets.loc[rets.index >= to_timestamp(start, "start")]
     if window is not None:
