@@ -292,6 +292,37 @@ class TrackingProblem:
         tv = float(b @ F @ b) + float(target_specific_variance)
         return cls(S, c, tv, **constraints)
 
+    def linear_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """The general rows ``lo <= M w <= hi``: the groups (their members' total weight),
+        then the rows of ``A_ub`` (no lower bound); with a label each.
+
+        Returns
+        -------
+        (M, lo, hi, names)
+            ``M`` of shape (n_rows, n_assets), ``lo`` and ``hi`` of shape (n_rows,).
+        """
+        n = self.n_assets
+        rows, lo, hi, names = [], [], [], []
+        for g in self.groups:
+            r = np.zeros(n)
+            r[np.asarray(g.members, dtype=int)] = 1.0
+            rows.append(r)
+            lo.append(float(g.lower))
+            hi.append(float(g.upper))
+            names.append(f"group {g.name!r}")
+        if self.A_ub is not None and self.b_ub is not None:
+            A = np.asarray(self.A_ub, dtype="float64")
+            b = np.asarray(self.b_ub, dtype="float64")
+            for i in range(A.shape[0]):
+                rows.append(A[i])
+                lo.append(-math.inf)
+                hi.append(float(b[i]))
+                names.append(
+                    str(self.ub_names[i]) if self.ub_names is not None else f"A_ub row {i}"
+                )
+        M = np.array(rows, dtype="float64").reshape(len(rows), n)
+        return M, np.array(lo, dtype="float64"), np.array(hi, dtype="float64"), names
+
     # ------------------------------------------------------------------ validation
     @property
     def n_assets(self) -> int:

@@ -89,24 +89,11 @@ class _Rebalancer:
         self.tiny = _TINY_RIDGE * max(mean_var, 1e-300)
         self.obj_scale = float(p.target_variance) + mean_var * self.B**2 + 1e-300
         self.grad_tol = 1e-10 * (2 * float(diag.max(initial=0.0)) * self.B + 1e-300)
-        rows, lo, hi = [], [], []
-        for g in p.groups:
-            r = np.zeros(n)
-            r[np.asarray(g.members, dtype=int)] = 1.0
-            rows.append(r)
-            lo.append(float(g.lower))
-            hi.append(float(g.upper))
-        if p.A_ub is not None and p.b_ub is not None:
-            A = np.asarray(p.A_ub, dtype="float64")
-            for i in range(A.shape[0]):
-                rows.append(A[i])
-                lo.append(-math.inf)
-                hi.append(float(np.asarray(p.b_ub)[i]))
-        self.M = np.array(rows, dtype="float64").reshape(len(rows), n)
+        self.M, lo, hi, _ = p.linear_rows()
         now = self.M @ self.w0
         # a row the current hedge breaks is relaxed to its current level
-        self.lo = np.minimum(np.array(lo, dtype="float64"), now)
-        self.hi = np.maximum(np.array(hi, dtype="float64"), now)
+        self.lo = np.minimum(lo, now)
+        self.hi = np.maximum(hi, now)
         self.evaluations = 0
         import daqp  # a core dependency (pyproject), loaded with the first solve
 

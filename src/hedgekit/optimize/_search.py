@@ -80,34 +80,16 @@ class _Engine:
         self.zero = _ZERO * self.budget
         self.feas_tol = 1e-7 * self.budget
         # general rows: groups then A_ub, as lo <= M w <= hi
-        rows, lo, hi, names = [], [], [], []
-        for g in p.groups:
-            r = np.zeros(n)
-            r[np.asarray(g.members, dtype=int)] = 1.0
-            rows.append(r)
-            lo.append(float(g.lower))
-            hi.append(float(g.upper))
-            names.append(f"group {g.name!r}")
-        if p.A_ub is not None and p.b_ub is not None:
-            A = np.asarray(p.A_ub, dtype="float64")
-            b = np.asarray(p.b_ub, dtype="float64")
-            for i in range(A.shape[0]):
-                rows.append(A[i])
-                lo.append(-math.inf)
-                hi.append(float(b[i]))
-                names.append(str(p.ub_names[i]) if p.ub_names is not None else f"A_ub row {i}")
-        M = np.array(rows).reshape(len(rows), n)
+        M, lo, hi, names = p.linear_rows()
         # presolve: a row that no weights in [0, caps] summing to the budget can violate
         # (a disabled return band, a group bound wider than the budget) is dropped
         top = np.max(M, axis=1, initial=-math.inf) * self.budget
         bottom = np.min(M, axis=1, initial=math.inf) * self.budget
         margin = 1e-9 * self.budget * (1.0 + np.max(np.abs(M), axis=1, initial=0.0))
-        live = (top > np.array(hi, dtype="float64") + margin) | (
-            bottom < np.array(lo, dtype="float64") - margin
-        )
+        live = (top > hi + margin) | (bottom < lo - margin)
         self.M = M[live]
-        self.lo = np.array(lo, dtype="float64")[live]
-        self.hi = np.array(hi, dtype="float64")[live]
+        self.lo = lo[live]
+        self.hi = hi[live]
         self.row_names = [name for name, keep in zip(names, live, strict=True) if keep]
         self.m = int(self.M.shape[0])
         self.evaluations = 0
@@ -584,16 +566,7 @@ class _Engine:
             s_j = self.diag[None, :].copy()
             u_c = self.c[None, :].copy()
             u_1 = np.ones((1, n))
-        # a newcomer (nearly) collinear with the kept names: no useful bound
-        degenerate = s_j <= 1e-9 * np.maximum(self.diag[None, :], 1e-300)
-        s_j = np.where(degenerate, 1.0, s_j)
-        cc = base_cc[:, None] + u_c**2 / s_j
-        c1 = base_c1[:, None] + u_c * u_1 / s_j
-        oo = base_11[:, None] + u_1**2 / s_j
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bound = -cc + (c1 - self.budget) ** 2 / oo
-        bound = np.where(degenerate | ~np.isfinite(bound) | (oo <= 0), -np.inf, bound)
-        return bound + self.lasso * self.penalty_floor
+        return self._bound_from_parts(base_cc, base_c1, base_11, s_j, u_c, u_1, self.diag)
 
     def _swap_bounds_downdate(
         self, supp: np.ndarray, cols: np.ndarray | None = None
@@ -636,6 +609,24 @@ class _Engine:
         s_j = diag_j[None, :] - t[None, :] + G**2 / z[:, None]
         u_c = c_j[None, :] - (cq[None, :] - Zc[:, None] * G / z[:, None])
         u_1 = 1.0 - (oq[None, :] - Z1[:, None] * G / z[:, None])
+        out = np.full((k, self.n), -np.inf)
+        out[:, cols] = self._bound_from_parts(base_cc, base_c1, base_11, s_j, u_c, u_1, diag_j)
+        return out
+
+    def _bound_from_parts(
+        self,
+        base_cc: np.ndarray,
+        base_c1: np.ndarray,
+        base_11: np.ndarray,
+        s_j: np.ndarray,
+        u_c: np.ndarray,
+        u_1: np.ndarray,
+        diag_j: np.ndarray,
+    ) -> np.ndarray:
+        """The swap bounds (one row per name leaving, one column per newcomer) from the
+        leave-one-out products of the support (``base_*``) and each newcomer's Schur
+        complement ``s_j`` and cross terms ``u_c``, ``u_1``; ``-inf`` where no useful bound
+        exists (a newcomer (nearly) collinear with the kept names)."""
         degenerate = s_j <= 1e-9 * np.maximum(diag_j[None, :], 1e-300)
         s_j = np.where(degenerate, 1.0, s_j)
         cc = base_cc[:, None] + u_c**2 / s_j
@@ -644,9 +635,7 @@ class _Engine:
         with np.errstate(divide="ignore", invalid="ignore"):
             bound = -cc + (c1 - self.budget) ** 2 / oo
         bound = np.where(degenerate | ~np.isfinite(bound) | (oo <= 0), -np.inf, bound)
-        out = np.full((k, self.n), -np.inf)
-        out[:, cols] = bound + self.lasso * self.penalty_floor
-        return out
+        return bound + self.lasso * self.penalty_floor
 
     def _try_swaps(
         self, fit: _Fit, order: np.ndarray, bounds: np.ndarray | None, *, first: bool
