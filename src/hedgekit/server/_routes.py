@@ -72,6 +72,12 @@ def _encode_cursor(seq: int) -> str:
     return f"s{seq}"
 
 
+def _check_query_date(when: dt.date) -> None:
+    """The range the schema states for a query date (``_DATE_RANGE``), checked (422)."""
+    if not dt.date(1900, 1, 1) <= when <= dt.date(2200, 12, 31):
+        raise HTTPException(422, f"query parameter date {when} is outside 1900..2200")
+
+
 def _summary(job: StoredJob) -> dict[str, Any]:
     request = job.request
     return {
@@ -273,8 +279,7 @@ def install_routes(app: FastAPI) -> None:
         market = state.market.get()
         result = json.loads(raw)
         when = date if date is not None else market.end.date()
-        if not dt.date(1900, 1, 1) <= when <= dt.date(2200, 12, 31):
-            raise HTTPException(422, f"query parameter date {when} is outside 1900..2200")
+        _check_query_date(when)
         if when <= dt.date.fromisoformat(result["date"]):
             raise HTTPException(
                 422,
@@ -357,8 +362,7 @@ def install_routes(app: FastAPI) -> None:
 
         market = state.market.get()
         when = date if date is not None else market.end.date()
-        if not dt.date(1900, 1, 1) <= when <= dt.date(2200, 12, 31):
-            raise HTTPException(422, f"query parameter date {when} is outside 1900..2200")
+        _check_query_date(when)
         if not state.peers_gate.acquire(timeout=60):
             raise HTTPException(503, "the peers engine is busy; retry in a minute")
         try:
