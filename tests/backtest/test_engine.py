@@ -252,6 +252,67 @@ def test_dask_local_cluster_matches_serial(serial, engine_market, tmp_path):
     pd.testing.assert_frame_equal(da, db)
 
 
+def test_external_scheduler_matches_serial(serial, engine_market, tmp_path):
+    """The multi-machine recipe of docs/cli.md, on one machine: a `dask scheduler` and a
+    `dask worker` started as their own processes, the run sent with ``scheduler=``."""
+    pytest.importorskip("dask.distributed")
+    import socket
+
+    from dask.distributed import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m"]
+    logs = (tmp_path / "dask.log").open("w")
+    procs = [
+        subprocess.Popen(
+            [
+                *dask,
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            stdout=logs,
+            stderr=logs,
+        )
+    ]
+    try:
+        procs.append(
+            subprocess.Popen(
+                [
+                    *dask,
+                    "distributed.cli.dask_worker",
+                    address,
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                ],
+                stdout=logs,
+                stderr=logs,
+            )
+        )
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        run_backtest(_config(), engine_market, tmp_path / "run", scheduler=address)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=30)
+        logs.close()
+    a, da = load_results(serial)
+    b, db = load_results(tmp_path / "run")
+    cols = ["target", "rebalance", "method", "names", "turnover", "cost_bps", "borrow_bps"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    pd.testing.assert_frame_equal(da, db)
+
+
 def test_config_errors(demo_market, tmp_path):
     with pytest.raises(ConfigurationError, match="unknown method"):
         BacktestConfig.create(["KSTD"], "2022-01-01", "2022-06-30", ["nope"])

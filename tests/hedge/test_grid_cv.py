@@ -118,3 +118,19 @@ def test_grid_fits_each_fold_on_its_past_only(demo_market, monkeypatch):
         np.testing.assert_array_equal(a.cross, b.cross)
     planted_grid, _ = grid_with(planted)
     assert not np.allclose(planted_grid["score"], grid["score"])  # the test block is scored
+
+
+def test_grid_search_reports_its_pairs_as_progress(demo_market):
+    """Each scored pair is a progress report (the CLI's bar) as well as a ``progress=`` call."""
+    from hedgekit._progress import progress_to
+    from hedgekit.hedge._grid import GRID_STAGE
+
+    seen: list[tuple[str, int, int]] = []
+    calls: list[tuple[int, int]] = []
+    engine = PerformanceHedge(_params(), demo_market)
+    with progress_to(lambda *r: seen.append(r)):
+        engine.grid_search(
+            lasso_weights=(0.0, 0.1), ridge_weights=(0.0,), progress=lambda *c: calls.append(c)
+        )
+    assert seen == [(GRID_STAGE, 1, 2), (GRID_STAGE, 2, 2)]
+    assert calls == [(1, 2), (2, 2)]

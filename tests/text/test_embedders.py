@@ -228,3 +228,29 @@ def test_a_model_that_cannot_load_says_how_to_fix_it(tmp_path):
     (broken / "config.json").write_text("{not json")
     with pytest.raises(ConfigurationError, match=r"cannot load the sentence-transformers model"):
         SentenceTransformerEmbedder(broken).embed(["x"])
+
+
+def test_minilm_embeds_in_blocks_with_progress_and_the_same_vectors(minilm):
+    """The blocks of whole batches (progress reports, cancellation points) give the vectors
+    of one model call over all texts, in the caller's order."""
+    from hedgekit._progress import progress_to
+    from hedgekit.text._transformer import EMBED_STAGE
+
+    texts = [f"company {i} makes " + "storage drives and memory " * (i % 7 + 1) for i in range(70)]
+    old = minilm.batch_size
+    minilm.batch_size = 4  # 32 texts a block: three blocks
+    try:
+        seen: list[tuple[str, int, int]] = []
+        with progress_to(lambda *r: seen.append(r)):
+            got = minilm.embed(texts)
+    finally:
+        minilm.batch_size = old
+    assert seen == [(EMBED_STAGE, 32, 70), (EMBED_STAGE, 64, 70), (EMBED_STAGE, 70, 70)]
+    raw = minilm._load().encode(
+        [minilm.text_prefix + t for t in texts],
+        batch_size=4,
+        convert_to_numpy=True,
+        normalize_embeddings=False,
+    )
+    want = layer_norm_truncate(np.asarray(raw), minilm.truncate_dim, minilm._layer_norm)
+    np.testing.assert_allclose(got, want, atol=1e-5)

@@ -22,7 +22,7 @@ from hedgekit.cli._common import (
     _market,
     _print_json,
     check_output,
-    console,
+    progress_bars,
 )
 from hedgekit.cli._render import _render_hedge
 
@@ -316,14 +316,14 @@ def hedge(
     if grid and current_hedge is not None:
         raise ConfigurationError("--grid and --current-hedge do not combine; drop one")
     if grid:
-        with console.status("grid search...") as status:
-            found = engine.grid_search(
-                metric=metric.strip().lower(),
-                progress=lambda i, n: status.update(f"grid search: {i}/{n} (lasso, ridge) pairs"),
-            )
+        with progress_bars("grid search"):
+            found = engine.grid_search(metric=metric.strip().lower())
         result, grid_table = found.best, found.grid
     else:
-        result = engine.calculate()
+        # a factor hedge may fit its risk model, a semantic one embed the descriptions:
+        # their progress shows as bars on a terminal
+        with progress_bars("hedging"):
+            result = engine.calculate()
     if csv is not None:
         result.to_basket_csv(csv)
     if basket_json is not None:

@@ -16,6 +16,7 @@ from hedgekit.cli._common import (
     _print_json,
     check_output,
     console,
+    progress_bars,
     user_warnings,
 )
 from hedgekit.cli._render import NUMBER, TEXT, _fmt, pd_date, print_fitted
@@ -52,7 +53,7 @@ def peers(
     if universe:
         items = [u.strip() for u in universe.split(",") if u.strip()]
         uni = items[0] if len(items) == 1 and items[0].upper() in ("SPX", "SP500") else items
-    with user_warnings(), console.status("embedding descriptions..."):
+    with user_warnings(), progress_bars("finding semantic peers"):
         table = semantic_peers(market, ticker, when, k=k, embedder=embedder, universe=uni)
     attrs = table.attrs
     if as_json:
@@ -126,7 +127,7 @@ def text_eval(
 
     market = _market(home)
     names = [e.strip() for e in embedders.split(",") if e.strip()]
-    with user_warnings(), console.status(f"evaluating {len(names)} backend(s)..."):
+    with user_warnings(), progress_bars(f"evaluating {len(names)} backend(s)"):
         table = evaluate_embeddings(
             market, names, as_of=date, k=k, window=window, skip_unavailable=True,
             allow_download=allow_download,
@@ -179,7 +180,7 @@ def cluster(
 
     market = _market(home)
     when = date or f"{market.end:%Y-%m-%d}"
-    with user_warnings(), console.status("embedding and clustering..."):
+    with user_warnings(), progress_bars("embedding and clustering"):
         result = cluster_market(
             market,
             when,

