@@ -144,3 +144,30 @@ def test_factor_hedge_errors(real_market, real_risk_model):
     res = PerformanceHedge(_params(outside), real_market, risk_model=real_risk_model).calculate()
     assert outside not in res.constituents.index
     assert res.get_predicted_risk().loc["Portfolio", "specific_volatility"] > 0
+
+
+def test_a_model_fitted_on_the_fly_serves_the_dates_later_hedges(demo_variant, monkeypatch):
+    """Before the default model's reach a factor hedge fits a model of the three years
+    before its date; the market keeps it, so the date's next hedge fits nothing, and the
+    hedge equals the first one's on a fresh market (nothing depends on what ran before)."""
+    market = demo_variant("on_the_fly", lambda prices: prices)
+    date = "2020-03-31"  # the demo data starts in 2019: before the default model's reach
+    fits: list[object] = []
+    original = FactorRiskModel.fit
+
+    def counted(self, *args, **kwargs):
+        fits.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FactorRiskModel, "fit", counted)
+    first = PerformanceHedge(_params("KSTD", date), market)
+    first.calculate()
+    assert len(fits) == 1
+    second = PerformanceHedge(_params("AMBY", date), market)
+    res = second.calculate()
+    assert len(fits) == 1, "the date's second factor hedge refitted the risk model"
+    assert second.risk_model is first.risk_model
+    again = demo_variant("on_the_fly_fresh", lambda prices: prices)
+    fresh = PerformanceHedge(_params("AMBY", date), again).calculate()
+    assert len(fits) == 2
+    pd.testing.assert_frame_equal(res.get_constituents(), fresh.get_constituents())

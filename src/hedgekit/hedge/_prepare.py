@@ -52,6 +52,8 @@ _MIN_OBSERVATIONS = 12
 _RISK_MODEL_YEARS = 3
 #: fewest trading days of factor returns before the hedge date a supplied model must hold
 _RISK_MODEL_MIN_DAYS = 252
+#: cache region of the risk models fitted on the fly (one per hedge date)
+_ON_THE_FLY = "risk_on_the_fly"
 
 
 @dataclass(frozen=True)
@@ -442,9 +444,9 @@ def _stored_risk_model(
 ) -> FactorRiskModel:
     """The store's risk model for a hedge on ``date``: the kept default model (the one
     `hedgekit risk build` makes, built here once and kept in the data home when there is
-    none), or, for a date before its reach, a model of the three years before the date
-    (not kept). A model that runs past ``date`` is point in time: its forecast on
-    ``date`` reads days up to it only."""
+    none), or, for a date before its reach, a model of the three years before the date,
+    kept in the market's cache (not the store) for the date's later hedges. A model that
+    runs past ``date`` is point in time: its forecast on ``date`` reads days up to it."""
     from hedgekit.risk import (
         FactorRiskModel,
         default_model,
@@ -459,14 +461,23 @@ def _stored_risk_model(
         model, _ = default_model(market)
         if covers(model):
             return model
-    start = date - pd.DateOffset(years=_RISK_MODEL_YEARS)
-    logger.info(
-        "fitting a risk model %s..%s for the factor hedge (the date is before the "
-        "default model's reach)",
-        f"{start:%Y-%m-%d}",
-        f"{date:%Y-%m-%d}",
-    )
-    return FactorRiskModel(start, date).fit(market)
+    # a model fitted on the fly is kept on the market (this process, this snapshot) for the
+    # later hedges of the same date: exactly the model a new fit would give, so a result
+    # never depends on which hedges ran before it
+    # three years, or as many as the data holds before the date (its first month is the
+    # exposures' first month end)
+    start = max(date - pd.DateOffset(years=_RISK_MODEL_YEARS), default_model_start(market, date))
+
+    def fit() -> FactorRiskModel:
+        logger.info(
+            "fitting a risk model %s..%s for the factor hedge (the date is before the "
+            "default model's reach)",
+            f"{start:%Y-%m-%d}",
+            f"{date:%Y-%m-%d}",
+        )
+        return FactorRiskModel(start, date).fit(market)
+
+    return market.cache.get_or_compute(_ON_THE_FLY, (start, date), fit)
 
 
 def _group_bounds(
