@@ -60,6 +60,7 @@ _CACHE_SIZES = {
     "estimate": 8,  # covariance fits
     "exposures": 4,  # risk-model exposures per date (both backtest models read one)
     "text_index": 4,  # semantic indexes per vintage and embedder
+    "risk_model": 2,  # kept risk models read from the data home
     "risk_on_the_fly": 2,  # factor hedges' risk models fitted for a date (~40 MB each)
 }
 

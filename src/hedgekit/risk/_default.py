@@ -13,6 +13,7 @@ import that only appends, refitted when its start or covariance method differ.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from pathlib import Path
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL_YEARS = 14
 #: days after the data's first day before the first regression (the first month's exposures)
 _FIRST_DAYS = 35
+#: the market cache region of the kept models read from the data home
+_KEPT_REGION = "risk_model"
 
 
 def cached_model_path(store: Store | MarketData, name: str = "default") -> Path:
@@ -53,13 +56,20 @@ def load_cached_model(
 ) -> FactorRiskModel | None:
     """The cached model ``name`` of ``market``'s data home, or None when there is none.
 
-    A model estimated on another data version is stale (the data were re-imported since):
-    it is returned only with ``allow_stale=True`` and otherwise ignored with a warning.
+    The model read is kept in ``market``'s cache until the kept file changes, and is shared
+    by the callers: copy it (``copy.deepcopy``) before changing it. A model estimated on
+    another data version is stale (the data were re-imported since): it is returned only
+    with ``allow_stale=True`` and otherwise ignored with a warning.
     """
     path = cached_model_path(market, name)
-    if not (path / "model.json").exists():
+    try:
+        meta = (path / "model.json").stat()
+    except FileNotFoundError:
         return None
-    model = FactorRiskModel.load(path)
+    # read once per process and kept file: a save replaces the directory, so a new
+    # model.json (inode, time, size) is a new key and the next call reads the new model
+    key = (name, str(path), meta.st_ino, meta.st_mtime_ns, meta.st_size)
+    model = market.cache.get_or_compute(_KEPT_REGION, key, lambda: FactorRiskModel.load(path))
     version = market.store.version
     if model.data_version_ != version and not allow_stale:
         logger.warning(
@@ -136,6 +146,7 @@ def default_model(
     ):
         return model, "loaded"
     if model is not None and same and model.factor_returns_.index[-1] < last:
+        model = copy.deepcopy(model)  # the read model is shared (the market's cache)
         model.n_jobs = jobs
         logger.info("extending the kept risk model %s to %s", name, f"{last:%Y-%m-%d}")
         model.update(market, last)
