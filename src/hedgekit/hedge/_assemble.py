@@ -258,6 +258,8 @@ def _benchmark_growth(
     if not len(dates):
         return None
     sectors = prep.view.securities(list(prep.portfolio.index))["gics_sector"]
+    # a sector SPDR held as a position is in its sector
+    sectors = sectors.fillna(pd.Series(SECTOR_ETFS).reindex(sectors.index))
     weight = prep.portfolio["weight"].groupby(sectors.reindex(prep.portfolio.index)).sum()
     by_sector = {v: k for k, v in SECTOR_ETFS.items()}
     funds = ["SPY"]
@@ -362,7 +364,11 @@ def _out_of_sample(
     held = [n for n, x in zip(names, w, strict=True) if x > 0]
     tick = list(prep.portfolio.index)
     rets = instrument_returns(
-        later, list(dict.fromkeys(tick + held)), start=after[0], sampling=prep.sampling
+        later,
+        list(dict.fromkeys(tick + held)),
+        start=after[0],
+        sampling=prep.sampling,
+        baskets=prep.baskets,
     ).fillna(0.0)
     if len(rets) < 2:
         return None
