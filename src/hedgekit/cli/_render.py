@@ -414,6 +414,7 @@ def _render_hedge(result, grid_table) -> None:
         "tracking_error",
         "variance_reduction",
         "max_drawdown",
+        "holding_error",
     }
     stat_rows = []
     for measure, row in stats.iterrows():

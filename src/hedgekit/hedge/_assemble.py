@@ -15,6 +15,8 @@ import pandas as pd
 
 from hedgekit._errors import ConfigurationError
 from hedgekit.data import MarketData
+from hedgekit.hedge._baskets import Basket
+from hedgekit.hedge._holding import HOLDING_ERROR, holding_error
 from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._parameters import PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
@@ -172,6 +174,12 @@ def assemble_result(
             )
     statistics = pd.DataFrame(stats)
     statistics.columns = pd.MultiIndex.from_tuples(list(stats), names=["sample", "leg"])
+    # the whole-share basket against the optimiser's weights (predicted, in sample)
+    hold = holding_error(R, w, w_real, ppy)
+    statistics.loc[HOLDING_ERROR] = [
+        hold if s_ == "in_sample" and leg != "Portfolio" else np.nan
+        for s_, leg in statistics.columns
+    ]
     diagnostics = {
         **info,
         "candidates": len(names),
@@ -185,6 +193,11 @@ def assemble_result(
         "cash_notional": hedge_notional * (p.percentage_in_cash or 0.0) / 100.0,
         "out_of_sample_end": None if oos is None else oos.index[-1],
         "weights_rounded_to_whole_shares": True,
+        HOLDING_ERROR: {
+            "holding_error": hold,
+            "ideal_tracking_error": annualized_volatility(r - R @ w, ppy),
+            "held_tracking_error": te * np.sqrt(ppy),
+        },
         "data_limits": list(market.limits),  # derived from the data by its checks
     }
     if prep.moments is not None:
@@ -234,6 +247,8 @@ def assemble_result(
         and not (k in _ABSENT_WHEN_NONE and v is None)
     }
     params["estimator"] = p.estimator_name
+    if any(isinstance(u, Basket) for u in p.universe):  # a basket as {'name', 'weights'}
+        params["universe"] = [u.to_dict() if isinstance(u, Basket) else u for u in p.universe]
     params["date"] = f"{prep.view.date:%Y-%m-%d}"
     return PerformanceHedgeResult(
         date=prep.view.date,

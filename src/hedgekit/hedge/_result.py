@@ -84,6 +84,14 @@ class PerformanceHedgeResult:
         """Statistics of portfolio, hedge and hedged portfolio, in and out of sample."""
         return self.statistics.copy()
 
+    def get_holding_error(self) -> pd.Series:
+        """The holding error (see ``docs/hedge.md``, "Holding error"): the predicted,
+        annualised tracking error of the whole-share basket against the optimiser's
+        weights over the observation window (``holding_error``), beside the in-sample
+        tracking error of the ideal weights and of the basket held; per unit of the
+        portfolio's notional. Also the ``holding_error`` row of :meth:`get_statistics`."""
+        return pd.Series(self.diagnostics["holding_error"], name="holding_error", dtype=float)
+
     def get_factor_exposures(self) -> pd.DataFrame:
         """Factor exposures of portfolio, hedge and hedged portfolio (factor hedges only)."""
         return self._risk("exposures")
@@ -267,6 +275,7 @@ class PerformanceHedgeResult:
             predicted_tracking_error=te,
             fitted_correlation=corr,
             parameters=parameters_from_result(self) if rebalance_trades else None,
+            baskets=[u for u in self.parameters.get("universe", ()) if isinstance(u, dict)],
         )
 
     def to_position_set(self) -> Any:
