@@ -16,6 +16,7 @@ import pandas as pd
 from hedgekit._errors import ConfigurationError
 from hedgekit.data import MarketData
 from hedgekit.hedge._baskets import Basket
+from hedgekit.hedge._benchmarks import benchmark_names, nlp_growth
 from hedgekit.hedge._holding import HOLDING_ERROR, holding_error
 from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._parameters import PerformanceHedgeParameters
@@ -45,6 +46,7 @@ _ABSENT_WHEN_NONE = (
     "min_names",
     "factor_constraints",
     "max_tracking_error",
+    "benchmarks",
 )
 
 
@@ -260,36 +262,49 @@ def assemble_result(
         diagnostics=diagnostics,
         synthetic=market.is_synthetic,
         risk_report=risk,
-        benchmarks=_benchmark_growth(prep, pd.DatetimeIndex(returns.index), market),
+        benchmarks=_benchmark_growth(prep, pd.DatetimeIndex(returns.index), market, p, diagnostics),
     )
 
 
 def _benchmark_growth(
-    prep: Prepared, dates: pd.DatetimeIndex, market: MarketData
+    prep: Prepared,
+    dates: pd.DatetimeIndex,
+    market: MarketData,
+    params: PerformanceHedgeParameters | None = None,
+    diagnostics: dict[str, Any] | None = None,
 ) -> pd.DataFrame | None:
     """Growth of 1 of SPY and the sector fund of the portfolio's largest sector over
     the backtest's dates (the window, then out of sample: evaluation only), the first
-    value the growth over the first period; None when the data holds neither."""
+    value the growth over the first period; None when the data holds neither. With
+    ``params.benchmarks`` the curves it names, the NLP basket's among them
+    (:mod:`hedgekit.hedge._benchmarks`; what it holds goes to ``diagnostics``)."""
     if not len(dates):
         return None
+    which = benchmark_names(None if params is None else params.benchmarks)
     sectors = prep.view.securities(list(prep.portfolio.index))["gics_sector"]
     # a sector SPDR held as a position is in its sector
     sectors = sectors.fillna(pd.Series(SECTOR_ETFS).reindex(sectors.index))
     weight = prep.portfolio["weight"].groupby(sectors.reindex(prep.portfolio.index)).sum()
     by_sector = {v: k for k, v in SECTOR_ETFS.items()}
-    funds = ["SPY"]
-    if len(weight) and weight.idxmax() in by_sector:
+    funds = ["SPY"] if "SPY" in which else []
+    if "sector" in which and len(weight) and weight.idxmax() in by_sector:
         funds.append(by_sector[str(weight.idxmax())])
-    last = market.as_of(dates[-1])  # out-of-sample dates are evaluation only
-    px = last.benchmark_prices(funds, dates[0] - pd.Timedelta(days=14), dates[-1])
-    px = px.dropna(axis=1, how="all")
-    if px.empty:
-        return None
-    base = px.loc[px.index < dates[0]].ffill()
-    if base.empty:
-        return None
-    growth = px.reindex(px.index.union(dates)).ffill().reindex(dates) / base.iloc[-1]
-    return growth.rename(columns=lambda c: str(c))
+    growth = None
+    if funds:
+        last = market.as_of(dates[-1])  # out-of-sample dates are evaluation only
+        px = last.benchmark_prices(funds, dates[0] - pd.Timedelta(days=14), dates[-1])
+        px = px.dropna(axis=1, how="all")
+        base = px.loc[px.index < dates[0]].ffill()
+        if not px.empty and not base.empty:
+            growth = px.reindex(px.index.union(dates)).ffill().reindex(dates) / base.iloc[-1]
+            growth = growth.rename(columns=lambda c: str(c))
+    if "nlp" in which and params is not None:
+        curve, info = nlp_growth(prep, params, market, dates)
+        if diagnostics is not None:
+            diagnostics["nlp_benchmark"] = info
+        if curve is not None:
+            growth = curve.to_frame() if growth is None else growth.join(curve)
+    return growth
 
 
 def _risk_report(prep: Prepared, w: np.ndarray) -> dict[str, Any]:

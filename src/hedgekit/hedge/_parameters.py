@@ -508,6 +508,12 @@ class PerformanceHedgeParameters:
         ``constraints.esg``. The result's ``diagnostics['universe_filters']`` counts them
         (``'esg score below 5'``, ``'no esg score'``). The ``esg`` constraints bound the
         hedge's weighted average instead.
+    benchmarks : sequence of str, optional
+        The curves beside the hedge in :meth:`PerformanceHedgeResult.get_backtest_performance`
+        and its plot: ``'SPY'``, ``'sector'`` (the SPDR fund of the portfolio's largest
+        sector) and ``'nlp'`` (the study's NLP basket: equal weights on the ``max_names``
+        candidates with the nearest business descriptions published by the hedge date;
+        embeds the descriptions, so opt-in). Default None: ``('SPY', 'sector')``.
     """
 
     initial_portfolio: PositionSet
@@ -548,8 +554,13 @@ class PerformanceHedgeParameters:
     factor_constraints: Mapping[str, tuple[float, float]] | None = None
     max_tracking_error: float | None = None
     min_esg_score: Mapping[str, float] | None = None
+    benchmarks: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.benchmarks is not None:
+            from hedgekit.hedge._benchmarks import benchmark_names
+
+            object.__setattr__(self, "benchmarks", benchmark_names(self.benchmarks))
         if self.min_esg_score is not None:
             if not isinstance(self.min_esg_score, Mapping):
                 raise ConfigurationError(

@@ -187,6 +187,12 @@ class HedgeSettings(_Model):
         description="Score screen, in each score's own units: candidates whose latest score "
         "known on the date is below the minimum, or who have none, are removed: {'esg': 5}.",
     )
+    benchmarks: Annotated[list[Label], Field(max_length=3)] | None = Field(
+        default=None,
+        description="Curves beside the hedge's backtest: 'SPY', 'sector' (the SPDR fund of "
+        "the portfolio's largest sector), 'nlp' (the study's NLP basket, point in time); "
+        "null for SPY and sector.",
+    )
     min_market_cap: float | None = Field(
         default=_default("min_market_cap"), strict=True, ge=0, le=1e16, description="USD."
     )
@@ -243,6 +249,18 @@ class HedgeSettings(_Model):
             except ValueError:
                 return value.strip().capitalize()
         return value
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _benchmark_curves(cls, value: list[str] | None) -> list[str] | None:
+        from hedgekit.hedge._benchmarks import BENCHMARKS, benchmark_names
+
+        try:
+            return None if value is None else list(benchmark_names(value))
+        except ConfigurationError:
+            raise ValueError(
+                f"{', '.join(map(repr, value))}: use {', '.join(BENCHMARKS)}"
+            ) from None
 
     @field_validator("observation_start_date")
     @classmethod
@@ -604,6 +622,8 @@ class HedgeRequest(_Model):
         )
         minimums = params.min_esg_score
         settings["min_esg_score"] = None if minimums is None else dict(minimums)
+        curves = params.benchmarks
+        settings["benchmarks"] = None if curves is None else list(curves)
         types = params.exclude_corporate_actions_types
         settings["exclude_corporate_actions_types"] = None if types is None else list(types)
         settings["observation_start_date"] = (

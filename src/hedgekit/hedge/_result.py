@@ -306,6 +306,9 @@ class PerformanceHedgeResult:
         labels = {"portfolio": "portfolio", "hedge": "hedge (short basket)", "hedged": "hedged"}
         for col, label in labels.items():
             top.plot(perf.index, perf[col], label=label)
+        for col in self.benchmarks.columns if self.benchmarks is not None else ():
+            top.plot(perf.index, perf[col], linestyle="--", linewidth=1,
+                     label=self._benchmark_label(str(col)))  # fmt: skip
         oos = perf.index[perf["sample"] == "out_of_sample"]
         for ax in (top, bottom):
             if len(oos):
@@ -325,6 +328,17 @@ class PerformanceHedgeResult:
         out = Path(path)
         fig.savefig(out, dpi=110)
         return out
+
+    def _benchmark_label(self, col: str) -> str:
+        """A benchmark curve's legend: the fund's role or the NLP basket's size."""
+        from hedgekit.hedge._universe import SECTOR_ETFS
+
+        if col in SECTOR_ETFS:
+            return f"{col} (sector fund: {SECTOR_ETFS[col]})"
+        if col == "SPY":
+            return "SPY (S&P 500)"
+        members = (self.diagnostics.get("nlp_benchmark") or {}).get("members") or []
+        return f"{col} ({len(members)} nearest descriptions, equal weight)"
 
     # ------------------------------------------------------------------ export
     def basket(self) -> pd.DataFrame:
