@@ -430,6 +430,13 @@ def _render_hedge(result, grid_table) -> None:
         stat_rows,
         text=("measure",),
     )
+    held = d.get("holding_error")
+    if held:
+        console.print(
+            f"Holding error {held['holding_error']:.4%} a year: the whole-share basket against "
+            f"the optimiser's weights (tracking error {held['ideal_tracking_error']:.2%} ideal, "
+            f"{held['held_tracking_error']:.2%} held)"
+        )
     if grid_table is not None:
         print_fitted(
             "Grid search (walk-forward, out of fold)",
