@@ -401,7 +401,7 @@ def _score_minimums(items: list[str] | None) -> dict[str, float] | None:
 
 def _basket_instruments(items: list[str]) -> list[dict[str, Any]]:
     """``--basket-instrument NAME=FILE.csv`` options as the request's baskets."""
-    from hedgekit.hedge._baskets import read_basket_csv
+    from hedgekit.hedge import Basket
 
     out = []
     for item in items:
@@ -411,7 +411,7 @@ def _basket_instruments(items: list[str]) -> list[dict[str, Any]]:
                 f"--basket-instrument {item!r} is not NAME=FILE.csv, e.g. MYSEMIS=semis.csv"
             )
         try:
-            basket = read_basket_csv(name.strip(), path.strip())
+            basket = Basket.from_csv(name.strip(), path.strip())
         except ConfigurationError as exc:
             raise ConfigurationError(f"--basket-instrument: {exc}") from None
         out.append(basket.to_dict())

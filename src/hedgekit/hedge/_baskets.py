@@ -110,6 +110,12 @@ class Basket:
             weights = [tuple(x) for x in weights]
         return cls(str(data["name"]), weights)
 
+    @classmethod
+    def from_csv(cls, name: str, path: str | Path) -> Basket:
+        """A basket from a CSV with a header ``identifier,weight`` (see
+        :func:`read_basket_csv`)."""
+        return read_basket_csv(name, path)
+
     def to_dict(self) -> dict[str, Any]:
         """``{'name': ..., 'weights': {member: weight}}``."""
         return {"name": self.name, "weights": self.members}
