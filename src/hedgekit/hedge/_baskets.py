@@ -193,11 +193,11 @@ def _full_levels(market: MarketData, basket: Basket, tickers: list[str]) -> pd.S
             base = BASKET_BASE
         # the day before the first return holds the base level
         dates = market.as_of(market.end).prices(tickers[:1]).index
-        out = pd.Series(np.nan, index=dates, name=basket.name)
-        out.iloc[1:] = level
+        values = np.full(len(dates), np.nan)
+        values[1:] = level
         if len(started):
-            out.iloc[started[0]] = base
-        return out
+            values[started[0]] = base
+        return pd.Series(values, index=dates, name=basket.name)
 
     return market.cache.get_or_compute("basket_level", key, compute)
 

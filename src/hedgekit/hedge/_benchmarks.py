@@ -88,7 +88,7 @@ def nlp_growth(
             "note": f"no NLP basket: {', '.join(outside)} has no business description "
             f"published by {view.date:%Y-%m-%d}"
         }
-    query = sum(float(w) * index.vector(t) for t, w in weights.items())
+    query = np.sum([float(w) * index.vector(str(t)) for t, w in weights.items()], axis=0)
     pool = [str(t) for t in prep.candidate_returns.columns]
     sims = index.similarities(np.asarray(query)).reindex(pool).dropna()
     members = list(sims.nlargest(k).index)

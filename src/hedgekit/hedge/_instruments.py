@@ -13,7 +13,7 @@ same way: their level is their close (:mod:`hedgekit.hedge._baskets`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,10 @@ def _held(names: Iterable[str], baskets: Baskets) -> list[str]:
 
 
 def _etf_closes(
-    view: PointInTimeData, etfs: list[str], baskets: Baskets = None, held: list[str] = ()
+    view: PointInTimeData,
+    etfs: list[str],
+    baskets: Baskets = None,
+    held: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Adjusted closes of ``etfs`` (and levels of the baskets ``held``) on the stock
     calendar, up to the view's date."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from hedgekit._errors import ConfigurationError, HedgekitError
 from hedgekit.data import Sampling
 from hedgekit.estimate import get_estimator
 from hedgekit.typing import CaseInsensitiveEnum, DateLike, to_timestamp
+
+if TYPE_CHECKING:
+    from hedgekit.hedge._baskets import Basket
 
 __all__ = [
     "Constraint",
@@ -517,7 +520,7 @@ class PerformanceHedgeParameters:
     """
 
     initial_portfolio: PositionSet
-    universe: tuple[str, ...] = ("SPX",)
+    universe: tuple[str | Basket, ...] = ("SPX",)
     exclusions: HedgeExclusions | None = None
     constraints: HedgeConstraints | None = None
     observation_start_date: DateLike | None = None

@@ -259,7 +259,7 @@ class HedgeSettings(_Model):
             return None if value is None else list(benchmark_names(value))
         except ConfigurationError:
             raise ValueError(
-                f"{', '.join(map(repr, value))}: use {', '.join(BENCHMARKS)}"
+                f"{', '.join(map(repr, value or []))}: use {', '.join(BENCHMARKS)}"
             ) from None
 
     @field_validator("observation_start_date")

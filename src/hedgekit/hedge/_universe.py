@@ -70,7 +70,10 @@ SECTOR_ETFS: dict[str, str] = {
 
 
 def explode_universe(
-    market: MarketData, view: PointInTimeData, universe: Iterable[str], explode: bool = True
+    market: MarketData,
+    view: PointInTimeData,
+    universe: Iterable[str | Basket],
+    explode: bool = True,
 ) -> list[str]:
     """Tickers of a universe on the view's date.
 
