@@ -53,6 +53,8 @@ _OPTIONS = {
     "parameters.max_turnover": "--max-turnover",
     "parameters.max_trades": "--max-trades",
     "current_hedge": "--current-hedge",
+    "basket_instruments": "--basket-instrument",
+    "parameters.benchmarks": "--benchmark",
 }
 #: what each output option can write
 _SUFFIXES = {"--csv": (".csv",), "--basket-json": (".json",), "--plot": (".png", ".pdf", ".svg")}
@@ -229,6 +231,22 @@ def hedge(
         int | None,
         typer.Option("--max-trades", help="Rebalance: max names whose shares change."),
     ] = None,
+    basket_instrument: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--basket-instrument",
+            help="NAME=FILE.csv, a user basket added to the universe and held as one "
+            "instrument (repeatable); the CSV has columns identifier,weight.",
+        ),
+    ] = None,
+    benchmark: Annotated[
+        str | None,
+        typer.Option(
+            "--benchmark",
+            help="Comma-separated curves beside the backtest: SPY, sector, nlp (the NLP "
+            "basket of the nearest descriptions; default SPY,sector).",
+        ),
+    ] = None,
     grid: Annotated[
         bool, typer.Option(help="Grid-search lasso and ridge (walk-forward CV).")
     ] = False,
@@ -277,6 +295,9 @@ def hedge(
         "ridge_weight": ridge,
         "max_turnover": max_turnover,
         "max_trades": max_trades,
+        "benchmarks": None
+        if benchmark is None
+        else [b.strip() for b in benchmark.split(",") if b.strip()],
     }
     request: dict[str, Any] = {
         "positions": parse_positions(positions),
@@ -300,6 +321,8 @@ def hedge(
             )
         held = basket_shares(current_hedge)
         request["current_hedge"] = [{"identifier": t, "quantity": q} for t, q in held.items()]
+    if basket_instrument:
+        request["basket_instruments"] = _basket_instruments(basket_instrument)
     request = {k: v for k, v in request.items() if v is not None}
 
     from hedgekit.hedge import HedgeRequest, PerformanceHedge
@@ -373,4 +396,23 @@ def _score_minimums(items: list[str] | None) -> dict[str, float] | None:
             raise ConfigurationError(
                 f"--min-esg-score {item!r} is not SCORE=MIN, e.g. esg=5"
             ) from None
+    return out
+
+
+def _basket_instruments(items: list[str]) -> list[dict[str, Any]]:
+    """``--basket-instrument NAME=FILE.csv`` options as the request's baskets."""
+    from hedgekit.hedge import Basket
+
+    out = []
+    for item in items:
+        name, eq, path = item.partition("=")
+        if not (eq and name.strip() and path.strip()):
+            raise ConfigurationError(
+                f"--basket-instrument {item!r} is not NAME=FILE.csv, e.g. MYSEMIS=semis.csv"
+            )
+        try:
+            basket = Basket.from_csv(name.strip(), path.strip())
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"--basket-instrument: {exc}") from None
+        out.append(basket.to_dict())
     return out

@@ -71,6 +71,10 @@ def monitor(
         f"{mon.hedge_ratio['now']:.0%}; correlation {mon.correlation['fitted']:.2f} fitted, "
         f"{mon.correlation['recent']:.2f} last quarter"
     )
+    console.print(
+        f"holding error {mon.holding_error:.2%}: the drifted hedge against its weights at "
+        "inception (annualised, per unit of the position today)"
+    )
     for reason in mon.reasons:
         console.print(f"- {escape(reason)}")
     names = Table(title="Hedge names")

@@ -414,6 +414,7 @@ def _render_hedge(result, grid_table) -> None:
         "tracking_error",
         "variance_reduction",
         "max_drawdown",
+        "holding_error",
     }
     stat_rows = []
     for measure, row in stats.iterrows():
@@ -429,6 +430,13 @@ def _render_hedge(result, grid_table) -> None:
         stat_rows,
         text=("measure",),
     )
+    held = d.get("holding_error")
+    if held:
+        console.print(
+            f"Holding error {held['holding_error']:.4%} a year: the whole-share basket against "
+            f"the optimiser's weights (tracking error {held['ideal_tracking_error']:.2%} ideal, "
+            f"{held['held_tracking_error']:.2%} held)"
+        )
     if grid_table is not None:
         print_fitted(
             "Grid search (walk-forward, out of fold)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hedgekit.hedge._baseline import BaselineHedge, baseline_hedge, hedge_statistics
+from hedgekit.hedge._baskets import Basket
 from hedgekit.hedge._grid import GridSearchResult
 from hedgekit.hedge._monitor import HedgeMonitor, basket_shares, monitor_basket, monitor_hedge
 from hedgekit.hedge._parameters import (
@@ -19,6 +20,7 @@ from hedgekit.hedge._performance import PerformanceHedge
 from hedgekit.hedge._request import HedgeRequest, HedgeSettings
 from hedgekit.hedge._result import PerformanceHedgeResult
 from hedgekit.hedge._specs import (
+    BasketSpec,
     ConstraintSpec,
     ConstraintsSpec,
     ExclusionsSpec,
@@ -31,6 +33,8 @@ from hedgekit.hedge._universe import SECTOR_ETFS, explode_universe, price_portfo
 __all__ = [
     "SECTOR_ETFS",
     "BaselineHedge",
+    "Basket",
+    "BasketSpec",
     "Constraint",
     "ConstraintSpec",
     "ConstraintsSpec",

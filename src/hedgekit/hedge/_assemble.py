@@ -15,6 +15,9 @@ import pandas as pd
 
 from hedgekit._errors import ConfigurationError
 from hedgekit.data import MarketData
+from hedgekit.hedge._baskets import Basket
+from hedgekit.hedge._benchmarks import benchmark_names, nlp_growth
+from hedgekit.hedge._holding import HOLDING_ERROR, holding_error
 from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._parameters import PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
@@ -43,6 +46,7 @@ _ABSENT_WHEN_NONE = (
     "min_names",
     "factor_constraints",
     "max_tracking_error",
+    "benchmarks",
 )
 
 
@@ -172,6 +176,12 @@ def assemble_result(
             )
     statistics = pd.DataFrame(stats)
     statistics.columns = pd.MultiIndex.from_tuples(list(stats), names=["sample", "leg"])
+    # the whole-share basket against the optimiser's weights (predicted, in sample)
+    hold = holding_error(R, w, w_real, ppy)
+    statistics.loc[HOLDING_ERROR] = [
+        hold if s_ == "in_sample" and leg != "Portfolio" else np.nan
+        for s_, leg in statistics.columns
+    ]
     diagnostics = {
         **info,
         "candidates": len(names),
@@ -185,6 +195,11 @@ def assemble_result(
         "cash_notional": hedge_notional * (p.percentage_in_cash or 0.0) / 100.0,
         "out_of_sample_end": None if oos is None else oos.index[-1],
         "weights_rounded_to_whole_shares": True,
+        HOLDING_ERROR: {
+            "holding_error": hold,
+            "ideal_tracking_error": annualized_volatility(r - R @ w, ppy),
+            "held_tracking_error": te * np.sqrt(ppy),
+        },
         "data_limits": list(market.limits),  # derived from the data by its checks
     }
     if prep.moments is not None:
@@ -234,6 +249,8 @@ def assemble_result(
         and not (k in _ABSENT_WHEN_NONE and v is None)
     }
     params["estimator"] = p.estimator_name
+    if any(isinstance(u, Basket) for u in p.universe):  # a basket as {'name', 'weights'}
+        params["universe"] = [u.to_dict() if isinstance(u, Basket) else u for u in p.universe]
     params["date"] = f"{prep.view.date:%Y-%m-%d}"
     return PerformanceHedgeResult(
         date=prep.view.date,
@@ -245,34 +262,49 @@ def assemble_result(
         diagnostics=diagnostics,
         synthetic=market.is_synthetic,
         risk_report=risk,
-        benchmarks=_benchmark_growth(prep, pd.DatetimeIndex(returns.index), market),
+        benchmarks=_benchmark_growth(prep, pd.DatetimeIndex(returns.index), market, p, diagnostics),
     )
 
 
 def _benchmark_growth(
-    prep: Prepared, dates: pd.DatetimeIndex, market: MarketData
+    prep: Prepared,
+    dates: pd.DatetimeIndex,
+    market: MarketData,
+    params: PerformanceHedgeParameters | None = None,
+    diagnostics: dict[str, Any] | None = None,
 ) -> pd.DataFrame | None:
     """Growth of 1 of SPY and the sector fund of the portfolio's largest sector over
     the backtest's dates (the window, then out of sample: evaluation only), the first
-    value the growth over the first period; None when the data holds neither."""
+    value the growth over the first period; None when the data holds neither. With
+    ``params.benchmarks`` the curves it names, the NLP basket's among them
+    (:mod:`hedgekit.hedge._benchmarks`; what it holds goes to ``diagnostics``)."""
     if not len(dates):
         return None
+    which = benchmark_names(None if params is None else params.benchmarks)
     sectors = prep.view.securities(list(prep.portfolio.index))["gics_sector"]
+    # a sector SPDR held as a position is in its sector
+    sectors = sectors.fillna(pd.Series(SECTOR_ETFS).reindex(sectors.index))
     weight = prep.portfolio["weight"].groupby(sectors.reindex(prep.portfolio.index)).sum()
     by_sector = {v: k for k, v in SECTOR_ETFS.items()}
-    funds = ["SPY"]
-    if len(weight) and weight.idxmax() in by_sector:
+    funds = ["SPY"] if "SPY" in which else []
+    if "sector" in which and len(weight) and weight.idxmax() in by_sector:
         funds.append(by_sector[str(weight.idxmax())])
-    last = market.as_of(dates[-1])  # out-of-sample dates are evaluation only
-    px = last.benchmark_prices(funds, dates[0] - pd.Timedelta(days=14), dates[-1])
-    px = px.dropna(axis=1, how="all")
-    if px.empty:
-        return None
-    base = px.loc[px.index < dates[0]].ffill()
-    if base.empty:
-        return None
-    growth = px.reindex(px.index.union(dates)).ffill().reindex(dates) / base.iloc[-1]
-    return growth.rename(columns=lambda c: str(c))
+    growth = None
+    if funds:
+        last = market.as_of(dates[-1])  # out-of-sample dates are evaluation only
+        px = last.benchmark_prices(funds, dates[0] - pd.Timedelta(days=14), dates[-1])
+        px = px.dropna(axis=1, how="all")
+        base = px.loc[px.index < dates[0]].ffill()
+        if not px.empty and not base.empty:
+            growth = px.reindex(px.index.union(dates)).ffill().reindex(dates) / base.iloc[-1]
+            growth = growth.rename(columns=lambda c: str(c))
+    if "nlp" in which and params is not None:
+        curve, info = nlp_growth(prep, params, market, dates)
+        if diagnostics is not None:
+            diagnostics["nlp_benchmark"] = info
+        if curve is not None:
+            growth = curve.to_frame() if growth is None else growth.join(curve)
+    return growth
 
 
 def _risk_report(prep: Prepared, w: np.ndarray) -> dict[str, Any]:
@@ -362,7 +394,11 @@ def _out_of_sample(
     held = [n for n, x in zip(names, w, strict=True) if x > 0]
     tick = list(prep.portfolio.index)
     rets = instrument_returns(
-        later, list(dict.fromkeys(tick + held)), start=after[0], sampling=prep.sampling
+        later,
+        list(dict.fromkeys(tick + held)),
+        start=after[0],
+        sampling=prep.sampling,
+        baskets=prep.baskets,
     ).fillna(0.0)
     if len(rets) < 2:
         return None

@@ -8,7 +8,9 @@ measures, from the data up to that date only:
   return against the predicted band ``+/- k sigma sqrt(t)``;
 - the **correlation** of the hedge with the position since inception and over the last
   quarter, against the correlation it was fitted with;
-- the **drift** of each name's weight in the hedge and of the hedge ratio, from price moves;
+- the **drift** of each name's weight in the hedge and of the hedge ratio, from price moves,
+  and the **holding error** of the drifted basket against its weights at inception (the
+  tracking error between the two, see :mod:`hedgekit.hedge._holding`);
 - names that **left** the data or the index, names with **corporate actions** announced
   since inception, and the change of each name's **liquidity** (average daily volume);
 
@@ -30,6 +32,14 @@ import pandas as pd
 from hedgekit._errors import ConfigurationError, DataError
 from hedgekit._optional import import_optional
 from hedgekit.data import MarketData, shared_market
+from hedgekit.hedge._baskets import Basket, baskets_of
+from hedgekit.hedge._holding import holding_error
+from hedgekit.hedge._instruments import (
+    instrument_adv,
+    instrument_prices,
+    instrument_returns,
+    resolve_instruments,
+)
 from hedgekit.measures import trading_costs
 from hedgekit.typing import DateLike, to_timestamp
 
@@ -91,6 +101,10 @@ class HedgeMonitor:
         sell short more, negative: buy to cover), its notional and estimated cost.
     notes : list of str
         What the figures do not cover.
+    holding_error : float
+        Annualised tracking error of the drifted hedge today against the hedge at its
+        inception weights, both per unit of the position's value today, on the daily
+        returns of the year up to ``as_of`` (see ``docs/hedge.md``, "Holding error").
     """
 
     inception: pd.Timestamp
@@ -107,6 +121,7 @@ class HedgeMonitor:
     reasons: list[str]
     trades: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    holding_error: float = float("nan")
 
     @property
     def verdict(self) -> str:
@@ -134,6 +149,7 @@ class HedgeMonitor:
                 if self.trades is None
                 else self.trades.reset_index().to_dict("records"),
                 "notes": list(self.notes),
+                "holding_error": self.holding_error,
             }
         )
 
@@ -195,6 +211,7 @@ def monitor_hedge(
     fitted_correlation: float | None = None,
     parameters: Any = None,
     index: str | None = "SPX",
+    baskets: Any = None,
 ) -> HedgeMonitor:
     """Monitor a hedge held with fixed shares since ``inception``.
 
@@ -224,6 +241,9 @@ def monitor_hedge(
         current hedge to it.
     index : str, optional
         Index whose membership the names are checked against (``None``: no check).
+    baskets : sequence of Basket, optional
+        User baskets among the hedge names (default: those of ``parameters.universe``).
+        ETFs of the benchmark table may be positions or hedge names as they are.
 
     Returns
     -------
@@ -249,12 +269,16 @@ def monitor_hedge(
     if not pos_q or not hed_q:
         raise ConfigurationError("the portfolio and the hedge each need at least one position")
     start_view = market.as_of(t0)
+    if baskets is None and parameters is not None:
+        baskets = parameters.universe
+    entries = (Basket.from_dict(b) if isinstance(b, Mapping) else b for b in baskets or ())
+    bsk: dict[str, Basket] | None = baskets_of(entries) or None
     pos = market.resolve_many(list(pos_q), t0)
-    hed = market.resolve_many(list(hed_q), t0)
+    hed = resolve_instruments(market, list(hed_q), t0, bsk)
     pos_q = dict(zip(pos, pos_q.values(), strict=True))
     hed_q = dict(zip(hed, hed_q.values(), strict=True))
     names = list(dict.fromkeys([*pos, *hed]))
-    p0 = start_view.last_prices(names)
+    p0 = instrument_prices(start_view, names, bsk)
     missing = [t for t in names if not np.isfinite(p0[t])]
     if missing:
         raise DataError(
@@ -262,7 +286,7 @@ def monitor_hedge(
             f"{t0:%Y-%m-%d}; check the date and the tickers"
         )
     view = market.as_of(t1)  # nothing after as_of is read from here on
-    rets = view.returns(names, start=t0 + pd.Timedelta(days=1), end=t1)
+    rets = instrument_returns(view, names, start=t0 + pd.Timedelta(days=1), baskets=bsk)
     rets = rets[rets.index > t0]
     if rets.empty:
         raise ConfigurationError(f"no trading day between {t0:%Y-%m-%d} and {t1:%Y-%m-%d}")
@@ -287,7 +311,7 @@ def monitor_hedge(
     # what the fit promised: the same holdings over the year before inception
     notes: list[str] = []
     if predicted_tracking_error is None or fitted_correlation is None:
-        past = start_view.returns(names, window=252)
+        past = instrument_returns(start_view, names, window=252, baskets=bsk)
         full = past.dropna()
         if len(full) > 20:
             wp = pv0 / P0
@@ -327,10 +351,10 @@ def monitor_hedge(
     # the names: drift, liquidity, status, events
     w0 = hv0 / H0
     w1 = Hv[-1] / H[-1]
-    adv0 = start_view.adv(hed)
-    adv1 = view.adv(hed)
-    px1 = view.last_prices(hed)
-    recent_px = view.last_prices(hed, max_age=5)
+    adv0 = instrument_adv(start_view, hed, 20, bsk)
+    adv1 = instrument_adv(view, hed, 20, bsk)
+    px1 = instrument_prices(view, hed, bsk)
+    recent_px = instrument_prices(view, hed, bsk, max_age=5)
     members = set(view.members(index)) if index else set()
     was_member = set(start_view.members(index)) if index else set()
     status = []
@@ -375,6 +399,9 @@ def monitor_hedge(
         index=pd.Index(hed, name="ticker"),
     )
     ratio0, ratio1 = H0 / P0, float(H[-1] / P[-1])
+    # the drifted hedge against its inception weights, per unit of the position today
+    recent = instrument_returns(view, hed, window=252, baskets=bsk).to_numpy()
+    held_error = holding_error(recent, hv0 / P0, Hv[-1] / P[-1], 252)
 
     # the verdict
     reasons: list[str] = []
@@ -423,7 +450,7 @@ def monitor_hedge(
 
     trades = None
     if parameters is not None:
-        trades = _trades(market, view, parameters, pos_q, hed_q)
+        trades = _trades(market, view, parameters, pos_q, hed_q, bsk)
     notes.append(
         "returns are total returns (dividends reinvested in the same name); borrow costs and "
         "dividends owed on the short are not deducted"
@@ -443,6 +470,7 @@ def monitor_hedge(
         reasons=reasons,
         trades=trades,
         notes=notes,
+        holding_error=held_error,
     )
 
 
@@ -452,6 +480,7 @@ def _trades(
     parameters: Any,
     pos_q: dict[str, float],
     hed_q: dict[str, float],
+    baskets: dict[str, Basket] | None = None,
 ) -> pd.DataFrame:
     """Shares to trade to move the current hedge to a fresh fit on the view's date; with
     ``max_turnover`` or ``max_trades`` in the parameters, to the best rebalance of the
@@ -470,9 +499,9 @@ def _trades(
     current = pd.Series(hed_q, dtype="float64").reindex(names).fillna(0.0)
     target = target.reindex(names).fillna(0.0)
     trade = target - current
-    px = view.last_prices(names)
-    adv_shares = view.adv(names) / px
-    vol = view.returns(names, window=60).std()
+    px = instrument_prices(view, names, baskets)
+    adv_shares = instrument_adv(view, names, 20, baskets) / px
+    vol = instrument_returns(view, names, window=60, baskets=baskets).std()
     p = parameters
     costs = trading_costs(
         trade.abs().to_numpy(),
@@ -624,6 +653,8 @@ def monitor_basket(
                 f"{where}: its parameters do not rebuild a hedge ({exc}); pass "
                 "rebalance_trades=False (CLI: --no-trades) to monitor without trades"
             ) from None
+    saved = payload.get("parameters")
+    universe = saved.get("universe") if isinstance(saved, Mapping) else None
     return monitor_hedge(
         portfolio,
         shares,
@@ -633,4 +664,5 @@ def monitor_basket(
         predicted_tracking_error=fit.get("tracking_error"),
         fitted_correlation=fit.get("correlation"),
         parameters=params,
+        baskets=[u for u in universe or () if isinstance(u, Mapping)],
     )

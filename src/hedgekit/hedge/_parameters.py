@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from hedgekit._errors import ConfigurationError, HedgekitError
 from hedgekit.data import Sampling
 from hedgekit.estimate import get_estimator
 from hedgekit.typing import CaseInsensitiveEnum, DateLike, to_timestamp
+
+if TYPE_CHECKING:
+    from hedgekit.hedge._baskets import Basket
 
 __all__ = [
     "Constraint",
@@ -241,6 +244,8 @@ class PositionSet:
             with the identifiers that did not resolve (``unresolved``) or have no price
             near the date (``unpriced``). Nothing raises for those two: they are listed.
         """
+        from hedgekit.hedge._instruments import instrument_prices
+
         view = market.as_of(self.timestamp)
         rows, unresolved, unpriced = [], [], []
         for p in self.positions:
@@ -249,7 +254,7 @@ class PositionSet:
             except HedgekitError:
                 unresolved.append(p.identifier)
                 continue
-            px = float(view.last_prices([ticker])[ticker])
+            px = float(instrument_prices(view, [ticker])[ticker])
             if not np.isfinite(px):
                 unpriced.append(p.identifier)
                 continue
@@ -352,6 +357,23 @@ class HedgeConstraints:
                 c.validate(f.name.rstrip("s") if f.name != "esg" else "esg")
 
 
+def _universe_entries(universe: Any) -> tuple[Any, ...]:
+    """The universe as a tuple: a basket given as a mapping (``{'name': ..., 'weights':
+    ...}``, a saved result's form) becomes a :class:`~hedgekit.hedge.Basket`; two baskets
+    may not share a name."""
+    from hedgekit.hedge._baskets import Basket
+
+    out = tuple(Basket.from_dict(u) if isinstance(u, Mapping) else u for u in universe)
+    names = [u.name for u in out if isinstance(u, Basket)]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigurationError(
+            f"two baskets of the universe are named {', '.join(map(repr, twice))}; give each "
+            "basket its own name"
+        )
+    return out
+
+
 class _FrozenBounds(dict[str, tuple[float, float]]):
     """Factor bounds that hash (the parameters are frozen and hashable)."""
 
@@ -379,9 +401,12 @@ class PerformanceHedgeParameters:
     ----------
     initial_portfolio : PositionSet
         The positions to hedge and the hedge date.
-    universe : sequence of str
+    universe : sequence of str or Basket
         Where hedge names come from: indices or ETFs (``'SPX'``, ``'SPY'``, sector SPDRs such
-        as ``'XLK'``) exploded into their members on the hedge date, and/or single tickers.
+        as ``'XLK'``) exploded into their members on the hedge date, and/or single tickers,
+        and/or user baskets (:class:`~hedgekit.hedge.Basket`, or a mapping ``{'name': ...,
+        'weights': {...}}``) each held as one instrument: a fixed-weight basket of its
+        members (see ``docs/hedge.md``, "Basket instruments").
     exclusions, constraints : optional
         See :class:`HedgeExclusions` and :class:`HedgeConstraints`.
     observation_start_date : date-like, optional
@@ -486,10 +511,16 @@ class PerformanceHedgeParameters:
         ``constraints.esg``. The result's ``diagnostics['universe_filters']`` counts them
         (``'esg score below 5'``, ``'no esg score'``). The ``esg`` constraints bound the
         hedge's weighted average instead.
+    benchmarks : sequence of str, optional
+        The curves beside the hedge in :meth:`PerformanceHedgeResult.get_backtest_performance`
+        and its plot: ``'SPY'``, ``'sector'`` (the SPDR fund of the portfolio's largest
+        sector) and ``'nlp'`` (the study's NLP basket: equal weights on the ``max_names``
+        candidates with the nearest business descriptions published by the hedge date;
+        embeds the descriptions, so opt-in). Default None: ``('SPY', 'sector')``.
     """
 
     initial_portfolio: PositionSet
-    universe: tuple[str, ...] = ("SPX",)
+    universe: tuple[str | Basket, ...] = ("SPX",)
     exclusions: HedgeExclusions | None = None
     constraints: HedgeConstraints | None = None
     observation_start_date: DateLike | None = None
@@ -526,8 +557,13 @@ class PerformanceHedgeParameters:
     factor_constraints: Mapping[str, tuple[float, float]] | None = None
     max_tracking_error: float | None = None
     min_esg_score: Mapping[str, float] | None = None
+    benchmarks: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.benchmarks is not None:
+            from hedgekit.hedge._benchmarks import benchmark_names
+
+            object.__setattr__(self, "benchmarks", benchmark_names(self.benchmarks))
         if self.min_esg_score is not None:
             if not isinstance(self.min_esg_score, Mapping):
                 raise ConfigurationError(
@@ -553,7 +589,7 @@ class PerformanceHedgeParameters:
         if isinstance(self.universe, str):
             object.__setattr__(self, "universe", (self.universe,))
         else:
-            object.__setattr__(self, "universe", tuple(self.universe))
+            object.__setattr__(self, "universe", _universe_entries(self.universe))
         if self.exclude_corporate_actions_types is not None:
             types = self.exclude_corporate_actions_types
             types = (types,) if isinstance(types, str) else tuple(types)

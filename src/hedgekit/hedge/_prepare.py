@@ -26,6 +26,7 @@ from hedgekit._errors import (
 )
 from hedgekit.data import COUNTRIES, REGIONS, MarketData, PointInTimeData, Sampling
 from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
+from hedgekit.hedge._baskets import Basket, baskets_of
 from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._parameters import HedgeConstraints, HedgeMethod, PerformanceHedgeParameters
 from hedgekit.hedge._universe import (
@@ -84,6 +85,8 @@ class Prepared:
     risk_model: FactorRiskModel | None = None  # the model of ``forecast`` or of the prior
     #: the forecast whose exposures the factor_constraints bound (``forecast`` when factor)
     exposure_forecast: RiskForecast | None = None
+    #: the user baskets of the universe, by name (held as instruments)
+    baskets: dict[str, Basket] | None = None
 
 
 def prepare(
@@ -132,7 +135,7 @@ def prepare(
         if p.observation_start_date is not None
         else view.date - pd.DateOffset(years=1)
     )
-    pos_rets = view.returns(list(portfolio.index), start=start, sampling=sampling)
+    pos_rets = instrument_returns(view, list(portfolio.index), start=start, sampling=sampling)
     if len(pos_rets) < _MIN_OBSERVATIONS:
         raise InsufficientHistoryError(
             f"only {len(pos_rets)} {sampling.value} returns from {start:%Y-%m-%d} to "
@@ -163,6 +166,12 @@ def prepare(
         for t in portfolio.index:
             own |= set(market.share_classes.get(t, frozenset({t})))
         filt.drop("target assets and their share classes", own)
+        holding = [
+            b.name
+            for b in baskets_of(p.universe).values()
+            if set(market.resolve_many(list(b.members), view.date)) & own
+        ]
+        filt.drop("baskets holding a target asset", holding)
     incomplete = uni.returns.reindex(pos_rets.index).notna().all()
     filt.keep("incomplete history in the window", incomplete)
     forecast = exposure_forecast = None
@@ -226,6 +235,7 @@ def prepare(
             portfolio,
             uni.filters.names,
             prior,
+            baskets_of(p.universe) or None,
         )
         short_history = [n for n in names if n not in complete]
         if short_history:
@@ -292,6 +302,7 @@ def prepare(
         moments=moments,
         merged=merged or None,
         risk_model=risk_model,
+        baskets=baskets_of(p.universe) or None,
     )
 
 
@@ -304,6 +315,7 @@ def _joint_fit(
     portfolio: pd.DataFrame,
     pool: list[str],
     prior: RiskForecast | None = None,
+    baskets: dict[str, Basket] | None = None,
 ) -> tuple[dict[str, int], np.ndarray, int]:
     """Fit the estimator on every stock of the date's candidate pool and the positions.
 
@@ -328,7 +340,8 @@ def _joint_fit(
         pos = int(cal.searchsorted(view.date, side="right"))
         per = {Sampling.DAILY: 1, Sampling.WEEKLY: 5, Sampling.MONTHLY: 21}[sampling]
         first = pd.Timestamp(cal[max(pos - lookback * per - per, 0)])
-        pos_rets = view.returns(positions, start=first, sampling=sampling).iloc[-lookback:]
+        pos_rets = instrument_returns(view, positions, start=first, sampling=sampling)
+        pos_rets = pos_rets.iloc[-lookback:]
         # the longest recent run on which every position has a return (at least the
         # observation window, which is complete)
         gaps = np.flatnonzero(~pos_rets.notna().all(axis=1).to_numpy())
@@ -344,9 +357,13 @@ def _joint_fit(
             float(prior.specific_risk.sum()),
         )
     key = repr((view.date, sampling.value, rows[0], len(rows), tuple(stocks), estimator, model_key))
+    if baskets:  # a basket's name alone does not say what it holds
+        key += repr(tuple(baskets.values()))
     hit = market.cache.get("estimate", key)
     if hit is None:
-        rets = instrument_returns(view, stocks, start=rows[0], sampling=sampling).reindex(rows)
+        rets = instrument_returns(
+            view, stocks, start=rows[0], sampling=sampling, baskets=baskets
+        ).reindex(rows)
         full = rets.notna().all().to_numpy()
         kept = [t for t, ok in zip(stocks, full, strict=True) if ok]
         fit_params: dict[str, Any] = {}

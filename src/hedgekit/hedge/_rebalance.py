@@ -22,6 +22,12 @@ import pandas as pd
 
 from hedgekit._errors import DataError, InfeasibleError, UnknownIdentifierError
 from hedgekit.data import MarketData
+from hedgekit.hedge._instruments import (
+    instrument_adv,
+    instrument_prices,
+    instrument_returns,
+    resolve_instruments,
+)
 from hedgekit.hedge._parameters import PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
 from hedgekit.hedge._problem import solve_hedge, tracking_problem
@@ -90,7 +96,7 @@ def current_hedge(
     view = prep.view
     ids = [p.identifier for p in ch.positions]
     try:
-        tickers = market.resolve_many(ids, view.date)
+        tickers = resolve_instruments(market, ids, view.date, prep.baskets)
     except UnknownIdentifierError as exc:
         raise UnknownIdentifierError(
             exc.identifier, exc.suggestions, f"a current_hedge name on {view.date:%Y-%m-%d}"
@@ -99,7 +105,8 @@ def current_hedge(
     for p, t in zip(ch.positions, tickers, strict=True):
         shares[t] = shares.get(t, 0.0) + abs(float(p.quantity or 0.0))
     shares = {t: q for t, q in shares.items() if q > 0}
-    px = view.last_prices(list(shares), field="close")
+    # an ETF or a basket of the current hedge is priced like a candidate
+    px = instrument_prices(view, list(shares), prep.baskets)
     missing = [t for t in shares if not np.isfinite(px[t])]
     if missing:
         raise DataError(
@@ -244,8 +251,10 @@ def trades_table(
     vol = prep.daily_vol.reindex(moved)
     others = [t for t in moved if t not in prep.prices.index]
     if others:
-        adv[others] = view.adv(others).to_numpy() / px[others].to_numpy()
-        vol[others] = view.returns(others, window=60).std().reindex(others).to_numpy()
+        dollars = instrument_adv(view, others, 20, prep.baskets).to_numpy()
+        adv[others] = dollars / px[others].to_numpy()
+        rets = instrument_returns(view, others, window=60, baskets=prep.baskets)
+        vol[others] = rets.std().reindex(others).to_numpy()
     vol = vol.fillna(float(prep.daily_vol.median()))
     costs = trading_costs(
         trade.abs().to_numpy(),

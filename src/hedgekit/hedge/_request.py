@@ -38,6 +38,7 @@ from pydantic_core import CoreSchema
 
 from hedgekit._errors import ConfigurationError
 from hedgekit.data import Sampling
+from hedgekit.hedge._baskets import Basket
 from hedgekit.hedge._parameters import (
     Constraint,
     HedgeConstraints,
@@ -47,6 +48,7 @@ from hedgekit.hedge._parameters import (
     PositionSet,
 )
 from hedgekit.hedge._specs import (
+    BasketSpec,
     ConstraintsSpec,
     Day,
     ExclusionsSpec,
@@ -185,6 +187,12 @@ class HedgeSettings(_Model):
         description="Score screen, in each score's own units: candidates whose latest score "
         "known on the date is below the minimum, or who have none, are removed: {'esg': 5}.",
     )
+    benchmarks: Annotated[list[Label], Field(max_length=3)] | None = Field(
+        default=None,
+        description="Curves beside the hedge's backtest: 'SPY', 'sector' (the SPDR fund of "
+        "the portfolio's largest sector), 'nlp' (the study's NLP basket, point in time); "
+        "null for SPY and sector.",
+    )
     min_market_cap: float | None = Field(
         default=_default("min_market_cap"), strict=True, ge=0, le=1e16, description="USD."
     )
@@ -241,6 +249,18 @@ class HedgeSettings(_Model):
             except ValueError:
                 return value.strip().capitalize()
         return value
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _benchmark_curves(cls, value: list[str] | None) -> list[str] | None:
+        from hedgekit.hedge._benchmarks import BENCHMARKS, benchmark_names
+
+        try:
+            return None if value is None else list(benchmark_names(value))
+        except ConfigurationError:
+            raise ValueError(
+                f"{', '.join(map(repr, value or []))}: use {', '.join(BENCHMARKS)}"
+            ) from None
 
     @field_validator("observation_start_date")
     @classmethod
@@ -399,6 +419,9 @@ class HedgeRequest(_Model):
     current_hedge : list of HoldingSpec, optional
         The hedge held now, to rebalance (shares short); ``parameters.max_turnover`` and
         ``parameters.max_trades`` limit the trades from it.
+    basket_instruments : list of BasketSpec, optional
+        User baskets added to the universe, each held as one instrument (the library's
+        :class:`~hedgekit.hedge.Basket` entries of ``universe``).
 
     Examples
     --------
@@ -446,6 +469,11 @@ class HedgeRequest(_Model):
     parameters: HedgeSettings = Field(default_factory=HedgeSettings)
     current_hedge: Annotated[list[HoldingSpec], Field(min_length=1, max_length=5000)] | None = (
         Field(default=None, description="Rebalance: the hedge held now (shares short).")
+    )
+    basket_instruments: Annotated[list[BasketSpec], Field(max_length=100)] | None = Field(
+        default=None,
+        description="User baskets added to the universe, each held as one instrument: its "
+        "daily return is the fixed-weight mean of its members' (docs/hedge.md).",
     )
 
     @classmethod
@@ -594,6 +622,8 @@ class HedgeRequest(_Model):
         )
         minimums = params.min_esg_score
         settings["min_esg_score"] = None if minimums is None else dict(minimums)
+        curves = params.benchmarks
+        settings["benchmarks"] = None if curves is None else list(curves)
         types = params.exclude_corporate_actions_types
         settings["exclude_corporate_actions_types"] = None if types is None else list(types)
         settings["observation_start_date"] = (
@@ -606,7 +636,7 @@ class HedgeRequest(_Model):
             ],
             "notional": ps.reference_notional,
             "date": ps.timestamp.date(),
-            "universe": list(params.universe),
+            "universe": [u for u in params.universe if not isinstance(u, Basket)],
             "method": _plain(params.method),
             "estimator": params.estimator if isinstance(params.estimator, str) else "default",
             "exclusions": {f.name: list(getattr(ex, f.name)) for f in dataclasses.fields(ex)},
@@ -615,12 +645,25 @@ class HedgeRequest(_Model):
             },
             "parameters": settings,
         }
+        baskets = [u.to_dict() for u in params.universe if isinstance(u, Basket)]
+        if baskets:
+            data["basket_instruments"] = baskets
+            if not data["universe"]:  # baskets alone: the request's universe lists them
+                data["universe"] = [b["name"] for b in baskets]
         if params.current_hedge is not None:
             data["current_hedge"] = [
                 {"identifier": p.identifier, "quantity": p.quantity}
                 for p in params.current_hedge.positions
             ]
         return cls.from_input(data, label=_library_label)
+
+    @property
+    def baskets(self) -> list[Basket]:
+        """The ``basket_instruments`` as library :class:`~hedgekit.hedge.Basket` objects."""
+        try:
+            return [Basket(b.name, b.weights) for b in self.basket_instruments or ()]
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"basket_instruments: {exc}") from None
 
     def to_parameters(self) -> PerformanceHedgeParameters:
         """The library's parameters object (checked against the data when it runs)."""
@@ -639,7 +682,10 @@ class HedgeRequest(_Model):
                 self.date.isoformat(),
                 reference_notional=self.notional,
             ),
-            universe=tuple(self.universe),
+            universe=(
+                *(u for u in self.universe if u not in {b.name for b in self.baskets}),
+                *self.baskets,
+            ),
             exclusions=HedgeExclusions(
                 **{name: tuple(getattr(ex, name)) for name in ExclusionsSpec.model_fields}
             ),

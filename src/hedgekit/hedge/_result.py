@@ -84,6 +84,14 @@ class PerformanceHedgeResult:
         """Statistics of portfolio, hedge and hedged portfolio, in and out of sample."""
         return self.statistics.copy()
 
+    def get_holding_error(self) -> pd.Series:
+        """The holding error (see ``docs/hedge.md``, "Holding error"): the predicted,
+        annualised tracking error of the whole-share basket against the optimiser's
+        weights over the observation window (``holding_error``), beside the in-sample
+        tracking error of the ideal weights and of the basket held; per unit of the
+        portfolio's notional. Also the ``holding_error`` row of :meth:`get_statistics`."""
+        return pd.Series(self.diagnostics["holding_error"], name="holding_error", dtype=float)
+
     def get_factor_exposures(self) -> pd.DataFrame:
         """Factor exposures of portfolio, hedge and hedged portfolio (factor hedges only)."""
         return self._risk("exposures")
@@ -267,6 +275,7 @@ class PerformanceHedgeResult:
             predicted_tracking_error=te,
             fitted_correlation=corr,
             parameters=parameters_from_result(self) if rebalance_trades else None,
+            baskets=[u for u in self.parameters.get("universe", ()) if isinstance(u, dict)],
         )
 
     def to_position_set(self) -> Any:
@@ -297,6 +306,9 @@ class PerformanceHedgeResult:
         labels = {"portfolio": "portfolio", "hedge": "hedge (short basket)", "hedged": "hedged"}
         for col, label in labels.items():
             top.plot(perf.index, perf[col], label=label)
+        for col in self.benchmarks.columns if self.benchmarks is not None else ():
+            top.plot(perf.index, perf[col], linestyle="--", linewidth=1,
+                     label=self._benchmark_label(str(col)))  # fmt: skip
         oos = perf.index[perf["sample"] == "out_of_sample"]
         for ax in (top, bottom):
             if len(oos):
@@ -316,6 +328,17 @@ class PerformanceHedgeResult:
         out = Path(path)
         fig.savefig(out, dpi=110)
         return out
+
+    def _benchmark_label(self, col: str) -> str:
+        """A benchmark curve's legend: the fund's role or the NLP basket's size."""
+        from hedgekit.hedge._universe import SECTOR_ETFS
+
+        if col in SECTOR_ETFS:
+            return f"{col} (sector fund: {SECTOR_ETFS[col]})"
+        if col == "SPY":
+            return "SPY (S&P 500)"
+        members = (self.diagnostics.get("nlp_benchmark") or {}).get("members") or []
+        return f"{col} ({len(members)} nearest descriptions, equal weight)"
 
     # ------------------------------------------------------------------ export
     def basket(self) -> pd.DataFrame:

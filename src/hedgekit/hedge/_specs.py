@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "BasketSpec",
     "ConstraintSpec",
     "ConstraintsSpec",
     "Day",
@@ -167,6 +168,20 @@ class HoldingSpec(_Model):
         if self.quantity == 0:
             raise ValueError(f"current hedge name {self.identifier!r} has 0 shares; drop it")
         return self
+
+
+class BasketSpec(_Model):
+    """A user basket held as one hedge instrument (``basket_instruments``): a name and
+    fixed member weights, scaled to sum to one (see ``docs/hedge.md``, "Basket
+    instruments")."""
+
+    name: Label = Field(description="The basket's name in the hedge.", examples=["MYSEMIS"])
+    weights: Annotated[
+        dict[Label, Annotated[float, Field(gt=0, le=1e6)]], Field(min_length=1, max_length=500)
+    ] = Field(
+        description="Member identifier -> weight (positive; scaled to sum to one).",
+        examples=[{"NVDA": 0.5, "AMD": 0.5}],
+    )
 
 
 class ConstraintSpec(_Model):

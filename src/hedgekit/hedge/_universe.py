@@ -28,6 +28,7 @@ from hedgekit.data import (
     canonical_action_type,
     resolve_gics_name,
 )
+from hedgekit.hedge._baskets import Basket, baskets_of
 from hedgekit.hedge._instruments import (
     etf_instruments,
     instrument_adv,
@@ -69,18 +70,25 @@ SECTOR_ETFS: dict[str, str] = {
 
 
 def explode_universe(
-    market: MarketData, view: PointInTimeData, universe: Iterable[str], explode: bool = True
+    market: MarketData,
+    view: PointInTimeData,
+    universe: Iterable[str | Basket],
+    explode: bool = True,
 ) -> list[str]:
     """Tickers of a universe on the view's date.
 
     Index codes and index ETFs (``SPX``, ``S&P 500``, ``SPY``...) become the index members
     with prices; sector SPDRs (``XLK``...) the S&P 500 members of their sector; anything
     else is resolved as a ticker. With ``explode=False`` each entry is resolved as a ticker
-    or a benchmark-table ETF, held as itself (:mod:`hedgekit.hedge._instruments`).
+    or a benchmark-table ETF, held as itself (:mod:`hedgekit.hedge._instruments`). A
+    :class:`~hedgekit.hedge.Basket` is always held as itself, under its name.
     """
     out: list[str] = []
     unknown: list[str] = []
     for item in universe:
+        if isinstance(item, Basket):
+            out.append(_basket_name(market, view, item))
+            continue
         key = " ".join(str(item).upper().split())
         index_key = key.removesuffix(" INDEX").removesuffix(" EQUITY").removesuffix(" US")
         if explode and (key in INDEX_ALIASES or index_key in INDEX_ALIASES):
@@ -109,6 +117,18 @@ def explode_universe(
             "use an index like 'SPX' or list tickers"
         )
     return list(seen)
+
+
+def _basket_name(market: MarketData, view: PointInTimeData, basket: Basket) -> str:
+    """The basket's name, checked: not a security or ETF of the data on the date."""
+    try:
+        clash = market.resolve(basket.name, view.date)
+    except UnknownIdentifierError:
+        return basket.name
+    raise ConfigurationError(
+        f"basket name {basket.name!r} is a security of the data ({clash}); give the basket "
+        "another name"
+    )
 
 
 @dataclass
@@ -208,12 +228,18 @@ def hedge_universe(
     if hit is not None:
         return hit
     universe = explode_universe(market, view, p.universe, p.explode_universe)
-    # with explode_universe=False an ETF of the benchmark table is held as itself
+    # with explode_universe=False an ETF of the benchmark table is held as itself; a user
+    # basket always is (its members' data make its own)
+    baskets = baskets_of(p.universe) or None
     etfs = [] if p.explode_universe else etf_instruments(market, universe)
+    etfs += list(baskets or ())
     have = market.priced_tickers | set(etfs)
     filt = CandidateFilter([t for t in universe if t in have])
     filt.drop("no price history", [t for t in universe if t not in have])
-    sec = view.securities(filt.names)
+    sec = view.securities([n for n in filt.names if n not in (baskets or {})])
+    sec = sec.reindex(filt.names) if baskets else sec
+    for b in (baskets or {}).values():
+        sec.loc[b.name, ["name", "currency"]] = [b.describe(), "USD"]
     ex = p.exclusions
     if ex is not None and ex.countries:
         require_known("country", ex.countries, [*COUNTRIES, *sec["country"].dropna()])
@@ -252,7 +278,7 @@ def hedge_universe(
         tradable = view.tradable(filt.names)
     else:
         stocks = [n for n in filt.names if n not in etfs]
-        px = instrument_prices(view, [n for n in filt.names if n in etfs])
+        px = instrument_prices(view, [n for n in filt.names if n in etfs], baskets)
         tradable = [*view.tradable(stocks), *px.index[finite(px).to_numpy()]]
     filt.drop("no price on the hedge date", set(filt.names) - set(tradable))
     if p.min_market_cap is not None or p.max_market_cap is not None:
@@ -271,10 +297,10 @@ def hedge_universe(
         adv_usd = pd.concat(
             [
                 view.adv([n for n in filt.names if n not in etfs], window=_ADV_WINDOW),
-                instrument_adv(view, held, _ADV_WINDOW),
+                instrument_adv(view, held, _ADV_WINDOW, baskets),
             ]
         ).reindex(filt.names)
-        unbounded = [n for n in held if not np.isfinite(adv_usd[n])]
+        unbounded = [n for n in held if not np.isfinite(adv_usd[n]) and n not in (baskets or {})]
         if unbounded:  # an ETF without volume in the data: no ADV cap, said in the log
             logger.warning(
                 "no volume for %s in the benchmark table: no ADV cap on them",
@@ -295,16 +321,20 @@ def hedge_universe(
         filt.keep(f"no {name} score", finite(have_score))
         filt.keep(f"{name} score below {minimum:g}", have_score >= minimum)
     names = filt.names
-    daily = instrument_returns(view, names, window=63)
+    daily = instrument_returns(view, names, window=63, baskets=baskets)
     vol = daily.std(ddof=1)
     borrow = pd.Series(p.default_borrow_cost_bps, index=pd.Index(names), dtype="float64")
     borrow.update(htb.reindex(names).dropna())
     uni = Universe(
         filters=filt,
-        returns=instrument_returns(view, names, start=start, sampling=sampling),
+        returns=instrument_returns(view, names, start=start, sampling=sampling, baskets=baskets),
         securities=sec.reindex(names),
         adv_usd=adv_usd.reindex(names),
-        close=instrument_prices(view, names) if etfs else view.last_prices(names, field="close"),
+        close=(
+            instrument_prices(view, names, baskets)
+            if etfs
+            else view.last_prices(names, field="close")
+        ),
         daily_vol=vol.fillna(vol.median()),
         borrow_bps=borrow,
         scores=scores,
@@ -350,7 +380,8 @@ def price_portfolio(
     market, view : MarketData, PointInTimeData
         The data and the hedge date's view.
     positions : PositionSet
-        By quantity, or by weight with its ``reference_notional``.
+        By quantity, or by weight with its ``reference_notional``. A position may be an
+        ETF of the benchmark table (``'XLK'``), priced at its adjusted close.
 
     Returns
     -------
@@ -377,7 +408,8 @@ def price_portfolio(
         for t in unique
         if tickers.count(t) > 1
     }
-    prices = view.last_prices(unique, field="close")
+    # an ETF of the benchmark table is a position like a stock, at its adjusted close
+    prices = instrument_prices(view, unique)
     missing = [t for t in unique if not np.isfinite(prices[t])]
     if missing:
         raise DataError(

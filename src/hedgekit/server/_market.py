@@ -17,7 +17,12 @@ from hedgekit._errors import (
     UnknownIdentifierError,
 )
 from hedgekit.data import MarketData, Store
-from hedgekit.hedge import PerformanceHedgeParameters, explode_universe, price_portfolio
+from hedgekit.hedge import (
+    Basket,
+    PerformanceHedgeParameters,
+    explode_universe,
+    price_portfolio,
+)
 
 __all__ = ["MarketProvider", "error_status", "preflight"]
 
@@ -111,6 +116,8 @@ def preflight(params: PerformanceHedgeParameters, market: MarketData) -> None:
             market.resolve(c.constraint_name, view.date)
     if params.current_hedge is not None:  # a rebalance: the hedge held now
         held = [p.identifier for p in params.current_hedge.positions]
+        baskets = {u.name for u in params.universe if isinstance(u, Basket)}
+        held = [t for t in held if t not in baskets]  # held under their own names
         try:
             market.resolve_many(held, view.date)
         except UnknownIdentifierError as exc:

@@ -207,6 +207,11 @@ class MonitorOut(BaseModel):
         description="Shares to trade to a fresh fit on as_of (SELL_SHORT / BUY_TO_COVER)."
     )
     notes: list[str]
+    holding_error: float | None = Field(
+        default=None,
+        description="Annualised tracking error of the drifted hedge against its weights at "
+        "inception, per unit of the position's value on as_of (docs/hedge.md).",
+    )
 
 
 class MarketOut(BaseModel):

@@ -9,7 +9,7 @@
   const LEGS = ["Portfolio", "Hedge", "Hedged Portfolio"];
   const PCT = new Set([
     "annualized_return", "annualized_volatility", "tracking_error", "variance_reduction",
-    "max_drawdown",
+    "max_drawdown", "holding_error",
   ]);
   const POLL_MS = 400;
   let apiKey = sessionStorage.getItem("hedgekit-key") || "";
@@ -316,7 +316,8 @@
       el("p", { class: "monitor-summary" },
         `Since ${m.inception} to ${m.as_of} (${m.observations} days): tracking error ${fmt(m.realised_tracking_error, "pct")} ` +
         `realised vs ${fmt(m.predicted_tracking_error, "pct")} predicted; variance reduction ${fmt(m.variance_reduction, "pct")}; ` +
-        `hedge ratio ${fmt(m.hedge_ratio.inception, "pct")} → ${fmt(m.hedge_ratio.now, "pct")}.`));
+        `hedge ratio ${fmt(m.hedge_ratio.inception, "pct")} → ${fmt(m.hedge_ratio.now, "pct")}; ` +
+        `holding error ${fmt(m.holding_error, "pct")} (the drifted hedge against its weights at inception).`));
     if (m.reasons.length) box.append(el("ul", { class: "reasons" }, ...m.reasons.map((r) => el("li", {}, r))));
     if (m.trades && m.trades.length) {
       const cols = ["ticker", "side", "current_shares", "target_shares", "trade_shares", "cost_usd"];
