@@ -486,6 +486,21 @@ class PerformanceHedgeParameters:
         ``constraints.esg``. The result's ``diagnostics['universe_filters']`` counts them
         (``'esg score below 5'``, ``'no esg score'``). The ``esg`` constraints bound the
         hedge's weighted average instead.
+    allow_long_short : bool
+        Let the hedge hold names on both sides: besides the names it sells against a net-long
+        book it may buy some (a net-short book: the reverse). ``max_weight`` and the ADV cap
+        bound each name's absolute notional, ``max_names`` counts both sides, and the
+        hedge's net (hedging side minus other side) and gross (both sides) are bounded by
+        ``min_net`` / ``max_net`` and ``max_gross``. Not with ``min_weight``,
+        ``lasso_weight``, ``min_names``, a rebalance (``current_hedge``) or the ``'nlp'``
+        method. See ``docs/hedge.md``, "Long/short hedges".
+    max_gross : float, optional
+        Long/short only: most gross notional of the hedge (both sides added up), percent of
+        the portfolio notional; default 1.5 times ``max_leverage`` (150 for a 100% hedge).
+    min_net, max_net : float, optional
+        Long/short only: bounds on the hedge's net notional (the hedging side minus the
+        other), percent of the portfolio notional; default both the stock budget
+        (``max_leverage`` less ``percentage_in_cash``), as a long-only hedge.
     """
 
     initial_portfolio: PositionSet
@@ -526,6 +541,10 @@ class PerformanceHedgeParameters:
     factor_constraints: Mapping[str, tuple[float, float]] | None = None
     max_tracking_error: float | None = None
     min_esg_score: Mapping[str, float] | None = None
+    allow_long_short: bool = False
+    max_gross: float | None = None
+    min_net: float | None = None
+    max_net: float | None = None
 
     def __post_init__(self) -> None:
         if self.min_esg_score is not None:

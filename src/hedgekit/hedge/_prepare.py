@@ -84,6 +84,10 @@ class Prepared:
     risk_model: FactorRiskModel | None = None  # the model of ``forecast`` or of the prior
     #: the forecast whose exposures the factor_constraints bound (``forecast`` when factor)
     exposure_forecast: RiskForecast | None = None
+    #: 1 for a net-long book, -1 for a net-short one: the problem is then the flipped book's
+    #: (``portfolio['weight']`` and ``target_returns`` are its, ``notional`` its absolute
+    #: value) and the hedge is bought
+    book_side: int = 1
 
 
 def prepare(
@@ -125,6 +129,8 @@ def prepare(
     # positions, priced at the hedge date (one row per security)
     portfolio, merged = price_portfolio(market, view, ps)
     notional = float(portfolio["notional"].sum())
+    book_side = 1 if notional > 0 else -1  # net short: hedge the flipped book with a long basket
+    notional = abs(notional)
 
     # observation window
     start = (
@@ -292,6 +298,7 @@ def prepare(
         moments=moments,
         merged=merged or None,
         risk_model=risk_model,
+        book_side=book_side,
     )
 
 
