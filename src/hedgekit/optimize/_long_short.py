@@ -410,8 +410,10 @@ def _long_only_seed(p: TrackingProblem, deadline: float) -> np.ndarray | None:
         p, long_short=False, max_gross=None, net_lower=None, net_upper=None, budget=budget
     )
     left = deadline - time.perf_counter()
+    if left < 0.5:  # a seed needs its relaxation and one start: no time left for it
+        return None
     try:
-        sol = solve_tracking(plain, time_limit=None if math.isinf(left) else max(left, 1e-3))
+        sol = solve_tracking(plain, time_limit=None if math.isinf(left) else left)
     except InfeasibleError:
         return None
     return sol.support
