@@ -133,7 +133,10 @@ def test_user_errors_are_one_line_before_any_work(
     [
         (["WDC:60%", "MU:60%", "--notional", "1e7"], "sum to 1.2 (120.0000%)"),
         (["WDC:150%", "--notional", "1e7"], "position 1: weight 1.5 is above 1"),
-        (["WDC=10", "--max-gross", "150"], "max_gross bounds a long/short hedge: set allow_long_short (--long-short"),
+        (
+            ["WDC=10", "--max-gross", "150"],
+            "max_gross bounds a long/short hedge: set allow_long_short (--long-short",
+        ),
         (["WDC=10", "--long-short", "--max-gross", "50"], "max_gross=50% is below the net 100%"),
         (["WDC=10", "--long-short", "--lasso", "1"], "does not combine with lasso_weight"),
         (["WDC=10", "MU:0.5", "--notional", "1e7"], "mix quantities and weights"),

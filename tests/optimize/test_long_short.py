@@ -202,9 +202,7 @@ def test_configuration_errors(kwargs, match):
 def test_infeasible_is_named():
     X, y = _returns(0, 10, 40)
     with pytest.raises(InfeasibleError, match="below the net 100% the long/short hedge"):
-        solve_tracking(
-            TrackingProblem.from_returns(X, y, long_short=True, upper=0.1, max_names=5)
-        )
+        solve_tracking(TrackingProblem.from_returns(X, y, long_short=True, upper=0.1, max_names=5))
     group = (GroupBound("all", np.arange(10), 2.0, 3.0),)
     with pytest.raises(InfeasibleError, match="no long/short hedge meets the net bounds"):
         solve_tracking(TrackingProblem.from_returns(X, y, long_short=True, groups=group))
