@@ -133,7 +133,12 @@ def test_user_errors_are_one_line_before_any_work(
     [
         (["WDC:60%", "MU:60%", "--notional", "1e7"], "sum to 1.2 (120.0000%)"),
         (["WDC:150%", "--notional", "1e7"], "position 1: weight 1.5 is above 1"),
-        (["WDC=-100"], "every position is short"),
+        (
+            ["WDC=10", "--max-gross", "150"],
+            "max_gross bounds a long/short hedge: set allow_long_short (--long-short",
+        ),
+        (["WDC=10", "--long-short", "--max-gross", "50"], "max_gross=50% is below the net 100%"),
+        (["WDC=10", "--long-short", "--lasso", "1"], "does not combine with lasso_weight"),
         (["WDC=10", "MU:0.5", "--notional", "1e7"], "mix quantities and weights"),
         (["WDC:100%"], "set notional"),
         (["WDC=1", "--notional", "1e7"], "drop notional"),
@@ -146,3 +151,25 @@ def test_position_mistakes_are_one_line(demo_store, monkeypatch, capsys, positio
     )
     assert code == 2
     assert err.count("\n") == 1 and text in err, err
+
+
+def test_long_short_and_a_net_short_book(demo_store, tmp_path):
+    """`hedgekit hedge KSTD=-1000000 --long-short --max-gross 150`: a net-short book's
+    hedge is bought, with names sold on the other side within the gross bound."""
+    csv = tmp_path / "basket.csv"
+    res = _hedge(
+        demo_store, "KSTD=-1000000", "--long-short", "--max-gross", "150", "--json",
+        "--csv", str(csv),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    sides = out["diagnostics"]["sides"]
+    assert sides["book"] == "net short" and sides["hedge_side"] == "long"
+    assert sides["gross_pct"] <= 150 + 1e-2
+    assert out["parameters"]["allow_long_short"] is True
+    assert {c["side"] for c in out["constituents"]} <= {"long", "short"}
+    assert "BUY" in csv.read_text()
+    table = _hedge(demo_store, "KSTD=-1000000")
+    assert table.exit_code == 0, table.output
+    assert "Hedge basket (long)" in table.stdout
+    assert "Net short portfolio, long hedge" in table.stdout

@@ -348,8 +348,9 @@ def test_user_errors(demo_market):
         _run(demo_market, positions=PositionSet([Position(TARGET)], DATE))
     with pytest.raises(ConfigurationError, match="position set is empty"):
         _run(demo_market, positions=PositionSet([], DATE))
-    with pytest.raises(ConfigurationError, match="net long"):
-        _run(demo_market, positions=PositionSet([Position(TARGET, quantity=-100)], DATE))
+    with pytest.raises(ConfigurationError, match="net notional is 0 USD; a hedge needs a net long"):
+        flat = [Position(TARGET, quantity=100), Position(TARGET, quantity=-100)]
+        _run(demo_market, positions=PositionSet(flat, DATE))
     with pytest.raises(
         ConfigurationError, match="raise max_weight to >= 10% or max_names to >= 20"
     ):

@@ -36,9 +36,12 @@ CASES: list[tuple[str, list[dict[str, Any]], float | None, dict[str, Any], bool]
     ("weights summing to 120%", [_w("KSTD", 0.6), _w("FRLX", 0.6)], 1e7, {}, False),
     ("a weight above 100%", [_w("KSTD", 1.5)], 1e7, {}, False),
     ("a negative weight", [_w("KSTD", 1.2), _w("FRLX", -0.2)], 1e7, {}, False),
-    ("only a negative quantity", [_q("KSTD", -100_000)], None, {}, False),
+    # a net-short book is hedged by a long basket (issue 16); a flat one is refused
+    ("only a negative quantity", [_q("KSTD", -100_000)], None, {}, True),
     ("long with a small short", [_q("KSTD", 100_000), _q("FRLX", -1)], None, {}, True),
-    ("net short", [_q("KSTD", 1), _q("FRLX", -1e9)], None, {}, False),
+    ("net short", [_q("KSTD", 1), _q("FRLX", -1e6)], None, {}, True),
+    ("net flat", [_q("KSTD", 100), _q("KSTD", -100)], None, {}, False),
+    ("a gross bound without long/short", [_q("KSTD", 1e5)], None, {"max_gross": 150.0}, False),
     ("mixed quantity and weight", [_q("KSTD", 100), _w("FRLX", 1.0)], 1e7, {}, False),
     ("weights without notional", [_w("KSTD", 1.0)], None, {}, False),
     ("duplicate identifiers", [_q("KSTD", 60_000), _q("KSTD", 40_000)], None, {}, True),
@@ -49,7 +52,7 @@ CASES: list[tuple[str, list[dict[str, Any]], float | None, dict[str, Any], bool]
 ]
 IDS = [c[0] for c in CASES]
 #: request parameters as `hedgekit hedge` options
-_OPTIONS = {"max_weight": "--max-weight", "max_names": "--max-names"}
+_OPTIONS = {"max_weight": "--max-weight", "max_names": "--max-names", "max_gross": "--max-gross"}
 
 
 def _library(market: Any, positions: list[dict[str, Any]], notional: Any, params: Any) -> bool:

@@ -52,6 +52,10 @@ _OPTIONS = {
     "parameters.ridge_weight": "--ridge",
     "parameters.max_turnover": "--max-turnover",
     "parameters.max_trades": "--max-trades",
+    "parameters.allow_long_short": "--long-short",
+    "parameters.max_gross": "--max-gross",
+    "parameters.min_net": "--min-net",
+    "parameters.max_net": "--max-net",
     "current_hedge": "--current-hedge",
     "basket_instruments": "--basket-instrument",
     "parameters.benchmarks": "--benchmark",
@@ -247,6 +251,29 @@ def hedge(
             "basket of the nearest descriptions; default SPY,sector).",
         ),
     ] = None,
+    long_short: Annotated[
+        bool,
+        typer.Option(
+            "--long-short",
+            help="Long/short hedge: names on both sides within --max-gross and the net bounds.",
+        ),
+    ] = False,
+    max_gross: Annotated[
+        float | None,
+        typer.Option(
+            "--max-gross",
+            help="Long/short: max gross of the hedge, % of the portfolio (default 1.5 x "
+            "--leverage).",
+        ),
+    ] = None,
+    min_net: Annotated[
+        float | None,
+        typer.Option("--min-net", help="Long/short: min net of the hedge, % of the portfolio."),
+    ] = None,
+    max_net: Annotated[
+        float | None,
+        typer.Option("--max-net", help="Long/short: max net of the hedge, % of the portfolio."),
+    ] = None,
     grid: Annotated[
         bool, typer.Option(help="Grid-search lasso and ridge (walk-forward CV).")
     ] = False,
@@ -263,7 +290,9 @@ def hedge(
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Build the short basket that best tracks the positions (Performance Hedger).
+    """Build the basket that best tracks the positions (Performance Hedger): sold short
+    against a net-long portfolio, bought against a net-short one (TICKER=-QUANTITY), on both
+    sides with --long-short.
 
     Defaults are the library's and the service's (docs/hedge.md, "Defaults").
     """
@@ -298,6 +327,10 @@ def hedge(
         "benchmarks": None
         if benchmark is None
         else [b.strip() for b in benchmark.split(",") if b.strip()],
+        "allow_long_short": long_short or None,
+        "max_gross": max_gross,
+        "min_net": min_net,
+        "max_net": max_net,
     }
     request: dict[str, Any] = {
         "positions": parse_positions(positions),

@@ -387,10 +387,15 @@ def _render_hedge(result, grid_table) -> None:
         ("notional", ",.0f"), ("weight %", ".1f"), ("cost bps", ".1f"), ("ADV %", ".1f"),
         ("days", ".2f"), ("corr", ".2f"), ("TE contrib", ".2%"),
     ]  # fmt: skip
+    sides = result.constituents.get("side")
+    two_sided = sides is not None and (sides == "long").any()
+    if two_sided:  # a long/short or a long hedge: the side of each name
+        cols.insert(3, ("side", None))
     rows = []
     for ticker, row in result.constituents.iterrows():
         vals = [
-            ticker, row["name"], row["sector"], row["shares"], row["notional"], row["weight"],
+            ticker, row["name"], row["sector"], *([row["side"]] if two_sided else []),
+            row["shares"], row["notional"], row["weight"],
             row["transaction_cost_bps"], row["adv_pct"], row["days_to_trade"],
             row["correlation"], row["tracking_error_contribution"],
         ]  # fmt: skip
@@ -398,13 +403,29 @@ def _render_hedge(result, grid_table) -> None:
             [_fmt(v) if f is None else format(v, f) for v, (_, f) in zip(vals, cols, strict=True)]
         )
     headers = [c for c, _ in cols]
+    title = "Hedge basket (short)"
+    if two_sided:
+        title = "Hedge basket (long)" if (sides == "long").all() else "Hedge basket (long/short)"
     print_fitted(
-        "Hedge basket (short)",
+        title,
         headers,
         rows,
         text=("name", "sector"),
         droppable=("sector", "name"),
     )
+    if "sides" in d:
+        x = d["sides"]
+        console.print(
+            f"{x['book'].capitalize()} portfolio, {x['hedge_side']} hedge: short "
+            f"${x['short_usd']:,.0f}, long ${x['long_usd']:,.0f}; gross {x['gross_pct']:.1f}%, "
+            f"net {x['net_pct']:.1f}% of the portfolio"
+            + (
+                f" (bounds: gross <= {x['max_gross_pct']:g}%, net "
+                f"{x['min_net_pct']:g}..{x['max_net_pct']:g}%)"
+                if "max_gross_pct" in x
+                else ""
+            )
+        )
     if result.trades is not None:
         _render_trades(result)
     stats = result.statistics

@@ -19,6 +19,7 @@ from hedgekit.hedge._baskets import Basket
 from hedgekit.hedge._benchmarks import benchmark_names, nlp_growth
 from hedgekit.hedge._holding import HOLDING_ERROR, holding_error
 from hedgekit.hedge._instruments import instrument_returns
+from hedgekit.hedge._long_short import name_sides, side_summary
 from hedgekit.hedge._parameters import PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
 from hedgekit.hedge._problem import factor_rows, factor_terms
@@ -47,6 +48,9 @@ _ABSENT_WHEN_NONE = (
     "factor_constraints",
     "max_tracking_error",
     "benchmarks",
+    "max_gross",
+    "min_net",
+    "max_net",
 )
 
 
@@ -89,11 +93,13 @@ def assemble_result(
     """
     p = parameters
     names = np.asarray(prep.candidate_returns.columns)
-    held = np.flatnonzero(w > 1e-10 if shares is None else shares > 0)
+    held = np.flatnonzero(np.abs(w) > 1e-10 if shares is None else shares > 0)
     tickers = list(names[held])
     price = prep.prices.to_numpy()[held]
+    # +1: held against the book (sold for a net-long one), -1: on its side (long/short)
+    sign = np.sign(w[held]) if shares is None else np.ones(len(held))
     if shares is None:
-        target_notional = w[held] * prep.notional
+        target_notional = np.abs(w[held]) * prep.notional
         shares = _whole_shares(target_notional, price, prep.upper[held] * prep.notional)
     else:
         shares = np.asarray(shares, dtype="float64")[held]
@@ -104,7 +110,10 @@ def assemble_result(
             f"its basket ({', '.join(tickers)}); hedge a larger position"
         )
     tickers = [t for t, k in zip(tickers, keep, strict=True) if k]
-    held, price, shares = held[keep], price[keep], shares[keep]
+    held, price, shares, sign = held[keep], price[keep], shares[keep], sign[keep]
+    side = prep.book_side
+    sides = name_sides(sign, side)
+    borrow_bps = np.where(sides == "short", prep.borrow_bps.to_numpy()[held], 0.0)
     notional = shares * price
     hedge_notional = p.hedge_ratio * prep.notional
     costs = trading_costs(
@@ -119,7 +128,7 @@ def assemble_result(
     R = prep.candidate_returns.to_numpy()
     r = prep.target_returns.to_numpy()
     ppy = prep.sampling.periods_per_year
-    realised = notional / prep.notional  # whole shares, per unit of portfolio notional
+    realised = sign * notional / prep.notional  # whole shares, per unit of portfolio notional
     active = r - R[:, held] @ realised
     te = float(np.std(active, ddof=1))
     centred = R[:, held] - R[:, held].mean(axis=0)
@@ -142,21 +151,22 @@ def assemble_result(
             "transaction_cost_bps": costs["cost_bps"],
             "transaction_cost_usd": costs["cost_usd"],
             "marginal_cost_bps": costs["marginal_cost_bps"],
-            "borrow_cost_bps": prep.borrow_bps.to_numpy()[held],
-            "borrow_cost_usd": notional * prep.borrow_bps.to_numpy()[held] / 1e4,
+            "borrow_cost_bps": borrow_bps,  # names bought pay none
+            "borrow_cost_usd": notional * borrow_bps / 1e4,
             "adv_pct": 100.0 * notional / prep.adv_usd.to_numpy()[held],
             "days_to_trade": costs["days_to_trade"],
-            "correlation": [correlation(R[:, i], r) for i in held],
+            "correlation": [side * correlation(R[:, i], r) for i in held],
             "tracking_error_contribution": contribution,
+            "side": sides,
         },
         index=pd.Index(tickers, name="identifier"),
     ).sort_values("notional", ascending=False)
 
     # realised weights (whole shares) drive the reported statistics
     w_real = np.zeros(len(names))
-    w_real[held] = notional / prep.notional
+    w_real[held] = realised
     in_rets = _returns_frame(
-        prep.target_returns, prep.candidate_returns, w_real, p.hedge_ratio, "in_sample"
+        prep.target_returns, prep.candidate_returns, w_real, p.hedge_ratio, "in_sample", side
     )
     frames = [in_rets]
     oos = _out_of_sample(prep, p, w_real, market)
@@ -202,6 +212,8 @@ def assemble_result(
         },
         "data_limits": list(market.limits),  # derived from the data by its checks
     }
+    if p.allow_long_short or side < 0:
+        diagnostics["sides"] = side_summary(p, constituents, side * prep.notional)
     if prep.moments is not None:
         diagnostics["estimator"] = {
             "name": p.estimator_name,
@@ -247,6 +259,7 @@ def assemble_result(
         if k not in ("initial_portfolio", "estimator", "current_hedge")
         # a rebalance's only, and the limits off by default: absent when not given
         and not (k in _ABSENT_WHEN_NONE and v is None)
+        and not (k == "allow_long_short" and not v)
     }
     params["estimator"] = p.estimator_name
     if any(isinstance(u, Basket) for u in p.universe):  # a basket as {'name', 'weights'}
@@ -314,12 +327,13 @@ def _risk_report(prep: Prepared, w: np.ndarray) -> dict[str, Any]:
     assert fc is not None and prep.risk_model is not None
     B, F, spec, b, target_spec, _ = factor_terms(prep)
     h = B.T @ w
-    hedged = b - h
+    hedged = prep.book_side * (b - h)
+    b = prep.book_side * b  # a net-short book's own exposures, not its flipped self's
     wt = prep.portfolio["weight"]
     names = list(prep.candidate_returns.columns)
     net = pd.Series(0.0, index=pd.Index(list(dict.fromkeys([*wt.index, *names]))))
     net[wt.index] += wt.to_numpy()
-    net[names] -= w
+    net[names] -= w  # the variance below is the same for the flipped book
     s_all = fc.specific_risk.reindex(net.index).to_numpy()
     spec_var = {
         "Portfolio": target_spec,
@@ -363,17 +377,26 @@ def _risk_report(prep: Prepared, w: np.ndarray) -> dict[str, Any]:
 
 
 def _returns_frame(
-    target: pd.Series, candidates: pd.DataFrame, w: np.ndarray, H: float, sample: str
+    target: pd.Series,
+    candidates: pd.DataFrame,
+    w: np.ndarray,
+    H: float,
+    sample: str,
+    side: int = 1,
 ) -> pd.DataFrame:
-    """Periodic returns of the portfolio, the hedge (per unit of hedge notional, ``H`` the
-    hedge ratio) and the hedged portfolio, labelled ``sample``."""
+    """Periodic returns of the portfolio, the hedge basket (its names weighted as the hedge
+    holds them against the book, per unit of hedge notional, ``H`` the hedge ratio) and
+    the hedged portfolio, labelled ``sample``. ``side=-1`` (a net-short book, ``target``
+    its flipped self's returns): the portfolio's and the hedged portfolio's returns are
+    the book's own, per unit of its absolute notional."""
     held = np.flatnonzero(w)  # the held columns only: no copy of the whole panel
-    hedge_pnl = candidates.iloc[:, held].to_numpy() @ w[held]
+    basket = candidates.iloc[:, held].to_numpy() @ w[held]
+    tr = target.to_numpy()
     return pd.DataFrame(
         {
-            "portfolio": target.to_numpy(),
-            "hedge": hedge_pnl / H,
-            "hedged": target.to_numpy() - hedge_pnl,
+            "portfolio": tr if side > 0 else -tr,
+            "hedge": basket / H,
+            "hedged": tr - basket if side > 0 else basket - tr,
             "sample": sample,
         },
         index=target.index,
@@ -391,7 +414,7 @@ def _out_of_sample(
     end = after[min(days, len(after)) - 1]
     later = market.as_of(end)  # deliberately after the hedge date: evaluation only
     names = list(prep.candidate_returns.columns)
-    held = [n for n, x in zip(names, w, strict=True) if x > 0]
+    held = [n for n, x in zip(names, w, strict=True) if x != 0]
     tick = list(prep.portfolio.index)
     rets = instrument_returns(
         later,
@@ -410,6 +433,7 @@ def _out_of_sample(
         w,
         params.hedge_ratio,
         "out_of_sample",
+        prep.book_side,
     )
 
 

@@ -294,7 +294,11 @@ def monitor_hedge(
     hv0 = np.array([hed_q[t] * p0[t] for t in hed])
     P0, H0 = float(pv0.sum()), float(hv0.sum())
     if P0 <= 0:
-        raise ConfigurationError("the portfolio's value at inception is not positive")
+        raise ConfigurationError(
+            "the portfolio's value at inception is not positive: the monitor follows short "
+            "hedges of net-long portfolios only (a net-short portfolio's long hedge is not "
+            "monitored yet)"
+        )
     Pv = _held_values(rets[pos].to_numpy(), pv0)
     Hv = _held_values(rets[hed].to_numpy(), hv0)
     P, H = Pv.sum(axis=1), Hv.sum(axis=1)
@@ -599,6 +603,7 @@ def basket_shares(basket: str | Path | Mapping[str, Any]) -> dict[str, float]:
         payload, where = _load_basket(basket)
         rows = payload.get("positions") if isinstance(payload, Mapping) else None
     out: dict[str, float] = {}
+    _require_sold(rows, where)
     try:
         for row in rows or ():
             t, q = str(row["identifier"]), float(row["shares"])
@@ -643,6 +648,7 @@ def monitor_basket(
         shares = {str(p["identifier"]): float(p["shares"]) for p in payload["positions"]}
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"{where}: a position lacks {exc}; rewrite the file") from None
+    _require_sold(payload["positions"], where)
     fit = payload.get("fit") or {}
     params = None
     if rebalance_trades and isinstance(payload.get("parameters"), Mapping):
@@ -666,3 +672,19 @@ def monitor_basket(
         parameters=params,
         baskets=[u for u in universe or () if isinstance(u, Mapping)],
     )
+
+
+def _require_sold(rows: Any, where: str) -> None:
+    """Raise for a basket with a name bought (``side`` ``BUY``): the monitor and the
+    rebalance follow short baskets only."""
+    bought = [
+        str(r.get("identifier"))
+        for r in rows or ()
+        if isinstance(r, Mapping) and str(r.get("side", "SELL_SHORT")).upper() == "BUY"
+    ]
+    if bought:
+        raise ConfigurationError(
+            f"{where} buys {', '.join(bought[:5])} (a long/short hedge, or a net-short "
+            "portfolio's long hedge); monitoring and rebalancing support short baskets only: "
+            "recompute the hedge on the new date instead"
+        )

@@ -517,6 +517,21 @@ class PerformanceHedgeParameters:
         sector) and ``'nlp'`` (the study's NLP basket: equal weights on the ``max_names``
         candidates with the nearest business descriptions published by the hedge date;
         embeds the descriptions, so opt-in). Default None: ``('SPY', 'sector')``.
+    allow_long_short : bool
+        Let the hedge hold names on both sides: besides the names it sells against a net-long
+        book it may buy some (a net-short book: the reverse). ``max_weight`` and the ADV cap
+        bound each name's absolute notional, ``max_names`` counts both sides, and the
+        hedge's net (hedging side minus other side) and gross (both sides) are bounded by
+        ``min_net`` / ``max_net`` and ``max_gross``. Not with ``min_weight``,
+        ``lasso_weight``, ``min_names``, a rebalance (``current_hedge``) or the ``'nlp'``
+        method. See ``docs/hedge.md``, "Long/short hedges".
+    max_gross : float, optional
+        Long/short only: most gross notional of the hedge (both sides added up), percent of
+        the portfolio notional; default 1.5 times ``max_leverage`` (150 for a 100% hedge).
+    min_net, max_net : float, optional
+        Long/short only: bounds on the hedge's net notional (the hedging side minus the
+        other), percent of the portfolio notional; default both the stock budget
+        (``max_leverage`` less ``percentage_in_cash``), as a long-only hedge.
     """
 
     initial_portfolio: PositionSet
@@ -558,6 +573,10 @@ class PerformanceHedgeParameters:
     max_tracking_error: float | None = None
     min_esg_score: Mapping[str, float] | None = None
     benchmarks: tuple[str, ...] | None = None
+    allow_long_short: bool = False
+    max_gross: float | None = None
+    min_net: float | None = None
+    max_net: float | None = None
 
     def __post_init__(self) -> None:
         if self.benchmarks is not None:

@@ -166,7 +166,7 @@ class PerformanceHedge:
         checkpoint()
         w, _ = solve_hedge(prep, self.parameters)
         out = pd.Series(w, index=pd.Index(prep.candidate_returns.columns, name="ticker"))
-        return out[out > 1e-10].rename("weight")
+        return out[out.abs() > 1e-10].rename("weight")
 
     def grid_search(
         self,
@@ -222,7 +222,7 @@ class PerformanceHedge:
         )
         w, _ = solve_hedge(prep, best_params)
         out = pd.Series(w, index=pd.Index(prep.candidate_returns.columns, name="ticker"))
-        return out[out > 1e-10].rename("weight"), best_params
+        return out[out.abs() > 1e-10].rename("weight"), best_params
 
     # ------------------------------------------------------------------ preparation
     def _market(self) -> MarketData:

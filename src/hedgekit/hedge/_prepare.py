@@ -87,6 +87,10 @@ class Prepared:
     exposure_forecast: RiskForecast | None = None
     #: the user baskets of the universe, by name (held as instruments)
     baskets: dict[str, Basket] | None = None
+    #: 1 for a net-long book, -1 for a net-short one: the problem is then the flipped book's
+    #: (``portfolio['weight']`` and ``target_returns`` are its, ``notional`` its absolute
+    #: value) and the hedge is bought
+    book_side: int = 1
 
 
 def prepare(
@@ -128,6 +132,8 @@ def prepare(
     # positions, priced at the hedge date (one row per security)
     portfolio, merged = price_portfolio(market, view, ps)
     notional = float(portfolio["notional"].sum())
+    book_side = 1 if notional > 0 else -1  # net short: hedge the flipped book with a long basket
+    notional = abs(notional)
 
     # observation window
     start = (
@@ -303,6 +309,7 @@ def prepare(
         merged=merged or None,
         risk_model=risk_model,
         baskets=baskets_of(p.universe) or None,
+        book_side=book_side,
     )
 
 

@@ -22,6 +22,11 @@ of the hedge notional; ``|ppy * (mean(R) w - mean(r_p))| <= max_return_deviation
 ``ppy`` periods per year (unhedged return gap); ESG bounds on the weighted-average score;
 ``factor_constraints`` bounds on the net exposure ``x_p - B'w`` to named factors.
 Cash (``percentage_in_cash``) earns nothing and carries no risk.
+
+With ``allow_long_short`` the weights take either sign (:mod:`._long_short`): ``|w_i|``
+within the caps, ``sum(|w|) <= max_gross%`` and ``min_net% <= sum(w) <= max_net%``
+replacing the budget. A net-short book is hedged as its sign-flipped (net-long) self, so
+``r_p`` is the flipped book's return and the basket is bought.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np
 
 from hedgekit._cancel import checkpoint
 from hedgekit._errors import InfeasibleError
+from hedgekit.hedge._long_short import long_short_terms
 from hedgekit.hedge._parameters import HedgeMethod, PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
 from hedgekit.measures import annualized_volatility, trading_costs
@@ -97,6 +103,7 @@ def tracking_problem(
         "ub_names": ub_names,
         "asset_names": list(prep.candidate_returns.columns),
     }
+    constraints.update(long_short_terms(params))  # weights of either sign, when asked
     if params.hedge_method is HedgeMethod.NLP:
         # the study's hedge: equal weights on the nearest neighbours, i.e. the feasible
         # weights closest to h / n each (identical unless a cap or a band binds)
@@ -161,7 +168,9 @@ def factor_rows(
         col = fc.exposures[columns[factor.strip().lower()]]
         x_p = float(col.loc[wt.index].to_numpy(dtype="float64") @ wt.to_numpy())
         B = col.loc[names].to_numpy(dtype="float64")
-        out.append((factor, np.concatenate([[x_p], B]), float(lo), float(hi)))
+        # a net-short book: its exposure is the opposite of its flipped weights'
+        row = prep.book_side * np.concatenate([[x_p], B])
+        out.append((factor, row, float(lo), float(hi)))
     return out
 
 
@@ -269,7 +278,7 @@ def fewest_names_within(
     info = _solver_info(sol)
     info["tracking_error_cap"] = {
         "max_tracking_error": float(params.max_tracking_error or 0.0),
-        "names": int(np.count_nonzero(sol.weights > 1e-10)),
+        "names": int(np.count_nonzero(np.abs(sol.weights) > 1e-10)),
         "max_names": high,  # the smallest limit that meets the cap
         "tracking_error": te * 100.0,
         "solves": len(tried),
@@ -280,7 +289,7 @@ def fewest_names_within(
 def cost_rate(prep: Prepared, params: PerformanceHedgeParameters, w: np.ndarray) -> float:
     """Annualised-equivalent cost of a hedge as a fraction of portfolio notional:
     one-off trading cost plus one year of borrow."""
-    notional = w * prep.notional
+    notional = np.abs(w) * prep.notional
     shares = notional / prep.prices.to_numpy()
     p = params
     c = trading_costs(
@@ -292,7 +301,8 @@ def cost_rate(prep: Prepared, params: PerformanceHedgeParameters, w: np.ndarray)
         impact_coefficient=p.impact_coefficient,
         participation_rate=p.market_participation_rate / 100.0,
     )
-    held = w > 0
+    held = w != 0
+    short = w * prep.book_side > 0  # names bought pay no borrow
     trade = float(np.sum(c["cost_usd"][held]))
-    borrow = float(np.sum(notional[held] * prep.borrow_bps.to_numpy()[held] / 1e4))
+    borrow = float(np.sum(notional[short] * prep.borrow_bps.to_numpy()[short] / 1e4))
     return (trade + borrow) / prep.notional

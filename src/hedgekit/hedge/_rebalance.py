@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hedgekit._errors import DataError, InfeasibleError, UnknownIdentifierError
+from hedgekit._errors import (
+    ConfigurationError,
+    DataError,
+    InfeasibleError,
+    UnknownIdentifierError,
+)
 from hedgekit.data import MarketData
 from hedgekit.hedge._instruments import (
     instrument_adv,
@@ -93,6 +98,12 @@ def current_hedge(
     """
     ch = params.current_hedge
     assert ch is not None
+    if prep.book_side < 0:
+        raise ConfigurationError(
+            "current_hedge: the portfolio is net short, and a rebalance supports the short "
+            "hedge of a net-long portfolio only; compute a fresh (long) hedge without "
+            "current_hedge"
+        )
     view = prep.view
     ids = [p.identifier for p in ch.positions]
     try:

@@ -239,6 +239,24 @@ class HedgeSettings(_Model):
         default=None, ge=0, le=_MAX_NAMES, description="Rebalance: max names whose shares "
         "change; needs current_hedge.",
     )  # fmt: skip
+    allow_long_short: Flag = Field(
+        default=_default("allow_long_short"),
+        description="Long/short hedge: names on both sides, within max_gross and the net "
+        "bounds. Not with min_weight, lasso_weight, min_names, a rebalance or method 'nlp'.",
+    )
+    max_gross: float | None = Field(
+        default=None, strict=True, gt=0, le=1e4, description="Long/short: max gross notional "
+        "of the hedge (both sides), % of the portfolio notional; null: 1.5 x max_leverage.",
+    )  # fmt: skip
+    min_net: float | None = Field(
+        default=None, strict=True, ge=-1e4, le=1e4, description="Long/short: min net notional "
+        "of the hedge (hedging side minus the other), % of the portfolio notional; null: the "
+        "stock budget, max_leverage less cash.",
+    )  # fmt: skip
+    max_net: float | None = Field(
+        default=None, strict=True, ge=-1e4, le=1e4, description="Long/short: max net notional "
+        "of the hedge, % of the portfolio notional; null: the stock budget.",
+    )  # fmt: skip
 
     @field_validator("sampling_period", mode="before")
     @classmethod
@@ -275,6 +293,9 @@ class HedgeSettings(_Model):
                 "lower min_weight or raise max_weight"
             )
         stocks = 100.0 - (self.percentage_in_cash or 0.0)
+        from hedgekit.hedge._long_short import check_long_short
+
+        stocks = check_long_short(self, stocks)  # long/short: the smallest net allowed
         if self.max_names is not None and self.max_names * self.max_weight < stocks - 1e-9:
             needed = stocks / self.max_weight - 1e-9
             names = (
@@ -340,6 +361,10 @@ RULES: dict[str, str] = {
     "constraint-minimum-at-most-maximum": "in every constraints entry, minimum <= maximum",
     "limits-need-current-hedge": "parameters.max_turnover and parameters.max_trades, when "
     "given, come with current_hedge",
+    "long-short-bounds": "parameters.max_gross, min_net and max_net come with "
+    "allow_long_short; min_net <= max_net; max_gross >= the smallest |net| allowed",
+    "long-short-not-with": "parameters.allow_long_short does not come with min_weight > 0, "
+    "lasso_weight > 0, min_names, current_hedge or method 'nlp'",
 }
 #: what only the data can tell, as the request schema lists it (``x-hedgekit-data``)
 DATA_RULES: dict[str, str] = {
@@ -347,7 +372,7 @@ DATA_RULES: dict[str, str] = {
     "identifiers-resolve": "positions, universe, exclusions.assets and constraints.assets "
     "name securities, indices or ETFs known to the data on date",
     "priced-and-net-long": "every position has a price on date; positions by quantity are "
-    "net long at those prices",
+    "not net flat at those prices (a net-short portfolio gets a long hedge)",
     "min-names-within-candidates": "parameters.min_names is at most the number of candidates "
     "left after the universe, exclusions and filters",
     "te-cap-reachable": "parameters.max_tracking_error is reachable with max_names names "
@@ -367,7 +392,6 @@ _FORMS: list[dict[str, Any]] = [
                     "properties": {"quantity": {"type": "number"}, "weight": {"type": "null"}},
                     "required": ["quantity"],
                 },
-                "contains": {"properties": {"quantity": {"exclusiveMinimum": 0}}},
             },
             "notional": {"type": "null"},
         },
@@ -483,7 +507,7 @@ class HedgeRequest(_Model):
         """The model's schema with the rules JSON Schema states poorly as ``x-`` lists.
 
         ``x-hedgekit-forms`` gives the two forms of a request (all positions by quantity,
-        at least one long, no notional; or all by weight with a notional), as JSON Schema
+        no notional; or all by weight with a notional), as JSON Schema
         fragments; ``x-hedgekit-rules`` lists the rules JSON Schema cannot state
         (:data:`RULES`) and ``x-hedgekit-data`` what the data decides (:data:`DATA_RULES`).
         The forms are not a ``oneOf`` of the schema itself: test generators (schemathesis'
@@ -535,12 +559,11 @@ class HedgeRequest(_Model):
                     "notional is only used with weights; these positions have quantities: "
                     "drop notional"
                 )
-            if all((p.quantity or 0.0) < 0 for p in self.positions):
-                raise ValueError(
-                    "every position is short (negative quantity); a short hedge needs a net "
-                    "long portfolio: give long holdings as positive quantities"
-                )
         p = self.parameters
+        if p.allow_long_short:
+            from hedgekit.hedge._long_short import check_long_short_request
+
+            check_long_short_request(self)
         if self.current_hedge is None:
             for name in ("max_turnover", "max_trades"):
                 if getattr(p, name) is not None:

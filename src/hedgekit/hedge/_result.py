@@ -190,17 +190,60 @@ class PerformanceHedgeResult:
         return rets["portfolio"].rolling(window).corr(rets["hedge"]).rename(f"correlation_{window}")
 
     def get_exposure_summary(self) -> pd.Series:
-        """Long (the portfolio), short (the hedge), gross and net exposure in USD, and each
-        as a fraction of the portfolio's notional."""
-        long = float(self.portfolio["notional"].clip(lower=0).sum())
-        short_pos = float(-self.portfolio["notional"].clip(upper=0).sum())
-        hedge = float(self.constituents["notional"].sum())
-        short = short_pos + hedge
-        base = float(self.portfolio["notional"].sum())
+        """Long, short, gross and net exposure of the hedged portfolio (the positions and
+        the hedge) in USD, and each as a fraction of the portfolio's absolute net notional;
+        then the hedge's own: ``hedge_long``, ``hedge_short``, ``hedge_gross`` and
+        ``hedge_net`` (the side that hedges the book minus the other: short minus long for
+        a net-long book, long minus short for a net-short one), same units."""
+        notional = self.portfolio["notional"]
+        hedge = self.constituents["notional"]
+        short_names = self._sides() == "short"
+        h_short = float(hedge[short_names].sum())
+        h_long = float(hedge[~short_names].sum())
+        long = float(notional.clip(lower=0).sum()) + h_long
+        short = float(-notional.clip(upper=0).sum()) + h_short
+        net_book = float(notional.sum())
+        base = abs(net_book)
+        hedging = h_short - h_long if net_book >= 0 else h_long - h_short
         usd = {"long": long, "short": short, "gross": long + short, "net": long - short}
-        out = {f"{k}_usd": v for k, v in usd.items()}
-        out.update({f"{k}_pct": v / base if base else float("nan") for k, v in usd.items()})
+        usd.update(
+            {
+                "hedge_long": h_long,
+                "hedge_short": h_short,
+                "hedge_gross": h_long + h_short,
+                "hedge_net": hedging,
+            }
+        )
+        keys = ["long", "short", "gross", "net"]
+        out = {f"{k}_usd": usd[k] for k in keys}
+        out.update({f"{k}_pct": usd[k] / base if base else float("nan") for k in keys})
+        hedge_keys = ["hedge_long", "hedge_short", "hedge_gross", "hedge_net"]
+        out.update({f"{k}_usd": usd[k] for k in hedge_keys})
+        out.update({f"{k}_pct": usd[k] / base if base else float("nan") for k in hedge_keys})
         return pd.Series(out, name="exposure")
+
+    def _sides(self) -> pd.Series:
+        """``'short'`` or ``'long'`` per hedge name (all ``'short'`` in a result without the
+        column)."""
+        if "side" in self.constituents.columns:
+            return self.constituents["side"]
+        return pd.Series("short", index=self.constituents.index)
+
+    def _signed_shares(self) -> pd.Series:
+        """The hedge's shares as a position: negative sold short, positive bought."""
+        q = self.constituents["shares"].astype("float64")
+        return q.where(self._sides() == "long", -q)
+
+    def _require_short_hedge(self, what: str) -> None:
+        """Raise for a hedge with a bought name: ``what`` handles short baskets only."""
+        if (self._sides() == "long").any():
+            from hedgekit._errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"{what} supports short hedges of net-long portfolios only, and this hedge "
+                "buys names (a long/short hedge, or a net-short portfolio's long hedge); "
+                "recompute it on the new date instead"
+            )
 
     def get_value_at_risk(self, confidence: float = 0.95, sample: str = "in_sample") -> pd.Series:
         """Historical one-period value at risk of the portfolio and the hedged portfolio:
@@ -217,7 +260,7 @@ class PerformanceHedgeResult:
             raise ConfigurationError(
                 f"sample={sample!r} holds no returns; use 'in_sample' or 'out_of_sample'"
             )
-        base = float(self.portfolio["notional"].sum())
+        base = abs(float(self.portfolio["notional"].sum()))
         q = 1.0 - confidence
         var = {leg: float(-rets[leg].quantile(q)) for leg in ("portfolio", "hedged")}
         return pd.Series(
@@ -238,10 +281,8 @@ class PerformanceHedgeResult:
         from hedgekit.hedge._parameters import Position, PositionSet
 
         held = [Position(str(t), quantity=float(q)) for t, q in self.portfolio["quantity"].items()]
-        short = [
-            Position(str(t), quantity=-float(q)) for t, q in self.constituents["shares"].items()
-        ]
-        return PositionSet([*held, *short], self.date)
+        hedge = [Position(str(t), quantity=float(q)) for t, q in self._signed_shares().items()]
+        return PositionSet([*held, *hedge], self.date)
 
     def monitor(
         self, as_of: Any = None, market: Any = None, *, rebalance_trades: bool = True
@@ -262,6 +303,7 @@ class PerformanceHedgeResult:
         """
         from hedgekit.hedge._monitor import monitor_hedge, parameters_from_result
 
+        self._require_short_hedge("the monitor")
         stats = self.statistics
         fit = stats[("in_sample", "Hedge")]
         te = float(fit["tracking_error"])
@@ -279,11 +321,12 @@ class PerformanceHedgeResult:
         )
 
     def to_position_set(self) -> Any:
-        """The hedge as a :class:`PositionSet` of short quantities (negative shares)."""
+        """The hedge as a :class:`PositionSet`: names sold short as negative quantities,
+        names bought (a long/short or a long hedge) as positive ones."""
         from hedgekit.hedge._parameters import Position, PositionSet
 
         return PositionSet(
-            [Position(str(t), quantity=-float(q)) for t, q in self.constituents["shares"].items()],
+            [Position(str(t), quantity=float(q)) for t, q in self._signed_shares().items()],
             self.date,
         )
 
@@ -342,12 +385,13 @@ class PerformanceHedgeResult:
 
     # ------------------------------------------------------------------ export
     def basket(self) -> pd.DataFrame:
-        """The tradable basket: identifier, side, shares short, price, notional."""
+        """The tradable basket: identifier, side (``SELL_SHORT``, or ``BUY`` for a name the
+        hedge buys), shares, price, notional, weight (% of the hedge notional)."""
         c = self.constituents
         return pd.DataFrame(
             {
                 "identifier": c.index,
-                "side": "SELL_SHORT",
+                "side": np.where(self._sides().to_numpy() == "long", "BUY", "SELL_SHORT"),
                 "shares": c["shares"].astype("int64").to_numpy(),
                 "price": c["price"].to_numpy(),
                 "notional": c["notional"].to_numpy(),

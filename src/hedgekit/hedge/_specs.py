@@ -105,8 +105,8 @@ class PositionSpec(_Model):
         strict=True,
         ge=-1e12,
         le=1e12,
-        description="Number of shares, not zero (negative for a short holding; the portfolio "
-        "must be net long).",
+        description="Number of shares, not zero (negative for a short holding; a net-short "
+        "portfolio gets a long hedge).",
         examples=[100000],
         json_schema_extra={"not": {"const": 0}},
     )

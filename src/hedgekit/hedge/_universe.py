@@ -398,7 +398,7 @@ def price_portfolio(
         A security without a price on or shortly before the date (naming a data end
         moved by a few late rows, when that is the cause).
     ConfigurationError
-        A portfolio that is not net long.
+        A portfolio whose net notional is zero (a net-short one is hedged by a long basket).
     """
     ids = [pos.identifier for pos in positions.positions]
     tickers = market.resolve_many(ids, view.date)
@@ -429,11 +429,13 @@ def price_portfolio(
     portfolio.index.name = "ticker"
     portfolio["notional"] = portfolio["quantity"] * portfolio["price"]
     notional = float(portfolio["notional"].sum())
-    if notional <= 0:
+    gross = float(portfolio["notional"].abs().sum())
+    if abs(notional) <= 1e-9 * gross or notional == 0:
         raise ConfigurationError(
-            f"the portfolio's net notional is {notional:,.0f} USD; a short hedge needs a "
-            "net long portfolio"
+            f"the portfolio's net notional is {notional:,.0f} USD; a hedge needs a net long "
+            "portfolio (hedged by a short basket) or a net short one (a long basket)"
         )
+    # weights of the net-long book, or of a net-short book's sign-flipped self
     portfolio["weight"] = portfolio["notional"] / notional
     return portfolio, merged
 

@@ -93,6 +93,18 @@ class TrackingProblem:
         500), so that the names count; the search keeps every support between
         ``min_names`` and ``max_names`` names (see :func:`solve_tracking`). Not with a
         rebalance's limits.
+    long_short : bool
+        Weights of either sign (a negative weight: the hedge holds the name on the other
+        side); ``upper`` then caps ``|w_i|`` and the budget row becomes the net bounds
+        ``net_lower <= sum(w) <= net_upper`` with the gross bound
+        ``sum(|w_i|) <= max_gross``; solved by
+        :func:`~hedgekit.optimize._long_short.solve_long_short`. Not with ``min_weight``,
+        ``lasso``, ``min_names`` or a rebalance's limits.
+    max_gross : float, optional
+        Long/short only: ``sum(|w_i|) <= max_gross`` (default ``1.5 * budget``), in the unit
+        of the budget.
+    net_lower, net_upper : float, optional
+        Long/short only: bounds on ``sum(w)`` (default: both the budget).
 
     Notes
     -----
@@ -137,6 +149,10 @@ class TrackingProblem:
     max_turnover: float | None = None
     max_trades: int | None = None
     min_names: int | None = None
+    long_short: bool = False
+    max_gross: float | None = None
+    net_lower: float | None = None
+    net_upper: float | None = None
 
     @property
     def is_rebalance(self) -> bool:
@@ -420,6 +436,7 @@ class TrackingProblem:
                 )
         self._validate_rebalance(n)
         self._validate_min_names(n)
+        self._validate_long_short()
         if self.asset_names is not None and len(self.asset_names) != n:
             raise ConfigurationError(
                 f"asset_names has {len(self.asset_names)} labels for {n} candidates; "
@@ -491,4 +508,57 @@ class TrackingProblem:
             raise ConfigurationError(
                 "min_names does not combine with a rebalance's max_turnover or max_trades; "
                 "drop one of them"
+            )
+
+    def net_bounds(self) -> tuple[float, float, float]:
+        """Long/short: ``(net_lower, net_upper, max_gross)`` with their defaults (the
+        budget, the budget, 1.5 times the budget)."""
+        b = float(self.budget)
+        lo = b if self.net_lower is None else float(self.net_lower)
+        hi = b if self.net_upper is None else float(self.net_upper)
+        gross = 1.5 * b if self.max_gross is None else float(self.max_gross)
+        return lo, hi, gross
+
+    def _validate_long_short(self) -> None:
+        """Check ``max_gross`` and the net bounds, and what long/short does not combine with."""
+        if not self.long_short:
+            given = [
+                k for k in ("max_gross", "net_lower", "net_upper") if getattr(self, k) is not None
+            ]
+            if given:
+                raise ConfigurationError(
+                    f"{', '.join(given)} bound a long/short hedge: pass long_short=True too"
+                )
+            return
+        lo, hi, gross = self.net_bounds()
+        for label, value in (("max_gross", gross), ("net_lower", lo), ("net_upper", hi)):
+            if not math.isfinite(value):
+                raise ConfigurationError(f"{label}={value} must be a finite number")
+        if gross <= 0:
+            raise ConfigurationError(f"max_gross={gross:g} must be positive")
+        if lo > hi:
+            raise ConfigurationError(
+                f"net_lower={lo:g} is above net_upper={hi:g}; swap or fix them"
+            )
+        least = 0.0 if lo <= 0.0 <= hi else min(abs(lo), abs(hi))
+        if gross < least * (1 - 1e-12):
+            raise ConfigurationError(
+                f"max_gross={gross:g} is below the smallest net exposure allowed ({least:g}): "
+                f"the gross is at least the net; raise max_gross to >= {least:g} or lower the "
+                "net bounds"
+            )
+        clashes = [
+            label
+            for label, bad in (
+                ("min_weight", bool(np.any(np.asarray(self.min_weight, dtype="float64") > 0))),
+                ("lasso", self.lasso > 0),
+                ("min_names", self.min_names is not None),
+                ("a rebalance (current with max_turnover or max_trades)", self.is_rebalance),
+            )
+            if bad
+        ]
+        if clashes:
+            raise ConfigurationError(
+                f"long_short does not combine with {', '.join(clashes)}; drop them or solve "
+                "long only"
             )
