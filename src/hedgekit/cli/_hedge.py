@@ -53,6 +53,10 @@ _OPTIONS = {
     "parameters.max_turnover": "--max-turnover",
     "parameters.max_trades": "--max-trades",
     "current_hedge": "--current-hedge",
+    "parameters.max_factor_share": "--max-factor-share",
+    "parameters.max_factor_share_by_group": "--max-factor-share-group",
+    "parameters.factor_risk_weight": "--factor-risk-weight",
+    "parameters.specific_risk_weight": "--specific-risk-weight",
 }
 #: what each output option can write
 _SUFFIXES = {"--csv": (".csv",), "--basket-json": (".json",), "--plot": (".png", ".pdf", ".svg")}
@@ -244,6 +248,35 @@ def hedge(
     ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
+    max_factor_share: Annotated[
+        float | None,
+        typer.Option(
+            "--max-factor-share",
+            help="At most this % of the hedged portfolio's predicted variance (risk model) "
+            "from factors.",
+        ),
+    ] = None,
+    max_factor_share_group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max-factor-share-group",
+            help="GROUP=PCT, the same cap per factor group: Market, Sector or Style "
+            "(repeatable), e.g. Style=10.",
+        ),
+    ] = None,
+    factor_risk_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--factor-risk-weight", help="Method factor: weight of factor variance (default 1)."
+        ),
+    ] = None,
+    specific_risk_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--specific-risk-weight",
+            help="Method factor: weight of specific variance (default 1).",
+        ),
+    ] = None,
 ) -> None:
     """Build the short basket that best tracks the positions (Performance Hedger).
 
@@ -277,6 +310,10 @@ def hedge(
         "ridge_weight": ridge,
         "max_turnover": max_turnover,
         "max_trades": max_trades,
+        "max_factor_share": max_factor_share,
+        "max_factor_share_by_group": _group_caps(max_factor_share_group),
+        "factor_risk_weight": factor_risk_weight,
+        "specific_risk_weight": specific_risk_weight,
     }
     request: dict[str, Any] = {
         "positions": parse_positions(positions),
@@ -372,5 +409,23 @@ def _score_minimums(items: list[str] | None) -> dict[str, float] | None:
         except ValueError:
             raise ConfigurationError(
                 f"--min-esg-score {item!r} is not SCORE=MIN, e.g. esg=5"
+            ) from None
+    return out
+
+
+def _group_caps(items: list[str] | None) -> dict[str, float] | None:
+    """``--max-factor-share-group GROUP=PCT`` options as the request's mapping."""
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        name, eq, value = item.rpartition("=")
+        try:
+            if not (eq and name.strip()):
+                raise ValueError
+            out[name.strip()] = float(value.strip().rstrip("%"))
+        except ValueError:
+            raise ConfigurationError(
+                f"--max-factor-share-group {item!r} is not GROUP=PCT, e.g. Style=10"
             ) from None
     return out
