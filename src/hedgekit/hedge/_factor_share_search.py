@@ -40,7 +40,7 @@ from hedgekit.hedge._prepare import Prepared
 from hedgekit.hedge._problem import _solver_info, in_sample_tracking_error, tracking_problem
 from hedgekit.optimize import TrackingProblem, solve_tracking
 
-__all__ = ["solve_within_factor_share"]
+__all__ = ["FactorPenalty", "solve_within_factor_share", "tracking_objective"]
 
 #: the first penalty weight a missed cap gets, and the factor of each raise
 _FIRST_LAMBDA, _GROWTH = 1.0 / 64.0, 4.0
@@ -91,36 +91,20 @@ def solve_within_factor_share(
     cap = np.asarray(cap_list)
     base = tracking_problem(prep, params)
     unit = 1.0 if prep.forecast is not None else 1.0 / prep.sampling.periods_per_year
-    B, b = terms.exposures, terms.target_exposures
-    # per cap: B F_j B', B F_j b and b' F_j b, in the objective's units
-    blocks = [unit * terms.block(m) for m in members]
-    quad = [B @ P @ B.T for P in blocks]
-    lin = [B @ (P @ b) for P in blocks]
-    const = [float(b @ P @ b) for P in blocks]
+    penalty = FactorPenalty.of(terms, members, unit)
     shares_of = {g: m for g, (m, _) in groups.items()}
     tried: list[_Attempt] = []
 
     def attempt(lam: np.ndarray) -> _Attempt:
         checkpoint()  # a cancelled caller stops between two solves
-        problem = base
-        if lam.any():
-            extra = sum(float(lj) * q for lj, q in zip(lam, quad, strict=True))
-            extra = 0.5 * (extra + extra.T)
-            problem = dataclasses.replace(
-                base,
-                covariance=base.covariance + extra,
-                cross=base.cross + sum(float(lj) * v for lj, v in zip(lam, lin, strict=True)),
-                target_variance=base.target_variance
-                + sum(float(lj) * k for lj, k in zip(lam, const, strict=True)),
-            )
-        sol = solve_tracking(problem, method="fast")
+        sol = solve_tracking(penalty.apply(base, lam), method="fast")
         w = sol.weights
         got = terms.shares(w, shares_of)
         shares = np.array(
             [got["factor_share"] if m is None else got["by_group"][g]
              for g, m in zip(labels, members, strict=True)]
         )  # fmt: skip
-        found = _Attempt(lam.copy(), w, shares, _tracking_objective(base, w), sol)
+        found = _Attempt(lam.copy(), w, shares, tracking_objective(base, w), sol)
         tried.append(found)
         return found
 
@@ -156,7 +140,47 @@ def solve_within_factor_share(
     return best.weights, info
 
 
-def _tracking_objective(problem: TrackingProblem, w: np.ndarray) -> float:
+@dataclasses.dataclass(frozen=True, eq=False)
+class FactorPenalty:
+    """The penalties ``u x' F_j x`` of the caps as quadratic terms in the weights.
+
+    With ``x = b - B'w``: ``u x' F_j x = w' Q_j w - 2 l_j' w + k_j`` where ``Q_j = u B F_j B'``,
+    ``l_j = u B F_j b`` and ``k_j = u b' F_j b``.
+    """
+
+    quad: list[np.ndarray]
+    lin: list[np.ndarray]
+    const: list[float]
+
+    @classmethod
+    def of(
+        cls, terms: FactorShareTerms, members: list[np.ndarray | None], unit: float
+    ) -> FactorPenalty:
+        """The penalties of the caps on the groups ``members`` (None: every factor)."""
+        B, b = terms.exposures, terms.target_exposures
+        blocks = [unit * terms.block(m) for m in members]
+        return cls(
+            quad=[B @ P @ B.T for P in blocks],
+            lin=[B @ (P @ b) for P in blocks],
+            const=[float(b @ P @ b) for P in blocks],
+        )
+
+    def apply(self, problem: TrackingProblem, lam: np.ndarray) -> TrackingProblem:
+        """``problem`` with ``sum_j lam_j u x' F_j x`` added to its objective (itself when
+        every weight is 0)."""
+        if not np.any(lam):
+            return problem
+        extra = sum(float(lj) * q for lj, q in zip(lam, self.quad, strict=True))
+        return dataclasses.replace(
+            problem,
+            covariance=problem.covariance + 0.5 * (extra + np.transpose(extra)),
+            cross=problem.cross + sum(float(lj) * v for lj, v in zip(lam, self.lin, strict=True)),
+            target_variance=problem.target_variance
+            + sum(float(lj) * k for lj, k in zip(lam, self.const, strict=True)),
+        )
+
+
+def tracking_objective(problem: TrackingProblem, w: np.ndarray) -> float:
     """``w' S w - 2 c' w + target variance``: the tracking variance the problem measures."""
     S = np.asarray(problem.covariance)
     return float(w @ S @ w - 2.0 * np.asarray(problem.cross) @ w + problem.target_variance)
