@@ -23,9 +23,7 @@ def _terms(seed: int, n: int = 12) -> FactorShareTerms:
     """A small model: candidates and a one-stock portfolio outside them."""
     rng = np.random.default_rng(seed)
     k = len(FACTORS)
-    B = np.column_stack(
-        [np.ones(n), rng.integers(0, 2, n), np.zeros(n), rng.normal(size=(n, 2))]
-    )
+    B = np.column_stack([np.ones(n), rng.integers(0, 2, n), np.zeros(n), rng.normal(size=(n, 2))])
     B[:, 2] = 1 - B[:, 1]
     L = rng.normal(scale=0.1, size=(k, k))
     F = L @ L.T + np.diag(np.full(k, 0.01))

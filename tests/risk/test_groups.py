@@ -14,7 +14,7 @@ def test_a_barra_model_has_three_groups_in_its_order():
     assert groups["Market"] == ["market"]
     assert groups["Sector"] == ["sector: Energy", "sector: Utilities"]
     assert groups["Style"] == list(STYLE_FACTORS)
-    assert sorted(sum(groups.values(), [])) == sorted(factors)  # a partition
+    assert sorted(f for g in groups.values() for f in g) == sorted(factors)  # a partition
 
 
 def test_a_styles_model_has_the_style_group_only():
