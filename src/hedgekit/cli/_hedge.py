@@ -58,6 +58,8 @@ _OPTIONS = {
     "parameters.factor_risk_weight": "--factor-risk-weight",
     "parameters.specific_risk_weight": "--specific-risk-weight",
 }
+#: the help panel of the factor-risk options (their own table: the main one keeps its widths)
+_FACTOR_RISK = "Factor risk (docs/hedge.md)"
 #: what each output option can write
 _SUFFIXES = {"--csv": (".csv",), "--basket-json": (".json",), "--plot": (".png", ".pdf", ".svg")}
 _METRICS = ("tracking_error", "correlation", "r_squared", "cost")
@@ -252,6 +254,7 @@ def hedge(
         float | None,
         typer.Option(
             "--max-factor-share",
+            rich_help_panel=_FACTOR_RISK,
             help="At most this % of the hedged portfolio's predicted variance (risk model) "
             "from factors.",
         ),
@@ -260,6 +263,7 @@ def hedge(
         list[str] | None,
         typer.Option(
             "--max-factor-share-group",
+            rich_help_panel=_FACTOR_RISK,
             help="GROUP=PCT, the same cap per factor group: Market, Sector or Style "
             "(repeatable), e.g. Style=10.",
         ),
@@ -267,13 +271,16 @@ def hedge(
     factor_risk_weight: Annotated[
         float | None,
         typer.Option(
-            "--factor-risk-weight", help="Method factor: weight of factor variance (default 1)."
+            "--factor-risk-weight",
+            rich_help_panel=_FACTOR_RISK,
+            help="Method factor: weight of factor variance (default 1).",
         ),
     ] = None,
     specific_risk_weight: Annotated[
         float | None,
         typer.Option(
             "--specific-risk-weight",
+            rich_help_panel=_FACTOR_RISK,
             help="Method factor: weight of specific variance (default 1).",
         ),
     ] = None,
