@@ -59,7 +59,13 @@ _OPTIONS = {
     "current_hedge": "--current-hedge",
     "basket_instruments": "--basket-instrument",
     "parameters.benchmarks": "--benchmark",
+    "parameters.max_factor_share": "--max-factor-share",
+    "parameters.max_factor_share_by_group": "--max-factor-share-group",
+    "parameters.factor_risk_weight": "--factor-risk-weight",
+    "parameters.specific_risk_weight": "--specific-risk-weight",
 }
+#: the help panel of the factor-risk options (their own table: the main one keeps its widths)
+_FACTOR_RISK = "Factor risk (docs/hedge.md)"
 #: what each output option can write
 _SUFFIXES = {"--csv": (".csv",), "--basket-json": (".json",), "--plot": (".png", ".pdf", ".svg")}
 _METRICS = ("tracking_error", "correlation", "r_squared", "cost")
@@ -289,6 +295,40 @@ def hedge(
     ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
+    max_factor_share: Annotated[
+        float | None,
+        typer.Option(
+            "--max-factor-share",
+            rich_help_panel=_FACTOR_RISK,
+            help="At most this % of the hedged portfolio's predicted variance (risk model) "
+            "from factors.",
+        ),
+    ] = None,
+    max_factor_share_group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max-factor-share-group",
+            rich_help_panel=_FACTOR_RISK,
+            help="GROUP=PCT, the same cap per factor group: Market, Sector or Style "
+            "(repeatable), e.g. Style=10.",
+        ),
+    ] = None,
+    factor_risk_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--factor-risk-weight",
+            rich_help_panel=_FACTOR_RISK,
+            help="Method factor: weight of factor variance (default 1).",
+        ),
+    ] = None,
+    specific_risk_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--specific-risk-weight",
+            rich_help_panel=_FACTOR_RISK,
+            help="Method factor: weight of specific variance (default 1).",
+        ),
+    ] = None,
 ) -> None:
     """Build the basket that best tracks the positions (Performance Hedger): sold short
     against a net-long portfolio, bought against a net-short one (TICKER=-QUANTITY), on both
@@ -331,6 +371,10 @@ def hedge(
         "max_gross": max_gross,
         "min_net": min_net,
         "max_net": max_net,
+        "max_factor_share": max_factor_share,
+        "max_factor_share_by_group": _group_caps(max_factor_share_group),
+        "factor_risk_weight": factor_risk_weight,
+        "specific_risk_weight": specific_risk_weight,
     }
     request: dict[str, Any] = {
         "positions": parse_positions(positions),
@@ -448,4 +492,22 @@ def _basket_instruments(items: list[str]) -> list[dict[str, Any]]:
         except ConfigurationError as exc:
             raise ConfigurationError(f"--basket-instrument: {exc}") from None
         out.append(basket.to_dict())
+    return out
+
+
+def _group_caps(items: list[str] | None) -> dict[str, float] | None:
+    """``--max-factor-share-group GROUP=PCT`` options as the request's mapping."""
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        name, eq, value = item.rpartition("=")
+        try:
+            if not (eq and name.strip()):
+                raise ValueError
+            out[name.strip()] = float(value.strip().rstrip("%"))
+        except ValueError:
+            raise ConfigurationError(
+                f"--max-factor-share-group {item!r} is not GROUP=PCT, e.g. Style=10"
+            ) from None
     return out

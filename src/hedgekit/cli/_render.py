@@ -466,6 +466,8 @@ def _render_hedge(result, grid_table) -> None:
         )
     if result.risk_report is not None:
         _render_risk_report(result.risk_report)
+    if "factor_share" in d:
+        _render_factor_share(d["factor_share"])
     for line in d.get("data_limits", []):
         console.print(f"[dim]{line}[/dim]")
     for line in d.get("warnings", []):
@@ -476,23 +478,15 @@ def _render_hedge(result, grid_table) -> None:
 
 def _render_risk_report(report: dict[str, Any]) -> None:
     pr = report["predicted_risk"]
-    t = Table(title="Predicted risk under the factor model (annualised)")
-    for col in ("leg", "total vol", "factor vol", "specific vol", "factor share"):
-        t.add_column(col, **(TEXT if col == "leg" else NUMBER))
-    for leg, row in pr.iterrows():
-        t.add_row(
-            str(leg),
-            *[
-                _fmt(float(row[c]), "pct")
-                for c in (
-                    "total_volatility",
-                    "factor_volatility",
-                    "specific_volatility",
-                    "factor_share_of_variance",
-                )
-            ],
-        )
-    console.print(t)
+    # each factor group's share alone (market, sector, style) after the factor share
+    columns = ["total_volatility", "factor_volatility", "specific_volatility"]
+    columns += [c for c in pr.columns if c.endswith("_share_of_variance")]
+    headers = ["leg", "total vol", "factor vol", "specific vol"]
+    headers += [c.removesuffix("_of_variance").replace("_", " ") for c in columns[3:]]
+    rows = [
+        [str(leg), *[_fmt(float(row[c]), "pct") for c in columns]] for leg, row in pr.iterrows()
+    ]
+    print_fitted("Predicted risk under the factor model (annualised)", headers, rows, text=("leg",))
     ex = report["exposures"]
     ex = ex[(ex.abs() > 1e-9).any(axis=1)]
     et = Table(title="Factor exposures (per unit of portfolio notional)")
@@ -518,3 +512,21 @@ def pd_date(value: Any) -> str:
         return f"{pd.Timestamp(value):%Y-%m-%d}"
     except (TypeError, ValueError):
         return str(value)
+
+
+def _render_factor_share(share: dict[str, Any]) -> None:
+    """The factor-share caps, the shares reached and the penalty weights that met them."""
+    caps = [("overall", share.get("max_factor_share"), share.get("factor_share"))]
+    got = share.get("factor_share_by_group") or {}
+    caps += [(g, c, got.get(g)) for g, c in (share.get("max_factor_share_by_group") or {}).items()]
+    parts = [f"{g} {v:.2f}% (cap {c:g}%)" for g, c, v in caps if c is not None and v is not None]
+    lam = [("overall", share.get("lambda")), *(share.get("lambda_by_group") or {}).items()]
+    weights = ", ".join(f"{g} {x:.3g}" for g, x in lam if x is not None)
+    console.print(
+        f"Factor share of the hedged portfolio's predicted variance: {'; '.join(parts)}; "
+        f"penalty weight {weights or '0'} after {share.get('solves', 0)} solves, in-sample "
+        f"tracking error {share.get('tracking_error_uncapped', 0):.2f}% -> "
+        f"{share.get('tracking_error', 0):.2f}%",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -8,7 +8,7 @@ factor hedge and the benchmarks' growth are computed from them.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from hedgekit._errors import ConfigurationError
 from hedgekit.data import MarketData
 from hedgekit.hedge._baskets import Basket
 from hedgekit.hedge._benchmarks import benchmark_names, nlp_growth
+from hedgekit.hedge._factor_share import factor_share_report, group_shares
 from hedgekit.hedge._holding import HOLDING_ERROR, holding_error
 from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._long_short import name_sides, side_summary
@@ -35,6 +36,9 @@ from hedgekit.measures import (
     trading_costs,
 )
 
+if TYPE_CHECKING:  # the risk package (scikit-learn) loads with the first risk forecast
+    from hedgekit.risk import RiskForecast
+
 __all__ = ["assemble_result"]
 
 #: fewer observations than this fit, with a warning: in-sample figures flatter the hedge
@@ -51,6 +55,8 @@ _ABSENT_WHEN_NONE = (
     "max_gross",
     "min_net",
     "max_net",
+    "max_factor_share",
+    "max_factor_share_by_group",
 )
 
 
@@ -237,7 +243,13 @@ def assemble_result(
             name: {"exposure": float(row[0] - row[1:] @ w_real), "minimum": lo, "maximum": hi}
             for name, row, lo, hi in bounded
         }
-    risk = _risk_report(prep, w_real) if prep.forecast is not None else None
+    share = factor_share_report(prep, p, w_real)  # the caps' achieved shares, or None
+    if share is not None:
+        diagnostics["factor_share"] = {**diagnostics.get("factor_share", {}), **share}
+    fc = prep.forecast
+    if fc is None and share is not None:
+        fc = prep.exposure_forecast  # the model a returns hedge's caps were met under
+    risk = _risk_report(prep, w_real, fc) if fc is not None else None
     if risk is not None:
         diagnostics["risk_model"] = risk["model"]
     if prep.semantic is not None:
@@ -320,12 +332,11 @@ def _benchmark_growth(
     return growth
 
 
-def _risk_report(prep: Prepared, w: np.ndarray) -> dict[str, Any]:
+def _risk_report(prep: Prepared, w: np.ndarray, fc: RiskForecast) -> dict[str, Any]:
     """Predicted exposures and risk of portfolio, hedge and hedged portfolio under the
-    risk model (per unit of portfolio notional, annualised)."""
-    fc = prep.forecast
-    assert fc is not None and prep.risk_model is not None
-    B, F, spec, b, target_spec, _ = factor_terms(prep)
+    risk model's forecast ``fc`` (per unit of portfolio notional, annualised)."""
+    assert prep.risk_model is not None
+    B, F, spec, b, target_spec, _ = factor_terms(prep, fc)
     h = B.T @ w
     hedged = prep.book_side * (b - h)
     b = prep.book_side * b  # a net-short book's own exposures, not its flipped self's
@@ -352,6 +363,9 @@ def _risk_report(prep: Prepared, w: np.ndarray) -> dict[str, Any]:
     predicted = pd.DataFrame(rows).T
     predicted["factor_share_of_variance"] = (
         predicted["factor_volatility"] ** 2 / predicted["total_volatility"] ** 2
+    )
+    predicted = predicted.join(
+        group_shares(loads, F, fc.factors, predicted["total_volatility"] ** 2)
     )
     exposures = pd.DataFrame(
         {"portfolio": b, "hedge": h, "hedged": hedged},

@@ -532,6 +532,20 @@ class PerformanceHedgeParameters:
         Long/short only: bounds on the hedge's net notional (the hedging side minus the
         other), percent of the portfolio notional; default both the stock budget
         (``max_leverage`` less ``percentage_in_cash``), as a long-only hedge.
+    max_factor_share : float, optional
+        At most this percent of the hedged portfolio's predicted variance (under the risk
+        model on the hedge date) comes from its factors. Methods ``'factor'``, ``'returns'``
+        and ``'hybrid'``; the store's risk model is built when needed. Met by penalising the
+        residual factor variance with the smallest weight found that meets the cap (see
+        ``docs/hedge.md``); ``diagnostics['factor_share']`` reports the weight and the shares.
+    max_factor_share_by_group : mapping of str to float, optional
+        The same cap per factor group, ``{'Style': 10, 'Sector': 5}``: percent of the
+        hedged portfolio's predicted variance from the group's factors alone (names of
+        :data:`hedgekit.risk.FACTOR_GROUPS`, any case).
+    factor_risk_weight, specific_risk_weight : float
+        ``method='factor'`` only: the objective is ``factor_risk_weight * factor variance +
+        specific_risk_weight * specific variance`` of the hedged portfolio (default 1 and 1,
+        the predicted active variance).
     """
 
     initial_portfolio: PositionSet
@@ -577,12 +591,24 @@ class PerformanceHedgeParameters:
     max_gross: float | None = None
     min_net: float | None = None
     max_net: float | None = None
+    max_factor_share: float | None = None
+    max_factor_share_by_group: Mapping[str, float] | None = None
+    factor_risk_weight: float = 1.0
+    specific_risk_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.benchmarks is not None:
             from hedgekit.hedge._benchmarks import benchmark_names
 
             object.__setattr__(self, "benchmarks", benchmark_names(self.benchmarks))
+        if self.max_factor_share_by_group is not None:
+            if not isinstance(self.max_factor_share_by_group, Mapping):
+                raise ConfigurationError(
+                    "max_factor_share_by_group must map factor groups to percent caps, e.g. "
+                    "{'Style': 10}"
+                )
+            caps = _FrozenMinimums(self.max_factor_share_by_group)  # hashable, as the scores
+            object.__setattr__(self, "max_factor_share_by_group", caps)
         if self.min_esg_score is not None:
             if not isinstance(self.min_esg_score, Mapping):
                 raise ConfigurationError(

@@ -27,6 +27,7 @@ from hedgekit._errors import (
 from hedgekit.data import COUNTRIES, REGIONS, MarketData, PointInTimeData, Sampling
 from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
 from hedgekit.hedge._baskets import Basket, baskets_of
+from hedgekit.hedge._factor_share import share_groups
 from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._parameters import HedgeConstraints, HedgeMethod, PerformanceHedgeParameters
 from hedgekit.hedge._universe import (
@@ -181,7 +182,8 @@ def prepare(
     incomplete = uni.returns.reindex(pos_rets.index).notna().all()
     filt.keep("incomplete history in the window", incomplete)
     forecast = exposure_forecast = None
-    if p.hedge_method is HedgeMethod.FACTOR or p.factor_constraints:
+    capped = p.max_factor_share is not None or p.max_factor_share_by_group is not None
+    if p.hedge_method is HedgeMethod.FACTOR or p.factor_constraints or capped:
         fc, risk_model = _risk_forecast(market, view, list(portfolio.index), risk_model)
         known = fc.exposures.index
         outside = [t for t in portfolio.index if t not in known]
@@ -190,6 +192,7 @@ def prepare(
                 f"{', '.join(outside)} not in the risk model on {view.date:%Y-%m-%d} (it "
                 "covers the index members trading that day); use method='returns'"
                 + (" without factor_constraints" if p.factor_constraints else "")
+                + (" without max_factor_share" if capped else "")
             )
         factors = [str(f) for f in fc.exposures.columns]
         lower = {f.lower() for f in factors}  # names match whatever their case
@@ -199,6 +202,7 @@ def prepare(
                 f"factor_constraints: unknown factor(s) {', '.join(map(repr, unknown))}; the "
                 f"risk model's factors are {', '.join(factors)}"
             )
+        share_groups(p.max_factor_share_by_group, factors)  # unknown groups fail here
         inside = pd.Series(pd.Index(filt.names).isin(known), index=filt.names)
         filt.keep("not in the risk model on the hedge date", inside)
         exposure_forecast = fc

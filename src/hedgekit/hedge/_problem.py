@@ -32,7 +32,7 @@ replacing the budget. A net-short book is hedged as its sign-flipped (net-long) 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,6 +43,9 @@ from hedgekit.hedge._parameters import HedgeMethod, PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
 from hedgekit.measures import annualized_volatility, trading_costs
 from hedgekit.optimize import TrackingProblem, solve_tracking
+
+if TYPE_CHECKING:  # the risk package (scikit-learn) loads with the first risk forecast
+    from hedgekit.risk import RiskForecast
 
 __all__ = ["cost_rate", "factor_rows", "factor_terms", "solve_hedge", "tracking_problem"]
 
@@ -118,7 +121,10 @@ def tracking_problem(
     if prep.forecast is not None:
         # factor hedge: the model's covariance on the hedge date (window rows unused)
         B, F, spec, b, target_spec, cross = factor_terms(prep)
-        D = spec**2
+        # a * factor variance + s * specific variance of the hedged portfolio (1 and 1:
+        # the predicted active variance, exactly: x * 1.0 == x)
+        a, s = params.factor_risk_weight, params.specific_risk_weight
+        F, D, target_spec, cross = a * F, s * spec**2, s * target_spec, s * cross
         scale = float(np.mean(np.einsum("ij,jk,ik->i", B, F, B) + D))
         return TrackingProblem.from_factor_model(
             B,
@@ -175,11 +181,12 @@ def factor_rows(
 
 
 def factor_terms(
-    prep: Prepared,
+    prep: Prepared, forecast: RiskForecast | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, np.ndarray]:
     """Candidate loadings, factor covariance, specific vols, the portfolio's loadings
-    and specific variance, and the specific covariance of each candidate with it."""
-    fc = prep.forecast
+    and specific variance, and the specific covariance of each candidate with it, under
+    ``forecast`` (default the factor method's, ``prep.forecast``)."""
+    fc = prep.forecast if forecast is None else forecast
     assert fc is not None
     names = list(prep.candidate_returns.columns)
     B = fc.exposures.loc[names].to_numpy(dtype="float64")
@@ -198,6 +205,10 @@ def solve_hedge(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The optimal weights (per unit of portfolio notional, one per candidate) on the whole
     window, and the optimizer's status, time, evaluations and method."""
+    if params.max_factor_share is not None or params.max_factor_share_by_group is not None:
+        from hedgekit.hedge._factor_share_search import solve_within_factor_share
+
+        return solve_within_factor_share(prep, params)
     if params.max_tracking_error is not None:
         return fewest_names_within(prep, params)
     problem = tracking_problem(prep, params)

@@ -39,6 +39,12 @@ from pydantic_core import CoreSchema
 from hedgekit._errors import ConfigurationError
 from hedgekit.data import Sampling
 from hedgekit.hedge._baskets import Basket
+from hedgekit.hedge._factor_risk_spec import (
+    FACTOR_RISK_DATA_RULES,
+    FACTOR_RISK_RULES,
+    FactorRiskSettings,
+    check_factor_risk,
+)
 from hedgekit.hedge._parameters import (
     Constraint,
     HedgeConstraints,
@@ -81,7 +87,7 @@ def _default(name: str) -> Any:
     return _DEFAULTS[name]
 
 
-class HedgeSettings(_Model):
+class HedgeSettings(FactorRiskSettings):  # the factor-risk fields: _factor_risk_spec
     """The hedger's settings; units and defaults as in ``docs/hedge.md``.
 
     Every default is :class:`PerformanceHedgeParameters`' own: a hedge of at most 10
@@ -365,6 +371,7 @@ RULES: dict[str, str] = {
     "allow_long_short; min_net <= max_net; max_gross >= the smallest |net| allowed",
     "long-short-not-with": "parameters.allow_long_short does not come with min_weight > 0, "
     "lasso_weight > 0, min_names, current_hedge or method 'nlp'",
+    **FACTOR_RISK_RULES,
 }
 #: what only the data can tell, as the request schema lists it (``x-hedgekit-data``)
 DATA_RULES: dict[str, str] = {
@@ -381,6 +388,7 @@ DATA_RULES: dict[str, str] = {
     "scores-known": "parameters.min_esg_score and constraints.esg name scores in the data",
     "current-hedge-resolves": "current_hedge names securities known to the data on date, "
     "each with a price then",
+    **FACTOR_RISK_DATA_RULES,
 }
 #: the two forms of a request: every position by quantity, or every position by weight
 _FORMS: list[dict[str, Any]] = [
@@ -583,6 +591,7 @@ class HedgeRequest(_Model):
                 "parameters.max_tracking_error needs a method fitted to returns ('returns', "
                 "'factor' or 'hybrid'); the 'nlp' basket is fixed by the descriptions"
             )
+        check_factor_risk(self.method, p)
         if p.min_names is not None and (p.max_turnover is not None or p.max_trades is not None):
             raise ValueError(
                 "parameters.min_names does not combine with a rebalance's max_turnover or "
@@ -647,6 +656,8 @@ class HedgeRequest(_Model):
         settings["min_esg_score"] = None if minimums is None else dict(minimums)
         curves = params.benchmarks
         settings["benchmarks"] = None if curves is None else list(curves)
+        caps = params.max_factor_share_by_group
+        settings["max_factor_share_by_group"] = None if caps is None else dict(caps)
         types = params.exclude_corporate_actions_types
         settings["exclude_corporate_actions_types"] = None if types is None else list(types)
         settings["observation_start_date"] = (

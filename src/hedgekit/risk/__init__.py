@@ -23,6 +23,7 @@ from hedgekit.risk._exposures import (
     industry_dummies,
 )
 from hedgekit.risk._forecast import RiskForecast
+from hedgekit.risk._groups import FACTOR_GROUPS, factor_group, factor_groups
 from hedgekit.risk._huber_regression import HuberRegression
 from hedgekit.risk._model import FactorRiskModel
 from hedgekit.risk._regression import HuberFit, huber_irls
@@ -31,6 +32,7 @@ from hedgekit.risk._validation import bias_statistics, forecast_variant, r_squar
 
 __all__ = [
     "DEFAULT_MODEL_YEARS",
+    "FACTOR_GROUPS",
     "HISTORY_DAYS",
     "STYLE_FACTORS",
     "BiasReport",
@@ -50,6 +52,8 @@ __all__ = [
     "default_model_start",
     "ewma_weights",
     "factor_covariance",
+    "factor_group",
+    "factor_groups",
     "forecast_variant",
     "huber_irls",
     "industry_dummies",
