@@ -1,9 +1,10 @@
-"""Benchmark the batched walk-forward engine against a reference engine, on the same run.
+"""Benchmark the walk-forward engine against a reference revision, on the same run.
 
 Runs ``run_backtest`` twice on the same store, targets, dates and methods, each in a child
-process into a fresh run directory: first with the backtest package of ``--reference`` (a
-git revision, default the commit before the batched engine: the rest of the library is the
-working tree's, so only the engine differs), then with the working tree's. It prints the
+process into a fresh run directory: first with the packages ``--swap`` (default
+``backtest,hedge``: the engine and the hedge library it calls) of ``--reference`` (a git
+revision; the rest of the library is the working tree's, so only those packages differ),
+then with the working tree's. It prints the
 wall time of each and their ratio, the mean seconds per (target, date) by method, and
 whether both recorded the same results (every column of every record but its timing,
 compared exactly). With ``--workers 1,2`` it also times the working tree's engine on a
@@ -13,7 +14,7 @@ Run::
 
     HEDGEKIT_DATA=STORE python benchmarks/bench_walkforward.py [--targets random:50:42]
         [--start 2022-12-30] [--end 2023-12-29] [--methods default]
-        [--reference 112a2c7] [--workers 1,2] [--skip-reference]
+        [--reference 76ac909] [--swap backtest,hedge] [--workers 1,2] [--skip-reference]
 
 ``--methods default`` is the engine's default set (``BacktestConfig.methods``), ``all``
 every registered method.
@@ -55,13 +56,15 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "targets": len(targets),
 """
 
 
-def _reference_src(rev: str, into: Path) -> Path:
-    """The working tree's ``src`` with ``src/hedgekit/backtest`` taken from ``rev``."""
+def _reference_src(rev: str, into: Path, packages: list[str]) -> Path:
+    """The working tree's ``src`` with ``src/hedgekit/<package>`` of each of ``packages``
+    taken from ``rev``."""
     src = into / "src"
     shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.rmtree(src / "hedgekit" / "backtest")
+    for package in packages:
+        shutil.rmtree(src / "hedgekit" / package)
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", rev, "src/hedgekit/backtest"],
+        ["git", "-C", str(REPO), "archive", rev, *(f"src/hedgekit/{p}" for p in packages)],
         check=True,
         capture_output=True,
     ).stdout
@@ -114,7 +117,8 @@ def main() -> None:
     parser.add_argument("--start", default="2022-12-30")
     parser.add_argument("--end", default="2023-12-29")
     parser.add_argument("--methods", default="default")
-    parser.add_argument("--reference", default="112a2c7")
+    parser.add_argument("--reference", default="76ac909")
+    parser.add_argument("--swap", default="backtest,hedge", help="packages taken from --reference")
     parser.add_argument("--workers", default="", help="e.g. 1,2: also time dask clusters")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run directories")
@@ -126,7 +130,8 @@ def main() -> None:
     root = args.keep or tmp
     runs: dict[str, tuple[dict, Path]] = {}
     if not args.skip_reference:
-        ref_src = _reference_src(args.reference, tmp / "reference")
+        swap = [p.strip() for p in args.swap.split(",") if p.strip()]
+        ref_src = _reference_src(args.reference, tmp / "reference", swap)
         out = root / "reference"
         runs["reference"] = (_run(ref_src, args, out, None), out)
         print(
@@ -135,7 +140,7 @@ def main() -> None:
     out = root / "batched"
     runs["batched"] = (_run(REPO / "src", args, out, None), out)
     info = runs["batched"][0]
-    print(f"batched engine, serial: {info['seconds']:.1f} s")
+    print(f"working tree, serial: {info['seconds']:.1f} s")
     print(
         f"{info['targets']} targets, {args.start}..{args.end} monthly, "
         f"methods {', '.join(info['methods'])} (+ bound)"
@@ -143,19 +148,19 @@ def main() -> None:
     for w in [int(x) for x in args.workers.split(",") if x.strip()]:
         out = root / f"workers{w}"
         runs[f"workers{w}"] = (_run(REPO / "src", args, out, w), out)
-        print(f"batched engine, {w} dask worker(s): {runs[f'workers{w}'][0]['seconds']:.1f} s")
+        print(f"working tree, {w} dask worker(s): {runs[f'workers{w}'][0]['seconds']:.1f} s")
 
     frames = {k: _records(v[1]) for k, v in runs.items()}
     new = frames["batched"]
     if "reference" in frames:
         ref = frames["reference"]
         ratio = runs["reference"][0]["seconds"] / info["seconds"]
-        print(f"\nspeed-up batched vs reference (serial wall time): {ratio:.2f}x")
+        print(f"\nspeed-up working tree vs reference (serial wall time): {ratio:.2f}x")
         cols = [c for c in new.columns if c != "seconds"]
         same = ref[cols].equals(new[cols])
         print(f"identical records ({len(new)} x {len(cols)} columns): {same}")
         a, b = _per_method(ref), _per_method(new)
-        print("\n| method | reference s per (target, date) | batched | ratio |")
+        print("\n| method | reference s per (target, date) | working tree | ratio |")
         print("|---|---:|---:|---:|")
         for m in sorted(b, key=lambda m: -a.get(m, 0.0)):
             print(f"| `{m}` | {a.get(m, float('nan')):.4f} | {b[m]:.4f} | {a[m] / b[m]:.2f}x |")

@@ -201,7 +201,9 @@ class Hedge:
     @property
     def names(self) -> int:
         """Instruments held."""
-        return int((self.stocks != 0).sum() + (self.etfs != 0).sum())
+        return int(
+            np.count_nonzero(self.stocks.to_numpy()) + np.count_nonzero(self.etfs.to_numpy())
+        )
 
 
 MethodFn = Callable[[HedgeContext], Hedge]
@@ -251,16 +253,27 @@ def _default(ctx: HedgeContext) -> Hedge:
     return Hedge(stocks=PerformanceHedge(_params(ctx), ctx.market).weights())
 
 
+def _solved(ctx: HedgeContext) -> dict[PerformanceHedgeParameters, pd.Series]:
+    """The target's sample-covariance baskets solved on the date, by parameters: ``returns``
+    and ``returns_grid``'s refit when the grid picks (0, 0) are the same problem."""
+    return ctx._memo(f"solved:{ctx.target}", dict)  # type: ignore[no-any-return]
+
+
 def _returns(ctx: HedgeContext) -> Hedge:
     params = _params(ctx, estimator="sample")
-    return Hedge(stocks=PerformanceHedge(params, ctx.market).weights())
+    solved = _solved(ctx)
+    if params not in solved:
+        solved[params] = PerformanceHedge(params, ctx.market).weights()
+    return Hedge(stocks=solved[params].copy())
 
 
 def _returns_grid(ctx: HedgeContext) -> Hedge:
+    solved = _solved(ctx)
     w, best = PerformanceHedge(_params(ctx, estimator="sample"), ctx.market).grid_weights(
-        GRID_LASSO, GRID_RIDGE, folds=GRID_FOLDS
+        GRID_LASSO, GRID_RIDGE, folds=GRID_FOLDS, solved=solved
     )
-    return Hedge(stocks=w, note=f"lasso={best.lasso_weight}, ridge={best.ridge_weight}")
+    solved.setdefault(best, w.copy())
+    return Hedge(stocks=w.copy(), note=f"lasso={best.lasso_weight}, ridge={best.ridge_weight}")
 
 
 def _factor(ctx: HedgeContext) -> Hedge:

@@ -10,7 +10,7 @@ grid search of the penalty weights is in :mod:`._grid`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -213,13 +213,24 @@ class PerformanceHedge:
         *,
         metric: HedgeMetric | str = HedgeMetric.TRACKING_ERROR,
         folds: int = 4,
+        solved: Mapping[PerformanceHedgeParameters, pd.Series] | None = None,
     ) -> tuple[pd.Series, PerformanceHedgeParameters]:
         """:meth:`grid_search` without the result tables: the chosen pair's hedge weights
-        (as :meth:`weights`) and its parameters. For walk-forward engines."""
+        (as :meth:`weights`) and its parameters. For walk-forward engines.
+
+        ``solved`` maps parameters to what :meth:`weights` returned for them on the same
+        market (and risk model): when the chosen pair's parameters are a key, that basket
+        is the refit (the same problem), and it is not solved again."""
         prep = self._prepare()
         _, best_params = grid_scores(
             prep, self.parameters, lasso_weights, ridge_weights, HedgeMetric(metric), folds
         )
+        try:
+            known = None if solved is None else solved.get(best_params)
+        except TypeError:  # unhashable parameters (an estimator object): nothing to reuse
+            known = None
+        if known is not None:
+            return known, best_params
         w, _ = solve_hedge(prep, best_params)
         out = pd.Series(w, index=pd.Index(prep.candidate_returns.columns, name="ticker"))
         return out[out.abs() > 1e-10].rename("weight"), best_params

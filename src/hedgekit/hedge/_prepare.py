@@ -9,7 +9,7 @@ targets on one date share it.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +22,6 @@ from hedgekit._errors import (
     ConfigurationError,
     DataError,
     InfeasibleError,
-    InsufficientHistoryError,
 )
 from hedgekit.data import COUNTRIES, REGIONS, MarketData, PointInTimeData, Sampling
 from hedgekit.estimate import TargetShrinkage, TrackingMoments, get_estimator, lookback_of
@@ -30,12 +29,11 @@ from hedgekit.hedge._baskets import Basket, baskets_of
 from hedgekit.hedge._factor_share import share_groups
 from hedgekit.hedge._instruments import instrument_returns
 from hedgekit.hedge._parameters import HedgeConstraints, HedgeMethod, PerformanceHedgeParameters
+from hedgekit.hedge._shared import shared_base
 from hedgekit.hedge._universe import (
     CandidateFilter,
     any_industry,
-    hedge_universe,
     match_labels,
-    price_portfolio,
     require_known,
     text_match,
 )
@@ -48,8 +46,6 @@ __all__ = ["Prepared", "prepare"]
 
 logger = logging.getLogger(__name__)
 
-#: fewest returns in the observation window
-_MIN_OBSERVATIONS = 12
 #: history a risk model fitted on the fly for a factor hedge covers (years before the date)
 _RISK_MODEL_YEARS = 3
 #: fewest trading days of factor returns before the hedge date a supplied model must hold
@@ -126,61 +122,19 @@ def prepare(
         Positions outside the risk model or without a description; an unusable model.
     """
     p = parameters
-    ps = p.initial_portfolio
-    view = market.as_of(ps.timestamp)
-    sampling = p.sampling
-
-    # positions, priced at the hedge date (one row per security)
-    portfolio, merged = price_portfolio(market, view, ps)
-    notional = float(portfolio["notional"].sum())
-    book_side = 1 if notional > 0 else -1  # net short: hedge the flipped book with a long basket
-    notional = abs(notional)
-
-    # observation window
-    start = (
-        pd.Timestamp(p.observation_start_date)
-        if p.observation_start_date is not None
-        else view.date - pd.DateOffset(years=1)
+    base = shared_base(p, market)
+    view, sampling, uni = base.view, p.sampling, base.universe
+    # the copies a result may hand out (the base is shared by the hedges of a position)
+    portfolio = base.portfolio.copy()
+    merged = {t: list(ids) for t, ids in base.merged.items()}
+    notional, book_side = base.notional, base.book_side
+    pos_rets = base.position_returns.copy()
+    target_returns = base.target_returns.copy()
+    filt = dataclasses.replace(
+        base.filters,
+        names=list(base.filters.names),
+        removed={k: list(v) for k, v in base.filters.removed.items()},
     )
-    pos_rets = instrument_returns(view, list(portfolio.index), start=start, sampling=sampling)
-    if len(pos_rets) < _MIN_OBSERVATIONS:
-        raise InsufficientHistoryError(
-            f"only {len(pos_rets)} {sampling.value} returns from {start:%Y-%m-%d} to "
-            f"{view.date:%Y-%m-%d}; {_MIN_OBSERVATIONS} needed: start earlier or sample "
-            "more often"
-        )
-    short = pos_rets.columns[pos_rets.isna().any().to_numpy()]
-    if len(short):
-        valid = pos_rets[short].notna()
-        first = valid.idxmax().where(valid.any())
-        detail = ", ".join(
-            f"{t} (from {d:%Y-%m-%d})" if pd.notna(d) else f"{t} (none)"
-            for t, d in first.astype("datetime64[ns]").items()
-        )
-        raise InsufficientHistoryError(
-            f"positions without returns over the whole window from {start:%Y-%m-%d}: "
-            f"{detail}; move observation_start_date after their first price"
-        )
-    target = pos_rets.to_numpy() @ portfolio["weight"].reindex(pos_rets.columns).to_numpy()
-    target_returns = pd.Series(target, index=pos_rets.index, name="portfolio")
-
-    # universe and filters: everything that does not depend on the positions is
-    # computed once per (date, window, universe settings) and cached on the market
-    uni = hedge_universe(market, view, p, start, sampling)
-    filt = copy.deepcopy(uni.filters)
-    if p.exclude_target_assets:
-        own = set()
-        for t in portfolio.index:
-            own |= set(market.share_classes.get(t, frozenset({t})))
-        filt.drop("target assets and their share classes", own)
-        holding = [
-            b.name
-            for b in baskets_of(p.universe).values()
-            if set(market.resolve_many(list(b.members), view.date)) & own
-        ]
-        filt.drop("baskets holding a target asset", holding)
-    incomplete = uni.returns.reindex(pos_rets.index).notna().all()
-    filt.keep("incomplete history in the window", incomplete)
     forecast = exposure_forecast = None
     capped = p.max_factor_share is not None or p.max_factor_share_by_group is not None
     if p.hedge_method is HedgeMethod.FACTOR or p.factor_constraints or capped:
@@ -203,8 +157,10 @@ def prepare(
                 f"risk model's factors are {', '.join(factors)}"
             )
         share_groups(p.max_factor_share_by_group, factors)  # unknown groups fail here
-        inside = pd.Series(pd.Index(filt.names).isin(known), index=filt.names)
-        filt.keep("not in the risk model on the hedge date", inside)
+        covered = set(known)  # a set: what CandidateFilter.keep would drop, without pandas
+        filt.drop(
+            "not in the risk model on the hedge date", [n for n in filt.names if n not in covered]
+        )
         exposure_forecast = fc
         if p.hedge_method is HedgeMethod.FACTOR:
             forecast = fc
@@ -214,13 +170,7 @@ def prepare(
     names = filt.names
     if not names:
         raise InfeasibleError(f"no hedge candidates: {filt.describe()}")
-    cand_rets = uni.returns.reindex(pos_rets.index)[names]
-    sec = uni.securities.reindex(names)
-    adv_usd = uni.adv_usd.reindex(names)
-    close = uni.close.reindex(names)
-    adv_shares = adv_usd / close
-    daily_vol = uni.daily_vol.reindex(names)
-    borrow = uni.borrow_bps.reindex(names)
+    cand_rets, sec, adv_usd, close, adv_shares, daily_vol, borrow = base.select(names)
     scores = uni.scores
 
     # bounds and groups, in units of portfolio notional
@@ -246,6 +196,7 @@ def prepare(
             uni.filters.names,
             prior,
             baskets_of(p.universe) or None,
+            base.memo,
         )
         short_history = [n for n in names if n not in complete]
         if short_history:
@@ -255,7 +206,8 @@ def prepare(
     low = upper < floor if floor > 0 else np.zeros(len(names), dtype=bool)
     if low.any():
         filt.drop("weight cap below min_weight", [n for n, x in zip(names, low, strict=True) if x])
-    drop = low | pd.Index(names).isin(short_history)
+    gone = set(short_history)
+    drop = low | np.fromiter((n in gone for n in names), bool, len(names)) if gone else low
     if drop.any():
         keep = ~drop
         names = [n for n, k in zip(names, keep, strict=True) if k]
@@ -327,6 +279,7 @@ def _joint_fit(
     pool: list[str],
     prior: RiskForecast | None = None,
     baskets: dict[str, Basket] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> tuple[dict[str, int], np.ndarray, int]:
     """Fit the estimator on every stock of the date's candidate pool and the positions.
 
@@ -338,12 +291,15 @@ def _joint_fit(
     it (cached on the market like the universe). ``prior`` (a risk forecast) gives a
     :class:`~hedgekit.estimate.TargetShrinkage` its target: the forecast covariance of
     the stocks the model covers, in the sampling's units, NaN (the sample's own value)
-    for the others.
+    for the others. ``memo`` (the position's :class:`~hedgekit.hedge._shared.SharedBase`
+    memo) keeps the rows per lookback for the position's other hedges.
     """
     window = len(target_returns)
     lookback = lookback_of(estimator)
     positions = list(portfolio.index)
-    if lookback is None or lookback <= window:
+    if memo is not None and ("joint_fit_rows", lookback) in memo:
+        rows = memo["joint_fit_rows", lookback]
+    elif lookback is None or lookback <= window:
         n = window if lookback is None else int(lookback)
         rows = target_returns.index[-n:]
     else:
@@ -359,6 +315,8 @@ def _joint_fit(
         if len(gaps):
             pos_rets = pos_rets.iloc[gaps[-1] + 1 :]
         rows = pos_rets.index if len(pos_rets) >= window else target_returns.index
+    if memo is not None:
+        memo["joint_fit_rows", lookback] = rows
     stocks = list(dict.fromkeys([*pool, *positions]))
     model_key = None
     if prior is not None:
@@ -413,13 +371,15 @@ def _semantic(
         )
     query = sum(float(w) * index.vector(t) for t, w in weights.items())
     sims = index.similarities(np.asarray(query)).reindex(filt.names)
-    filt.keep("no business description", sims.notna())
-    k = (p.max_names or 10) if p.hedge_method is HedgeMethod.NLP else p.semantic_candidates
-    top = sims.reindex(filt.names).nlargest(k).index
-    filt.keep(
-        "not among the nearest semantic neighbours",
-        pd.Series(pd.Index(filt.names).isin(top), index=filt.names),
+    # CandidateFilter.keep's drops, computed on arrays (sims is in filt.names' order)
+    has = sims.notna().to_numpy()
+    filt.drop(
+        "no business description", [n for n, ok in zip(filt.names, has, strict=True) if not ok]
     )
+    k = (p.max_names or 10) if p.hedge_method is HedgeMethod.NLP else p.semantic_candidates
+    top = sims[has].nlargest(k).index
+    near = set(top)
+    filt.drop("not among the nearest semantic neighbours", [n for n in filt.names if n not in near])
     look = index.look_ahead.reindex(top).fillna(False).astype(bool)
     return pd.DataFrame({"similarity": sims.reindex(top), "look_ahead": look})
 
