@@ -256,7 +256,7 @@ def _default(ctx: HedgeContext) -> Hedge:
 def _solved(ctx: HedgeContext) -> dict[PerformanceHedgeParameters, pd.Series]:
     """The target's sample-covariance baskets solved on the date, by parameters: ``returns``
     and ``returns_grid``'s refit when the grid picks (0, 0) are the same problem."""
-    return ctx._memo(f"solved:{ctx.target}", dict)  # type: ignore[no-any-return]
+    return ctx._memo(f"solved:{ctx.target}", dict)
 
 
 def _returns(ctx: HedgeContext) -> Hedge:

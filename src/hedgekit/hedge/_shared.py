@@ -92,7 +92,7 @@ class SharedBase:
                 uni.borrow_bps.reindex(names),
             )
             self._selections[key] = hit
-        return hit  # type: ignore[return-value]
+        return hit
 
 
 def shared_base(parameters: PerformanceHedgeParameters, market: MarketData) -> SharedBase:
@@ -104,12 +104,14 @@ def shared_base(parameters: PerformanceHedgeParameters, market: MarketData) -> S
     InsufficientHistoryError
         Too few returns in the window, or positions without a return on every day of it.
     """
-    defaults = {f.name: f.default for f in dataclasses.fields(parameters) if f.name in _NOT_READ}
+    defaults: dict[str, Any] = {
+        f.name: f.default for f in dataclasses.fields(parameters) if f.name in _NOT_READ
+    }
     key = repr(dataclasses.replace(parameters, **defaults))
     hit = market.cache.get(_REGION, key)
     if hit is None:
         hit = market.cache.put(_REGION, key, _compute(parameters, market))
-    return hit  # type: ignore[no-any-return]
+    return hit
 
 
 def _compute(p: PerformanceHedgeParameters, market: MarketData) -> SharedBase:
