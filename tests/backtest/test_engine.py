@@ -242,9 +242,12 @@ def test_resume_after_kill(demo_store, tmp_path):
     pd.testing.assert_frame_equal(kept, first.reset_index(drop=True))
 
 
-def test_dask_local_cluster_matches_serial(serial, engine_market, tmp_path):
+def test_dask_local_cluster_matches_serial(serial, engine_market, tmp_path, capfd):
     pytest.importorskip("dask.distributed")
     run_backtest(_config(), engine_market, tmp_path, workers=2)
+    err = capfd.readouterr().err
+    # quiet: no dask INFO lines, no dashboard, no "port 8787 is already in use"
+    assert "INFO" not in err and "8787" not in err, err
     a, da = load_results(serial)
     b, db = load_results(tmp_path)
     cols = ["target", "rebalance", "method", "names", "turnover", "cost_bps", "borrow_bps"]

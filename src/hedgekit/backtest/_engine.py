@@ -389,6 +389,33 @@ def run_backtest(
             store(run_date(market, d, nxt, targets, config, model, extras, skip))
         return run
 
+    import dask.distributed  # noqa: F401  (its import configures its loggers: before ours)
+
+    # dask's own INFO lines (scheduler start, workers joining) only when hedgekit's logging
+    # is at DEBUG; the scheduler's HTTP routes on a free port, so that no "port 8787 is
+    # already in use" warning appears (the dashboard is off)
+    dask_log = logging.getLogger("distributed")
+    dask_level = dask_log.level
+    if not logger.isEnabledFor(logging.DEBUG):
+        dask_log.setLevel(logging.WARNING)
+    try:
+        _run_on_dask(market, todo, config, model_paths, store, workers, scheduler)
+    finally:
+        dask_log.setLevel(dask_level)
+    return run
+
+
+def _run_on_dask(
+    market: MarketData,
+    todo: list[Any],
+    config: BacktestConfig,
+    model_paths: Any,
+    store: Callable[[Any], None],
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Send the rebalance dates ``todo`` to a local cluster of ``workers`` processes or
+    to ``scheduler``, and ``store`` each date's records as they arrive."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -400,6 +427,7 @@ def run_backtest(
             dashboard_address=None,
             host="127.0.0.1",
             silence_logs=logging.WARNING,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         )
         client = Client(cluster)
     else:
@@ -425,4 +453,3 @@ def run_backtest(
         client.close()
         if cluster is not None:
             cluster.close()
-    return run
