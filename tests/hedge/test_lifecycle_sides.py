@@ -68,6 +68,9 @@ def test_monitor_hedged_pnl_is_the_book_plus_the_basket(real_market, hedges, key
     assert mon.observations == len(hedged) - 1
     np.testing.assert_allclose(s["hedged"], hedged.iloc[1:].to_numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(s["position"], book.iloc[1:].to_numpy(), rtol=0, atol=1e-12)
+    # the basket's P&L: bought names gain, names sold short lose when prices rise
+    pnl = (s["hedged"] - s["position"]).to_numpy()
+    np.testing.assert_allclose(pnl, basket.iloc[1:].to_numpy(), rtol=0, atol=1e-12)
     direct = float(hedged.iloc[1:].std(ddof=1) * np.sqrt(252))
     assert mon.realised_tracking_error == pytest.approx(direct, rel=1e-9)
     cum = float(np.prod(1 + hedged.iloc[1:]) - 1)

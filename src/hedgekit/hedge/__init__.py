@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from hedgekit.hedge._baseline import BaselineHedge, baseline_hedge, hedge_statistics
+from hedgekit.hedge._basket_files import basket_positions, basket_shares
 from hedgekit.hedge._baskets import Basket
 from hedgekit.hedge._grid import GridSearchResult
-from hedgekit.hedge._basket_files import basket_positions, basket_shares
 from hedgekit.hedge._monitor import HedgeMonitor, monitor_basket, monitor_hedge
 from hedgekit.hedge._parameters import (
     Constraint,

@@ -252,7 +252,8 @@ def trades_table(
     shares: np.ndarray,
 ) -> pd.DataFrame:
     """One row per name whose shares change: current, target and traded shares held
-    against the book (positive: sell short more, or buy more for a net-short book), side, price, notional and the trading cost of the cost model."""
+    against the book (positive: sell short more, or buy more for a net-short book), side,
+    price, notional and the trading cost of the cost model."""
     names = list(prep.candidate_returns.columns)
     new = pd.Series(shares, index=names)
     idx = list(dict.fromkeys([*cur.shares.index, *new.index[new > 0]]))
