@@ -18,6 +18,7 @@ from hedgekit.hedge import (
     PerformanceHedgeParameters,
     Position,
     PositionSet,
+    basket_positions,
     basket_shares,
     monitor_basket,
 )
@@ -126,7 +127,7 @@ def test_a_net_short_book_gets_a_long_hedge(wdc):
     assert var["portfolio_usd"] > 0 and var["hedged_usd"] < var["portfolio_usd"]
 
 
-def test_a_long_hedge_exports_and_refuses_the_monitor(wdc, tmp_path):
+def test_a_long_hedge_exports_with_its_sides(wdc, real_market, tmp_path):
     res = wdc["short_book"][0]
     assert set(res.basket()["side"]) == {"BUY"}
     text = res.to_basket_csv(tmp_path / "b.csv")
@@ -135,20 +136,13 @@ def test_a_long_hedge_exports_and_refuses_the_monitor(wdc, tmp_path):
     assert {p["side"] for p in payload["positions"]} == {"BUY"}
     assert payload["portfolio"] == [{"identifier": "WDC", "quantity": -1_000_000.0}]
     assert all(q > 0 for q in res.to_position_set().to_frame()["quantity"])
-    with pytest.raises(ConfigurationError, match="supports short hedges of net-long"):
-        res.monitor("2023-03-31")
+    expected = res.constituents["shares"].astype(float).to_dict()
     for path in (tmp_path / "b.csv", tmp_path / "b.json"):
+        assert basket_positions(path) == expected  # bought: positive
         with pytest.raises(ConfigurationError, match="buys MU"):
             basket_shares(path)
-    with pytest.raises(ConfigurationError, match="buys MU"):
-        monitor_basket(tmp_path / "b.json", "2023-03-31")
-
-
-def test_a_net_short_book_cannot_rebalance_yet(real_market):
-    current = PositionSet([Position("MU", quantity=1000)], DATE)
-    params = _params(-1e6, current_hedge=current)
-    with pytest.raises(ConfigurationError, match="the portfolio is net short"):
-        PerformanceHedge(params, real_market).calculate()
+    mon = monitor_basket(tmp_path / "b.json", "2023-03-31", real_market, rebalance_trades=False)
+    assert set(mon.names["side"]) == {"long"}
 
 
 def test_net_bounds_and_the_request_round_trip(real_market):

@@ -228,7 +228,7 @@ def hedge(
         typer.Option(
             "--current-hedge",
             help="Rebalance this hedge: a basket JSON or CSV written by --basket-json / "
-            "--csv; the output lists the trades from it.",
+            "--csv (SELL_SHORT or BUY rows); the output lists the trades from it.",
         ),
     ] = None,
     max_turnover: Annotated[
@@ -389,14 +389,14 @@ def hedge(
     if max_names == 0:
         request["parameters"]["max_names"] = None
     if current_hedge is not None:
-        from hedgekit.hedge import basket_shares
+        from hedgekit.hedge import basket_positions
 
         if not current_hedge.is_file():
             raise ConfigurationError(
                 f"--current-hedge {current_hedge} is not a file; write one with "
                 "`hedgekit hedge ... --basket-json FILE` (or --csv)"
             )
-        held = basket_shares(current_hedge)
+        held = basket_positions(current_hedge)  # BUY rows positive, SELL_SHORT negative
         request["current_hedge"] = [{"identifier": t, "quantity": q} for t, q in held.items()]
     if basket_instrument:
         request["basket_instruments"] = _basket_instruments(basket_instrument)

@@ -78,11 +78,15 @@ def monitor(
     for reason in mon.reasons:
         console.print(f"- {escape(reason)}")
     names = Table(title="Hedge names")
-    for col in ("ticker", "shares", "weight then", "weight now", "ADV now $M", "status", "events"):
-        names.add_column(col, justify="left" if col in ("ticker", "status", "events") else "right")
+    sided = "side" in mon.names.columns and (mon.names["side"] == "long").any()
+    cols = ("ticker", *(("side",) if sided else ()), "shares", "weight then", "weight now")
+    for col in (*cols, "ADV now $M", "status", "events"):
+        left = col in ("ticker", "side", "status", "events")
+        names.add_column(col, justify="left" if left else "right")
     for t, r in mon.names.iterrows():
         names.add_row(
             str(t),
+            *((str(r["side"]),) if sided else ()),
             f"{r['shares']:,.0f}",
             f"{r['weight_inception']:.1%}",
             f"{r['weight_now']:.1%}",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from hedgekit.hedge._baseline import BaselineHedge, baseline_hedge, hedge_statistics
+from hedgekit.hedge._basket_files import basket_positions, basket_shares
 from hedgekit.hedge._baskets import Basket
 from hedgekit.hedge._grid import GridSearchResult
-from hedgekit.hedge._monitor import HedgeMonitor, basket_shares, monitor_basket, monitor_hedge
+from hedgekit.hedge._monitor import HedgeMonitor, monitor_basket, monitor_hedge
 from hedgekit.hedge._parameters import (
     Constraint,
     HedgeConstraints,
@@ -56,6 +57,7 @@ __all__ = [
     "PositionSpec",
     "ScoreConstraintSpec",
     "baseline_hedge",
+    "basket_positions",
     "basket_shares",
     "explode_universe",
     "hedge_statistics",

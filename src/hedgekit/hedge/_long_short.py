@@ -20,6 +20,7 @@ __all__ = [
     "long_short_terms",
     "name_sides",
     "side_summary",
+    "trade_sides",
 ]
 
 #: the default gross bound, a multiple of the hedge ratio
@@ -111,6 +112,18 @@ def name_sides(weights: np.ndarray, book_side: int) -> np.ndarray:
     """``'short'`` or ``'long'`` per hedge name from its weight in the hedge's orientation
     and the book's side (``1`` net long, ``-1`` net short)."""
     return np.where(np.sign(weights) * book_side > 0, "short", "long")
+
+
+def trade_sides(current: Any, target: Any) -> np.ndarray:
+    """The side of each trade from a position ``current`` to ``target`` (shares, negative
+    sold short, positive bought): ``SELL_SHORT`` (more short), ``BUY_TO_COVER`` (less
+    short), ``BUY`` (more long), ``SELL`` (less long), and ``SELL/SELL_SHORT`` or
+    ``BUY_TO_COVER/BUY`` for a trade that crosses zero; ``''`` for no trade."""
+    q0 = np.asarray(current, dtype="float64")
+    q1 = np.asarray(target, dtype="float64")
+    down = np.where(q1 >= 0, "SELL", np.where(q0 <= 0, "SELL_SHORT", "SELL/SELL_SHORT"))
+    up = np.where(q1 <= 0, "BUY_TO_COVER", np.where(q0 >= 0, "BUY", "BUY_TO_COVER/BUY"))
+    return np.where(q1 < q0, down, np.where(q1 > q0, up, ""))
 
 
 def side_summary(params: Any, constituents: Any, portfolio_notional: float) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import pandas as pd
 from hedgekit._errors import ConfigurationError, DataError
 from hedgekit._optional import import_optional
 from hedgekit.data import MarketData, shared_market
+from hedgekit.hedge._basket_files import basket_shares, load_basket, signed_rows
 from hedgekit.hedge._baskets import Basket, baskets_of
 from hedgekit.hedge._holding import holding_error
 from hedgekit.hedge._instruments import (
@@ -40,12 +41,13 @@ from hedgekit.hedge._instruments import (
     instrument_returns,
     resolve_instruments,
 )
+from hedgekit.hedge._long_short import name_sides, trade_sides
 from hedgekit.measures import trading_costs
 from hedgekit.typing import DateLike, to_timestamp
 
 __all__ = [
     "HedgeMonitor",
-    "basket_shares",
+    "basket_shares",  # re-exported from _basket_files
     "monitor_basket",
     "monitor_hedge",
     "parameters_from_result",
@@ -195,6 +197,15 @@ def _quantities(positions: Any, what: str) -> dict[str, float]:
     raise ConfigurationError(f"{what}: pass a PositionSet or a mapping of ticker to shares")
 
 
+def _against_book(q: dict[str, float], side: int, signed: bool) -> dict[str, float]:
+    """Hedge shares held against the book (``side`` 1 net long, -1 net short): positive
+    for a name on the hedging side, negative for one on the book's own side."""
+    signs = {np.sign(v) for v in q.values()}
+    if not signed and len(signs) == 1:  # one side: the side that hedges the book
+        return {t: abs(v) for t, v in q.items()}
+    return {t: -side * v for t, v in q.items()}
+
+
 def _held_values(r: np.ndarray, v0: np.ndarray) -> np.ndarray:
     """Daily value paths of fixed holdings worth ``v0`` at inception (total return)."""
     return v0 * np.cumprod(1.0 + np.nan_to_num(r), axis=0)
@@ -212,17 +223,21 @@ def monitor_hedge(
     parameters: Any = None,
     index: str | None = "SPX",
     baskets: Any = None,
+    signed: bool = False,
 ) -> HedgeMonitor:
     """Monitor a hedge held with fixed shares since ``inception``.
 
     Parameters
     ----------
     portfolio : PositionSet or mapping
-        The position hedged: shares held (``{'WDC': 1_000_000}``).
+        The position hedged: shares held (``{'WDC': 1_000_000}``; negative: sold short). A
+        net-short book (negative value at inception) is hedged by names bought.
     hedge : PositionSet or mapping
-        The hedge: shares **sold short**, as positive numbers (the basket's ``shares``) or
-        as negative quantities (``PerformanceHedgeResult.to_position_set()``); both read
-        the same.
+        The hedge's shares. Quantities all of one sign are the side that hedges the book
+        (sold short for a net-long book, bought for a net-short one), so the basket's
+        positive ``shares`` and ``PerformanceHedgeResult.to_position_set()`` read the
+        same; quantities of both signs (a long/short hedge) are a position: negative sold
+        short, positive bought.
     inception : date-like
         The date the hedge was put on (prices of its close).
     as_of : date-like, optional
@@ -244,6 +259,9 @@ def monitor_hedge(
     baskets : sequence of Basket, optional
         User baskets among the hedge names (default: those of ``parameters.universe``).
         ETFs of the benchmark table may be positions or hedge names as they are.
+    signed : bool
+        Read ``hedge`` as a position whatever its signs (negative sold short, positive
+        bought), as ``to_position_set()`` writes it.
 
     Returns
     -------
@@ -265,7 +283,7 @@ def monitor_hedge(
             "monitor yet"
         )
     pos_q = _quantities(portfolio, "portfolio")
-    hed_q = {t: abs(q) for t, q in _quantities(hedge, "hedge").items() if q != 0}
+    hed_q = {t: q for t, q in _quantities(hedge, "hedge").items() if q != 0}
     if not pos_q or not hed_q:
         raise ConfigurationError("the portfolio and the hedge each need at least one position")
     start_view = market.as_of(t0)
@@ -290,23 +308,32 @@ def monitor_hedge(
     rets = rets[rets.index > t0]
     if rets.empty:
         raise ConfigurationError(f"no trading day between {t0:%Y-%m-%d} and {t1:%Y-%m-%d}")
-    pv0 = np.array([pos_q[t] * p0[t] for t in pos])
+    book = float(sum(pos_q[t] * p0[t] for t in pos))
+    if book == 0:
+        raise ConfigurationError(
+            "the portfolio's value at inception is zero: a net-flat book has no side to "
+            "hedge; monitor its legs separately"
+        )
+    # the flipped book's orientation (the optimiser's): a net-short book is its mirror,
+    # its hedge the names held against it (sold for a net-long book, bought for a short one)
+    side = 1 if book > 0 else -1
+    hed_q = _against_book(hed_q, side, signed)
+    pv0 = side * np.array([pos_q[t] * p0[t] for t in pos])
     hv0 = np.array([hed_q[t] * p0[t] for t in hed])
     P0, H0 = float(pv0.sum()), float(hv0.sum())
-    if P0 <= 0:
-        raise ConfigurationError(
-            "the portfolio's value at inception is not positive: the monitor follows short "
-            "hedges of net-long portfolios only (a net-short portfolio's long hedge is not "
-            "monitored yet)"
-        )
+    one_sided = bool((hv0 > 0).all())
     Pv = _held_values(rets[pos].to_numpy(), pv0)
     Hv = _held_values(rets[hed].to_numpy(), hv0)
     P, H = Pv.sum(axis=1), Hv.sum(axis=1)
+    G0, G = float(np.abs(hv0).sum()), np.abs(Hv).sum(axis=1)  # gross: H for one side
     P_prev = np.concatenate([[P0], P[:-1]])
     H_prev = np.concatenate([[H0], H[:-1]])
     r_pos = P / P_prev - 1.0
-    r_hed = H / H_prev - 1.0
+    # the hedge's return as held against the book, per unit of its gross value
+    r_hed = H / H_prev - 1.0 if one_sided else (H - H_prev) / np.concatenate([[G0], G[:-1]])
     hedged = r_pos - (H - H_prev) / P_prev
+    if side < 0:  # the book's own P&L (and the hedged one's), per unit of its |value|
+        r_pos, hedged = -r_pos, -hedged
     n = len(hedged)
     realised = float(np.std(hedged, ddof=1) * np.sqrt(252)) if n > 1 else float("nan")
     var_p = float(np.var(r_pos, ddof=1)) if n > 1 else float("nan")
@@ -328,8 +355,8 @@ def monitor_hedge(
                     "predicted tracking error: these holdings over the year before inception "
                     "(in sample)"
                 )
-            if fitted_correlation is None:
-                fitted_correlation = float(np.corrcoef(rp, rh)[0, 1])
+            if fitted_correlation is None:  # the book's own returns: negative when short
+                fitted_correlation = side * float(np.corrcoef(rp, rh)[0, 1])
         else:
             notes.append("fewer than 20 days before inception: no predicted tracking error")
     pred = float(predicted_tracking_error) if predicted_tracking_error is not None else np.nan
@@ -353,8 +380,8 @@ def monitor_hedge(
     )
 
     # the names: drift, liquidity, status, events
-    w0 = hv0 / H0
-    w1 = Hv[-1] / H[-1]
+    w0 = hv0 / G0  # share of the hedge's gross value, negative on the book's own side
+    w1 = Hv[-1] / G[-1]
     adv0 = instrument_adv(start_view, hed, 20, bsk)
     adv1 = instrument_adv(view, hed, 20, bsk)
     px1 = instrument_prices(view, hed, bsk)
@@ -385,12 +412,13 @@ def monitor_hedge(
         )
         for t in hed
     }
-    shares = np.array([hed_q[t] for t in hed])
+    shares = np.abs([hed_q[t] for t in hed])
     with np.errstate(divide="ignore", invalid="ignore"):
         dtt = shares / (adv1.to_numpy() / px1.to_numpy()) / 0.10
     table = pd.DataFrame(
         {
             "shares": shares,
+            "side": name_sides(hv0, side),
             "weight_inception": w0,
             "weight_now": w1,
             "drift": w1 - w0,
@@ -433,7 +461,7 @@ def monitor_hedge(
         n >= MIN_OBSERVATIONS
         and np.isfinite(fitted)
         and np.isfinite(corr_recent)
-        and corr_recent < fitted - CORRELATION_DROP
+        and side * corr_recent < side * fitted - CORRELATION_DROP
     ):
         reasons.append(
             f"correlation over the last {min(RECENT_DAYS, n)} days {corr_recent:.2f}, "
@@ -454,11 +482,16 @@ def monitor_hedge(
 
     trades = None
     if parameters is not None:
-        trades = _trades(market, view, parameters, pos_q, hed_q, bsk)
+        trades = _trades(market, view, parameters, pos_q, hed_q, bsk, side)
     notes.append(
         "returns are total returns (dividends reinvested in the same name); borrow costs and "
         "dividends owed on the short are not deducted"
     )
+    if side < 0:
+        notes.append(
+            "net-short book: position and hedged returns are the book's own P&L per unit of "
+            "its absolute value; the hedge's are those of the names bought"
+        )
     return HedgeMonitor(
         inception=t0,
         as_of=pd.Timestamp(view.date),
@@ -485,10 +518,13 @@ def _trades(
     pos_q: dict[str, float],
     hed_q: dict[str, float],
     baskets: dict[str, Basket] | None = None,
+    side: int = 1,
 ) -> pd.DataFrame:
     """Shares to trade to move the current hedge to a fresh fit on the view's date; with
     ``max_turnover`` or ``max_trades`` in the parameters, to the best rebalance of the
-    current hedge within them (see ``docs/hedge.md``, "Rebalance")."""
+    current hedge within them (see ``docs/hedge.md``, "Rebalance"). ``hed_q`` and the
+    share columns are held against the book (``side`` 1 net long, -1 net short):
+    positive on the hedging side; ``side`` names the trade."""
     from hedgekit.hedge._parameters import Position, PositionSet
     from hedgekit.hedge._performance import PerformanceHedge
 
@@ -499,6 +535,9 @@ def _trades(
         params = params.replace(current_hedge=held)
     fresh = PerformanceHedge(params, market).calculate()
     target = fresh.constituents["shares"].astype("float64")
+    if "side" in fresh.constituents.columns:  # names on the book's own side: negative
+        hedging = "short" if side > 0 else "long"
+        target = target.where(fresh.constituents["side"] == hedging, -target)
     names = list(dict.fromkeys([*hed_q, *target.index]))
     current = pd.Series(hed_q, dtype="float64").reindex(names).fillna(0.0)
     target = target.reindex(names).fillna(0.0)
@@ -521,7 +560,7 @@ def _trades(
             "current_shares": current,
             "target_shares": target,
             "trade_shares": trade,
-            "side": np.where(trade > 0, "SELL_SHORT", np.where(trade < 0, "BUY_TO_COVER", "")),
+            "side": trade_sides(-side * current.to_numpy(), -side * target.to_numpy()),
             "trade_notional": (trade.abs() * px).to_numpy(),
             "cost_usd": np.where(trade.to_numpy() != 0, costs["cost_usd"], 0.0),
         },
@@ -563,64 +602,6 @@ def _parameters(d: dict[str, Any], quantities: Mapping[str, float], date: Any) -
     return PerformanceHedgeParameters(initial_portfolio=ps, **d)
 
 
-def _load_basket(basket: str | Path | Mapping[str, Any]) -> tuple[Any, str]:
-    """A basket JSON's parsed content (or the mapping given) and how to name it."""
-    import json
-
-    if isinstance(basket, Mapping):
-        return basket, "the basket"
-    path = Path(basket)
-    try:
-        return json.loads(path.read_text()), str(path)
-    except FileNotFoundError:
-        raise ConfigurationError(f"{path} does not exist; pass a --basket-json file") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"{path} is not a readable JSON file ({exc})") from None
-
-
-def basket_shares(basket: str | Path | Mapping[str, Any]) -> dict[str, float]:
-    """Shares sold short per identifier of a saved basket: a JSON file of
-    ``to_basket_json`` (its ``positions``), a CSV of ``to_basket_csv`` (columns
-    ``identifier`` and ``shares``), or the JSON's parsed content. The current hedge of a
-    rebalance (``hedgekit hedge ... --current-hedge FILE``).
-
-    Raises
-    ------
-    ConfigurationError
-        The file is missing, unreadable, or has no identifier and shares per row.
-    """
-    if not isinstance(basket, Mapping) and Path(basket).suffix.lower() == ".csv":
-        path = Path(basket)
-        try:
-            frame = pd.read_csv(path)
-        except FileNotFoundError:
-            raise ConfigurationError(f"{path} does not exist; pass a basket CSV file") from None
-        except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"{path} is not a readable CSV file ({exc})") from None
-        rows: Any = frame.to_dict("records")
-        where = str(path)
-    else:
-        payload, where = _load_basket(basket)
-        rows = payload.get("positions") if isinstance(payload, Mapping) else None
-    out: dict[str, float] = {}
-    _require_sold(rows, where)
-    try:
-        for row in rows or ():
-            t, q = str(row["identifier"]), float(row["shares"])
-            out[t] = out.get(t, 0.0) + abs(q)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigurationError(
-            f"{where}: a row lacks an identifier and shares ({exc}); write the basket with "
-            "`hedgekit hedge ... --basket-json FILE` (or --csv)"
-        ) from None
-    if not out:
-        raise ConfigurationError(
-            f"{where} holds no basket rows (identifier, shares); write one with "
-            "`hedgekit hedge ... --basket-json FILE` (or --csv)"
-        )
-    return out
-
-
 def monitor_basket(
     basket: str | Path | Mapping[str, Any],
     as_of: DateLike | None = None,
@@ -636,7 +617,7 @@ def monitor_basket(
     ConfigurationError
         The file is missing, not JSON, or not a hedgekit basket with its portfolio.
     """
-    payload, where = _load_basket(basket)
+    payload, where = load_basket(basket)
     need = ("date", "positions", "portfolio")
     if not isinstance(payload, Mapping) or any(k not in payload for k in need):
         raise ConfigurationError(
@@ -645,10 +626,9 @@ def monitor_basket(
         )
     try:
         portfolio = {str(p["identifier"]): float(p["quantity"]) for p in payload["portfolio"]}
-        shares = {str(p["identifier"]): float(p["shares"]) for p in payload["positions"]}
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigurationError(f"{where}: a position lacks {exc}; rewrite the file") from None
-    _require_sold(payload["positions"], where)
+    shares = signed_rows(payload["positions"], where)  # BUY positive, SELL_SHORT negative
     fit = payload.get("fit") or {}
     params = None
     if rebalance_trades and isinstance(payload.get("parameters"), Mapping):
@@ -671,20 +651,5 @@ def monitor_basket(
         fitted_correlation=fit.get("correlation"),
         parameters=params,
         baskets=[u for u in universe or () if isinstance(u, Mapping)],
+        signed=True,
     )
-
-
-def _require_sold(rows: Any, where: str) -> None:
-    """Raise for a basket with a name bought (``side`` ``BUY``): the monitor and the
-    rebalance follow short baskets only."""
-    bought = [
-        str(r.get("identifier"))
-        for r in rows or ()
-        if isinstance(r, Mapping) and str(r.get("side", "SELL_SHORT")).upper() == "BUY"
-    ]
-    if bought:
-        raise ConfigurationError(
-            f"{where} buys {', '.join(bought[:5])} (a long/short hedge, or a net-short "
-            "portfolio's long hedge); monitoring and rebalancing support short baskets only: "
-            "recompute the hedge on the new date instead"
-        )

@@ -479,8 +479,11 @@ class PerformanceHedgeParameters:
         Trading days after the hedge date used for out-of-sample statistics, where the
         data has them.
     current_hedge : PositionSet, optional
-        The hedge held now (shares sold short, positive; negative quantities read the
-        same), to rebalance: the result lists the trades from it
+        The hedge held now, to rebalance: the shares held against the book (sold short
+        for a net-long book, bought for a net-short one), all of one sign (positive or
+        negative read the same: ``to_position_set()`` of the hedge, or the basket's
+        ``shares``); a long/short hedge (both signs) is not rebalanced. The result lists
+        the trades from it
         (:meth:`PerformanceHedgeResult.get_trades`). Without ``max_turnover`` and
         ``max_trades`` the new hedge is the fresh one. See ``docs/hedge.md``, "Rebalance".
     max_turnover : float, optional
@@ -686,7 +689,7 @@ class PerformanceHedgeParameters:
                 raise ConfigurationError(f"{p!r} is not a Position")
         if self.current_hedge is not None:
             if not isinstance(self.current_hedge, PositionSet):
-                raise ConfigurationError("current_hedge must be a PositionSet (shares short)")
+                raise ConfigurationError("current_hedge must be a PositionSet (shares held)")
             for p in self.current_hedge.positions:
                 if not isinstance(p, Position) or p.quantity is None:
                     raise ConfigurationError(

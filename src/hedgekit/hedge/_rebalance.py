@@ -33,6 +33,7 @@ from hedgekit.hedge._instruments import (
     instrument_returns,
     resolve_instruments,
 )
+from hedgekit.hedge._long_short import trade_sides
 from hedgekit.hedge._parameters import PerformanceHedgeParameters
 from hedgekit.hedge._prepare import Prepared
 from hedgekit.hedge._problem import solve_hedge, tracking_problem
@@ -60,7 +61,9 @@ class CurrentHedge:
     Attributes
     ----------
     shares : Series
-        Ticker -> shares sold short (positive), every name of the current hedge.
+        Ticker -> shares held against the book (positive: sold short for a net-long book,
+        bought for a net-short one, whose problem is the flipped book's), every name of
+        the current hedge.
     prices : Series
         Ticker -> close on the rebalance date.
     weights : ndarray of shape (n_candidates,)
@@ -98,11 +101,13 @@ def current_hedge(
     """
     ch = params.current_hedge
     assert ch is not None
-    if prep.book_side < 0:
+    signs = {math.copysign(1.0, float(p.quantity or 0.0)) for p in ch.positions if p.quantity}
+    if len(signs) > 1:
         raise ConfigurationError(
-            "current_hedge: the portfolio is net short, and a rebalance supports the short "
-            "hedge of a net-long portfolio only; compute a fresh (long) hedge without "
-            "current_hedge"
+            "current_hedge holds names on both sides (negative sold short, positive bought: "
+            "a long/short hedge); a rebalance supports one-sided hedges only (the short hedge "
+            "of a net-long book, the long hedge of a net-short one): give the shares held "
+            "against the book, or compute a fresh long/short hedge without current_hedge"
         )
     view = prep.view
     ids = [p.identifier for p in ch.positions]
@@ -246,8 +251,9 @@ def trades_table(
     cur: CurrentHedge,
     shares: np.ndarray,
 ) -> pd.DataFrame:
-    """One row per name whose shares change: current, target and traded shares (positive:
-    sell short more), side, price, notional and the trading cost of the cost model."""
+    """One row per name whose shares change: current, target and traded shares held
+    against the book (positive: sell short more, or buy more for a net-short book), side,
+    price, notional and the trading cost of the cost model."""
     names = list(prep.candidate_returns.columns)
     new = pd.Series(shares, index=names)
     idx = list(dict.fromkeys([*cur.shares.index, *new.index[new > 0]]))
@@ -278,7 +284,9 @@ def trades_table(
     )
     out = pd.DataFrame(
         {
-            "side": np.where(trade > 0, "SELL_SHORT", "BUY_TO_COVER"),
+            "side": trade_sides(
+                -prep.book_side * current.to_numpy(), -prep.book_side * target.to_numpy()
+            ),
             "shares": trade.abs().to_numpy(),
             "current_shares": current.to_numpy(),
             "target_shares": target.to_numpy(),

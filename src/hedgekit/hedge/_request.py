@@ -449,7 +449,8 @@ class HedgeRequest(_Model):
     universe, method, estimator, exclusions, constraints, parameters
         As :class:`PerformanceHedgeParameters`, with the same defaults.
     current_hedge : list of HoldingSpec, optional
-        The hedge held now, to rebalance (shares short); ``parameters.max_turnover`` and
+        The hedge held now, to rebalance (shares held against the book, one sign: sold
+        short for a net-long book, bought for a net-short one); ``parameters.max_turnover`` and
         ``parameters.max_trades`` limit the trades from it.
     basket_instruments : list of BasketSpec, optional
         User baskets added to the universe, each held as one instrument (the library's
@@ -500,7 +501,10 @@ class HedgeRequest(_Model):
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
     parameters: HedgeSettings = Field(default_factory=HedgeSettings)
     current_hedge: Annotated[list[HoldingSpec], Field(min_length=1, max_length=5000)] | None = (
-        Field(default=None, description="Rebalance: the hedge held now (shares short).")
+        Field(
+            default=None,
+            description="Rebalance: the hedge held now (shares held against the book).",
+        )
     )
     basket_instruments: Annotated[list[BasketSpec], Field(max_length=100)] | None = Field(
         default=None,

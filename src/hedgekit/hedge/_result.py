@@ -102,8 +102,9 @@ class PerformanceHedgeResult:
 
     def get_trades(self) -> pd.DataFrame:
         """A rebalance's trades, one row per name whose shares change: ``side``
-        (``SELL_SHORT`` adds to the short, ``BUY_TO_COVER`` reduces it), ``shares``
-        traded, current and target shares, ``trade_shares`` (signed), ``price``,
+        (``SELL_SHORT`` adds to the short, ``BUY_TO_COVER`` reduces it; for a net-short
+        book's long hedge ``BUY`` adds to it, ``SELL`` reduces it), ``shares`` traded,
+        current and target shares held against the book, ``trade_shares`` (signed), ``price``,
         ``notional``, ``cost_bps`` and ``cost_usd`` (half spread plus impact) and
         ``reason`` (names sold because they are no longer eligible)."""
         return self._trades().copy()
@@ -234,17 +235,6 @@ class PerformanceHedgeResult:
         q = self.constituents["shares"].astype("float64")
         return q.where(self._sides() == "long", -q)
 
-    def _require_short_hedge(self, what: str) -> None:
-        """Raise for a hedge with a bought name: ``what`` handles short baskets only."""
-        if (self._sides() == "long").any():
-            from hedgekit._errors import ConfigurationError
-
-            raise ConfigurationError(
-                f"{what} supports short hedges of net-long portfolios only, and this hedge "
-                "buys names (a long/short hedge, or a net-short portfolio's long hedge); "
-                "recompute it on the new date instead"
-            )
-
     def get_value_at_risk(self, confidence: float = 0.95, sample: str = "in_sample") -> pd.Series:
         """Historical one-period value at risk of the portfolio and the hedged portfolio:
         the loss not exceeded with ``confidence`` over the returns of ``sample``, as a
@@ -288,7 +278,8 @@ class PerformanceHedgeResult:
         self, as_of: Any = None, market: Any = None, *, rebalance_trades: bool = True
     ) -> Any:
         """How this hedge has done since its date, held with fixed shares, and whether to
-        rebalance (see :func:`hedgekit.hedge.monitor_hedge`): the predicted tracking error
+        rebalance (see :func:`hedgekit.hedge.monitor_hedge`), whatever its sides (a short
+        hedge, a net-short book's long hedge, a long/short hedge): the predicted tracking error
         and correlation are the fit's in-sample ones; with ``rebalance_trades`` the trades
         to a fresh fit on ``as_of`` with the same parameters.
 
@@ -303,14 +294,13 @@ class PerformanceHedgeResult:
         """
         from hedgekit.hedge._monitor import monitor_hedge, parameters_from_result
 
-        self._require_short_hedge("the monitor")
         stats = self.statistics
         fit = stats[("in_sample", "Hedge")]
         te = float(fit["tracking_error"])
         corr = float(fit["correlation_with_portfolio"])
         return monitor_hedge(
             self.portfolio["quantity"].to_dict(),
-            self.constituents["shares"].to_dict(),
+            self._signed_shares().to_dict(),
             self.date,
             as_of,
             market,
@@ -318,6 +308,7 @@ class PerformanceHedgeResult:
             fitted_correlation=corr,
             parameters=parameters_from_result(self) if rebalance_trades else None,
             baskets=[u for u in self.parameters.get("universe", ()) if isinstance(u, dict)],
+            signed=True,
         )
 
     def to_position_set(self) -> Any:

@@ -152,14 +152,18 @@ class PositionSpec(_Model):
 
 
 class HoldingSpec(_Model):
-    """One name of the hedge held now (a rebalance's ``current_hedge``): shares short."""
+    """One name of the hedge held now (a rebalance's ``current_hedge``): shares held
+    against the book (sold short for a net-long book, bought for a net-short one)."""
 
     identifier: Label = Field(description="Ticker of a name in the hedge.", examples=["MU"])
     quantity: float = Field(
         strict=True,
         ge=-1e12,
         le=1e12,
-        description="Shares sold short, not zero (a basket's `shares`; negative reads the same).",
+        description=(
+            "Shares held against the book, not zero: sold short for a net-long book, bought "
+            "for a net-short one; all names one sign (positive or negative read the same)."
+        ),
         json_schema_extra={"not": {"const": 0}},
     )
 
