@@ -353,7 +353,7 @@ def hedge(
         "min_names": min_names,
         "max_tracking_error": max_tracking_error,
         "factor_constraints": _factor_bounds(factor_constraint),
-        "min_esg_score": _score_minimums(min_esg_score),
+        "min_esg_score": _named_numbers(min_esg_score, "--min-esg-score", "SCORE=MIN, e.g. esg=5"),
         "max_weight": max_weight,
         "max_leverage": leverage,
         "percentage_in_cash": cash,
@@ -372,7 +372,9 @@ def hedge(
         "min_net": min_net,
         "max_net": max_net,
         "max_factor_share": max_factor_share,
-        "max_factor_share_by_group": _group_caps(max_factor_share_group),
+        "max_factor_share_by_group": _named_numbers(
+            max_factor_share_group, "--max-factor-share-group", "GROUP=PCT, e.g. Style=10"
+        ),
         "factor_risk_weight": factor_risk_weight,
         "specific_risk_weight": specific_risk_weight,
     }
@@ -458,8 +460,9 @@ def _factor_bounds(items: list[str] | None) -> dict[str, tuple[float, float]] | 
     return out
 
 
-def _score_minimums(items: list[str] | None) -> dict[str, float] | None:
-    """``--min-esg-score SCORE=MIN`` options as the request's mapping."""
+def _named_numbers(items: list[str] | None, option: str, form: str) -> dict[str, float] | None:
+    """Repeated ``option NAME=NUMBER`` options as the request's mapping (a trailing ``%``
+    is allowed); ``form`` is the error's example, e.g. ``'SCORE=MIN, e.g. esg=5'``."""
     if not items:
         return None
     out: dict[str, float] = {}
@@ -468,11 +471,9 @@ def _score_minimums(items: list[str] | None) -> dict[str, float] | None:
         try:
             if not (eq and name.strip()):
                 raise ValueError
-            out[name.strip()] = float(value)
+            out[name.strip()] = float(value.strip().rstrip("%"))
         except ValueError:
-            raise ConfigurationError(
-                f"--min-esg-score {item!r} is not SCORE=MIN, e.g. esg=5"
-            ) from None
+            raise ConfigurationError(f"{option} {item!r} is not {form}") from None
     return out
 
 
@@ -492,22 +493,4 @@ def _basket_instruments(items: list[str]) -> list[dict[str, Any]]:
         except ConfigurationError as exc:
             raise ConfigurationError(f"--basket-instrument: {exc}") from None
         out.append(basket.to_dict())
-    return out
-
-
-def _group_caps(items: list[str] | None) -> dict[str, float] | None:
-    """``--max-factor-share-group GROUP=PCT`` options as the request's mapping."""
-    if not items:
-        return None
-    out: dict[str, float] = {}
-    for item in items:
-        name, eq, value = item.rpartition("=")
-        try:
-            if not (eq and name.strip()):
-                raise ValueError
-            out[name.strip()] = float(value.strip().rstrip("%"))
-        except ValueError:
-            raise ConfigurationError(
-                f"--max-factor-share-group {item!r} is not GROUP=PCT, e.g. Style=10"
-            ) from None
     return out
