@@ -98,3 +98,13 @@ def test_a_long_short_current_hedge_is_a_clear_error(both_sides, demo_store):
                "--max-turnover", "20")  # fmt: skip
     assert isinstance(res.exception, ConfigurationError), res.output
     assert "holds names on both sides" in str(res.exception)
+
+
+def test_rebalance_a_long_short_hedge_from_its_file(baskets, demo_store):
+    js = baskets["ls"][0]
+    res = _run("hedge", "KSTD=1000000", "--date", "2022-12-30", "--home",
+               str(demo_store.home), "--long-short", "--current-hedge", str(js),
+               "--max-turnover", "20", "--max-trades", "4", "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)["diagnostics"]["rebalance"]
+    assert info["turnover_pct"] <= 20.0 + 1e-6 and info["trades"] <= 4

@@ -177,10 +177,6 @@ def test_net_bounds_and_the_request_round_trip(real_market):
         ({"allow_long_short": True, "min_net": 50.0, "max_net": 40.0}, "min_net=50% is above"),
         ({"allow_long_short": True, "min_weight": 2.0}, "does not combine with min_weight"),
         ({"allow_long_short": True, "method": "nlp"}, "needs a method fitted to returns"),
-        (
-            {"allow_long_short": True, "current_hedge": PositionSet([Position("MU", 10)], DATE)},
-            "does not combine with current_hedge",
-        ),
     ],
 )
 def test_bad_long_short_inputs(kw, match):

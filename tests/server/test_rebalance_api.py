@@ -42,3 +42,24 @@ def test_rebalance_bad_input_is_422(service: Any, hedge: dict[str, Any]) -> None
         r = c.post("/v1/hedges", json={**hedge, **extra}, headers=service.a)
         assert r.status_code == 422, (extra, r.text)
         assert text in r.text, (extra, r.text)
+
+
+def test_long_short_rebalance_round_trip(service: Any, hedge: dict[str, Any], wait: Any) -> None:
+    c = service.client
+    params = {**hedge.get("parameters", {}), "allow_long_short": True, "max_gross": 200}
+    fresh = {**hedge, "parameters": params}
+    first = wait(c, service.a, c.post("/v1/hedges", json=fresh, headers=service.a).json()["id"])
+    assert first["status"] == "done", first
+    held = [
+        {"identifier": n["identifier"],
+         "quantity": -n["shares"] if n["side"] == "short" else n["shares"]}
+        for n in first["result"]["constituents"]
+    ]  # fmt: skip
+    body = {**fresh, "current_hedge": held}
+    body["parameters"] = {**params, "max_turnover": 15, "max_trades": 3}
+    r = c.post("/v1/hedges", json=body, headers=service.a)
+    assert r.status_code == 202, r.text
+    done = wait(c, service.a, r.json()["id"])
+    assert done["status"] == "done", done
+    info = done["result"]["diagnostics"]["rebalance"]
+    assert info["turnover_pct"] <= 15 + 1e-6 and info["trades"] <= 3

@@ -99,16 +99,16 @@ def assemble_result(
     """
     p = parameters
     names = np.asarray(prep.candidate_returns.columns)
-    held = np.flatnonzero(np.abs(w) > 1e-10 if shares is None else shares > 0)
+    held = np.flatnonzero(np.abs(w) > 1e-10 if shares is None else shares != 0)
     tickers = list(names[held])
     price = prep.prices.to_numpy()[held]
     # +1: held against the book (sold for a net-long one), -1: on its side (long/short)
-    sign = np.sign(w[held]) if shares is None else np.ones(len(held))
+    sign = np.sign(w[held]) if shares is None else np.sign(np.asarray(shares)[held])
     if shares is None:
         target_notional = np.abs(w[held]) * prep.notional
         shares = _whole_shares(target_notional, price, prep.upper[held] * prep.notional)
     else:
-        shares = np.asarray(shares, dtype="float64")[held]
+        shares = np.abs(np.asarray(shares, dtype="float64")[held])
     keep = shares > 0
     if not keep.any():
         raise ConfigurationError(

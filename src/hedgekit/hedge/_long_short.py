@@ -65,8 +65,6 @@ def check_long_short(settings: Any, stocks: float) -> float:
             ("min_weight", s.min_weight > 0),
             ("lasso_weight", s.lasso_weight > 0),
             ("min_names", s.min_names is not None),
-            ("max_turnover", s.max_turnover is not None),
-            ("max_trades", s.max_trades is not None),
         )
         if bad
     ]
@@ -79,12 +77,7 @@ def check_long_short(settings: Any, stocks: float) -> float:
 
 
 def check_long_short_request(request: Any) -> None:
-    """The request-level rules of a long/short hedge: no rebalance, no ``'nlp'`` method."""
-    if request.current_hedge is not None:
-        raise ValueError(
-            "parameters.allow_long_short does not combine with current_hedge yet: a long/short "
-            "hedge is built fresh; drop current_hedge or allow_long_short"
-        )
+    """The request-level rules of a long/short hedge: no ``'nlp'`` method."""
     if request.method == "nlp":
         raise ValueError(
             "parameters.allow_long_short needs a method fitted to returns ('returns', "

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from hedgekit._cancel import checkpoint
@@ -123,7 +124,10 @@ class PerformanceHedge:
         info["seconds_total"] = time.perf_counter() - t0
         result = assemble_result(prep, p, self._market(), weights, info, shares)
         names = list(prep.candidate_returns.columns)
-        held = result.constituents["shares"].reindex(names).fillna(0.0).to_numpy()
+        cons = result.constituents
+        hedge_side = "short" if prep.book_side > 0 else "long"
+        signed = cons["shares"] * np.where(cons["side"] == hedge_side, 1.0, -1.0)
+        held = signed.reindex(names).fillna(0.0).to_numpy()
         trades = trades_table(prep, p, cur, held)
         turnover = 100.0 * float(trades["notional"].sum()) / (p.hedge_ratio * prep.notional)
         summary = {
@@ -137,7 +141,8 @@ class PerformanceHedge:
             "sold_not_eligible": dict(cur.sold),
         }
         warnings = list(result.diagnostics.get("warnings", []))
-        ratio = float(result.constituents["notional"].sum()) / prep.notional
+        side_sign = np.where(cons["side"] == hedge_side, 1.0, -1.0)
+        ratio = float((cons["notional"] * side_sign).sum()) / prep.notional
         if abs(ratio - p.stock_budget) > 0.01 * p.hedge_ratio:
             warnings.append(
                 f"the rebalance leaves the hedge at {ratio:.1%} of the portfolio (target "
@@ -145,7 +150,7 @@ class PerformanceHedge:
             )
         above = [
             t for t, w0, cap in zip(names, cur.weights, prep.upper, strict=True)
-            if limited and w0 > cap * (1 + 1e-9)
+            if limited and abs(w0) > cap * (1 + 1e-9)
         ]  # fmt: skip
         if above:
             warnings.append(

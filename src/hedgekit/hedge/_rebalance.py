@@ -83,7 +83,7 @@ class CurrentHedge:
     @property
     def total_weight(self) -> float:
         """The whole current hedge's value per unit of portfolio notional."""
-        return float(self.weights.sum()) + self.sold_weight
+        return float(np.abs(self.weights).sum()) + self.sold_weight
 
 
 def current_hedge(
@@ -102,12 +102,13 @@ def current_hedge(
     ch = params.current_hedge
     assert ch is not None
     signs = {math.copysign(1.0, float(p.quantity or 0.0)) for p in ch.positions if p.quantity}
-    if len(signs) > 1:
+    if len(signs) > 1 and not params.allow_long_short:
         raise ConfigurationError(
             "current_hedge holds names on both sides (negative sold short, positive bought: "
             "a long/short hedge); a rebalance supports one-sided hedges only (the short hedge "
             "of a net-long book, the long hedge of a net-short one): give the shares held "
-            "against the book, or compute a fresh long/short hedge without current_hedge"
+            "against the book, or set allow_long_short (--long-short) to rebalance a "
+            "long/short hedge"
         )
     view = prep.view
     ids = [p.identifier for p in ch.positions]
@@ -119,8 +120,11 @@ def current_hedge(
         ) from None
     shares: dict[str, float] = {}
     for p, t in zip(ch.positions, tickers, strict=True):
-        shares[t] = shares.get(t, 0.0) + abs(float(p.quantity or 0.0))
-    shares = {t: q for t, q in shares.items() if q > 0}
+        q = float(p.quantity or 0.0)
+        # long/short: signed positions (negative sold short) in the hedge's orientation
+        q = -prep.book_side * q if params.allow_long_short else abs(q)
+        shares[t] = shares.get(t, 0.0) + q
+    shares = {t: q for t, q in shares.items() if q != 0}
     # an ETF or a basket of the current hedge is priced like a candidate
     px = instrument_prices(view, list(shares), prep.baskets)
     missing = [t for t in shares if not np.isfinite(px[t])]
@@ -141,7 +145,7 @@ def current_hedge(
             w0[pos[t]] = value
         else:
             sold[t] = why.get(t, "not in the hedge universe on the date")
-            sold_weight += value
+            sold_weight += abs(value)
     return CurrentHedge(
         shares=pd.Series(shares, dtype="float64"),
         prices=px.reindex(list(shares)).astype("float64"),
@@ -230,8 +234,8 @@ def trade_shares(
     exact = w * prep.notional / price - q0
     exact[np.abs(w - cur.weights) <= 1e-9 * params.hedge_ratio] = 0.0
     near, toward = np.rint(exact), np.trunc(exact)
-    cap = np.floor(np.maximum(prep.upper, cur.weights) * prep.notional / price + 1e-9)
-    r = np.where(q0 + near > np.maximum(cap, q0), toward, near)
+    cap = np.floor(np.maximum(prep.upper, np.abs(cur.weights)) * prep.notional / price + 1e-9)
+    r = np.where(np.abs(q0 + near) > np.maximum(cap, np.abs(q0)), toward, near)
     if params.max_turnover is not None:
         limit = params.max_turnover / 100.0 * params.hedge_ratio * prep.notional
         sold = float(
@@ -256,7 +260,7 @@ def trades_table(
     price, notional and the trading cost of the cost model."""
     names = list(prep.candidate_returns.columns)
     new = pd.Series(shares, index=names)
-    idx = list(dict.fromkeys([*cur.shares.index, *new.index[new > 0]]))
+    idx = list(dict.fromkeys([*cur.shares.index, *new.index[new != 0]]))
     target = new.reindex(idx).fillna(0.0)
     current = cur.shares.reindex(idx).fillna(0.0)
     trade = target - current
@@ -346,7 +350,7 @@ def turnover_frontier(
             turnover=100.0 * (float(np.abs(w - cur.weights).sum()) + cur.sold_weight) / H,
             tracking_error=float(np.std(r - R @ w, ddof=1) * np.sqrt(ppy)),
             trades=float(int(moved.sum()) + len(cur.sold)),
-            names=float(int((w > 1e-10).sum())),
+            names=float(int((np.abs(w) > 1e-10).sum())),
             hedge_ratio=100.0 * float(w.sum()) * H / params.stock_budget,
         )
         rows.append(row)

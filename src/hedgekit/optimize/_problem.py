@@ -99,7 +99,8 @@ class TrackingProblem:
         ``net_lower <= sum(w) <= net_upper`` with the gross bound
         ``sum(|w_i|) <= max_gross``; solved by
         :func:`~hedgekit.optimize._long_short.solve_long_short`. Not with ``min_weight``,
-        ``lasso``, ``min_names`` or a rebalance's limits.
+        ``lasso`` or ``min_names``; with ``current`` (signed) and a rebalance's limits it
+        is solved by :func:`~hedgekit.optimize._long_short_rebalance.solve_long_short_rebalance`.
     max_gross : float, optional
         Long/short only: ``sum(|w_i|) <= max_gross`` (default ``1.5 * budget``), in the unit
         of the budget.
@@ -460,8 +461,10 @@ class TrackingProblem:
             raise ConfigurationError(
                 f"current has shape {w0.shape}; pass one weight per candidate, shape ({n},)"
             )
-        if not np.isfinite(w0).all() or (w0 < 0).any():
-            raise ConfigurationError("current weights must be finite and >= 0")
+        if not np.isfinite(w0).all() or (not self.long_short and (w0 < 0).any()):
+            raise ConfigurationError(
+                "current weights must be finite and >= 0 (signed weights need long_short=True)"
+            )
         if self.max_turnover is not None and not (
             math.isfinite(self.max_turnover) and self.max_turnover >= 0
         ):
@@ -553,7 +556,6 @@ class TrackingProblem:
                 ("min_weight", bool(np.any(np.asarray(self.min_weight, dtype="float64") > 0))),
                 ("lasso", self.lasso > 0),
                 ("min_names", self.min_names is not None),
-                ("a rebalance (current with max_turnover or max_trades)", self.is_rebalance),
             )
             if bad
         ]

@@ -158,6 +158,10 @@ def solve_tracking(
         choices = ", ".join(repr(m.value) for m in TrackingMethod)
         raise ConfigurationError(f"method={method!r} is not one of {choices}") from None
     problem.validate()
+    if problem.long_short and problem.is_rebalance:
+        from hedgekit.optimize._long_short_rebalance import solve_long_short_rebalance
+
+        return solve_long_short_rebalance(problem, time_limit=time_limit)
     if problem.long_short:  # weights of either sign: its own solver (the path below unchanged)
         from hedgekit.optimize._long_short import solve_long_short
 
