@@ -482,7 +482,9 @@ class PerformanceHedgeParameters:
         The hedge held now, to rebalance: the shares held against the book (sold short
         for a net-long book, bought for a net-short one), all of one sign (positive or
         negative read the same: ``to_position_set()`` of the hedge, or the basket's
-        ``shares``); a long/short hedge (both signs) is not rebalanced. The result lists
+        ``shares``). With ``allow_long_short`` the positions are signed (negative sold
+        short, positive bought, as ``to_position_set()`` writes a long/short hedge). The
+        result lists
         the trades from it
         (:meth:`PerformanceHedgeResult.get_trades`). Without ``max_turnover`` and
         ``max_trades`` the new hedge is the fresh one. See ``docs/hedge.md``, "Rebalance".
